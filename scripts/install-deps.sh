@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs what Shopfloor needs on a Debian machine: npm packages, and (as root) the Debian
+# packages for the real parts — etcd, containerd, runc, CNI plugins, nftables, iptables,
+# conntrack, busybox-static. Idempotent: installs only what is missing, after one apt-get update.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# command-or-file → Debian package that provides it
+declare -A wanted=(
+  [etcd]=etcd-server
+  [containerd]=containerd
+  [runc]=runc
+  [/usr/lib/cni/bridge]=containernetworking-plugins
+  [nft]=nftables
+  [iptables]=iptables
+  [conntrack]=conntrack
+  [busybox]=busybox-static
+  [ip]=iproute2
+  [openssl]=openssl
+)
+missing=()
+for need in "${!wanted[@]}"; do
+  if [[ $need == /* ]]; then [[ -e $need ]] && continue
+  else command -v "$need" >/dev/null 2>&1 && continue
+  fi
+  missing+=("${wanted[$need]}")
+done
+if ! command -v kubectl >/dev/null 2>&1; then missing+=(kubernetes-client); fi
+
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "shopfloor: missing Debian packages: ${missing[*]}" >&2
+    echo "shopfloor: install them as root: apt-get update && apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "shopfloor: installing Debian packages: ${missing[*]}" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm ci when node_modules is absent or older than the lock file.
+if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  npm ci --no-audit --no-fund
+fi
