@@ -1,0 +1,11 @@
+/** Label on every NodeAssignment naming the node it is for: agents watch only their own. */
+export const LABEL_NODE = 'shopfloor.dev/node';
+/** Label on every NodeAssignment naming the NodeWorkload it belongs to. */
+export const LABEL_WORKLOAD = 'shopfloor.dev/workload';
+/** Label on every NodeAssignment holding the template revision it runs. */
+export const LABEL_REVISION = 'shopfloor.dev/revision';
+/** Standard label on everything Shopfloor creates. */
+export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
+export const MANAGED_BY_VALUE = 'shopfloor';
+/** Finalizer that keeps a NodeWorkload's virtual IP reserved until its assignments are gone. */
+export const FINALIZER_VIP = 'shopfloor.dev/vip';

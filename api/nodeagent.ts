@@ -1,0 +1,54 @@
+// NodeAgent: a node as Shopfloor's agent registers it (like kubelet registers a Node): what it
+// can run, its runtime and proxy mode. Liveness is a Lease named after the node.
+import { z } from 'zod';
+import { conditionList, nonNegativeInt, objectMeta, quantity } from './fields.js';
+
+const resources = z
+  .object({
+    cpu: quantity('CPU cores.'),
+    memory: quantity('Memory bytes.'),
+    pods: nonNegativeInt('Replicas the node accepts.').optional(),
+  })
+  .describe('Amounts of node resources.');
+
+export const nodeAgentSpecSchema = z
+  .object({
+    podCIDR: z.string().optional().describe('Range the node\'s replicas get IPs from.'),
+    unschedulable: z.boolean().optional().describe('When true the operator places no new replicas here.'),
+  })
+  .describe('Node settings.');
+
+export const nodeAgentStatusSchema = z
+  .object({
+    capacity: resources.optional(),
+    allocatable: resources.optional(),
+    nodeInfo: z
+      .object({
+        runtimeName: z.string().optional().describe('Container runtime name, e.g. containerd.'),
+        runtimeVersion: z.string().optional().describe('Container runtime version.'),
+        agentVersion: z.string().optional().describe('Shopfloor agent version.'),
+        proxyMode: z.enum(['nftables', 'iptables']).optional().describe('Service proxy mode: nftables or iptables.'),
+      })
+      .optional()
+      .describe('Software on the node.'),
+    addresses: z
+      .array(z.object({ type: z.enum(['InternalIP', 'ExternalIP', 'Hostname']).describe('Address type.'), address: z.string().describe('The address.') }))
+      .optional()
+      .describe('Addresses of the node.'),
+    pods: nonNegativeInt('Replicas the node runs now.').optional(),
+    conditions: conditionList.optional(),
+  })
+  .describe('What the agent reports.');
+
+export const nodeAgentSchema = z
+  .object({
+    apiVersion: z.literal('shopfloor.dev/v1alpha1').describe('API version.'),
+    kind: z.literal('NodeAgent').describe('Kind.'),
+    metadata: objectMeta,
+    spec: nodeAgentSpecSchema.optional(),
+    status: nodeAgentStatusSchema.optional(),
+  })
+  .describe('A node registered by its Shopfloor agent.');
+
+export type NodeAgent = z.output<typeof nodeAgentSchema>;
+export type NodeAgentStatus = z.output<typeof nodeAgentStatusSchema>;

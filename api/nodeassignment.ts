@@ -1,0 +1,63 @@
+// NodeAssignment: one replica of a NodeWorkload bound to one node. The operator writes spec; the
+// node's agent runs it and writes status.
+import { z } from 'zod';
+import { conditionList, dnsSubdomain, nonNegativeInt, objectMeta } from './fields.js';
+import { templateSchema } from './template.js';
+
+export const PHASES = ['Pending', 'Running', 'Succeeded', 'Failed', 'Unknown'] as const;
+export type Phase = (typeof PHASES)[number];
+
+export const containerStatusSchema = z
+  .object({
+    name: z.string().describe('Container name.'),
+    state: z.enum(['Waiting', 'Running', 'Terminated']).describe('Waiting, Running or Terminated.'),
+    reason: z.string().optional().describe('Why the container is in its state, e.g. CrashLoopBackOff, ErrImagePull, Completed.'),
+    message: z.string().optional().describe('Details of the reason.'),
+    ready: z.boolean().describe('Whether the readiness probe passes.'),
+    restartCount: nonNegativeInt('Times the container was restarted.'),
+    startedAt: z.string().optional().describe('When the running container started (RFC 3339).'),
+    exitCode: z.int().optional().describe('Exit code, when Terminated.'),
+    lastTerminationReason: z.string().optional().describe('Reason of the previous termination, e.g. Error, OOMKilled.'),
+    lastTerminationExitCode: z.int().optional().describe('Exit code of the previous termination.'),
+    image: z.string().optional().describe('Image the container runs.'),
+    containerID: z.string().optional().describe('Runtime container ID (containerd://…).'),
+  })
+  .describe('State of one container.');
+
+export const nodeAssignmentSpecSchema = z
+  .object({
+    nodeName: dnsSubdomain('Node (NodeAgent name) that runs this replica.'),
+    workloadRef: z
+      .object({ name: z.string().min(1).describe('NodeWorkload name.'), uid: z.string().optional().describe('NodeWorkload UID.') })
+      .describe('The NodeWorkload this replica belongs to (same namespace).'),
+    revision: z.string().min(1).describe('Hash of the template; it changes whenever the template does.'),
+    template: templateSchema,
+  })
+  .describe('A replica to run on one node.');
+
+export const nodeAssignmentStatusSchema = z
+  .object({
+    observedGeneration: nonNegativeInt('metadata.generation the agent acted on.').optional(),
+    phase: z.enum(PHASES).optional().describe('Pending, Running, Succeeded, Failed or Unknown.'),
+    podIP: z.string().optional().describe('IP of the replica\'s network namespace.'),
+    ready: z.boolean().optional().describe('Whether every container is ready.'),
+    restartCount: nonNegativeInt('Restarts of all containers together.').optional(),
+    containers: z.array(containerStatusSchema).optional().describe('One entry per container.'),
+    conditions: conditionList.optional(),
+  })
+  .describe('What the node\'s agent observes.');
+
+export const nodeAssignmentSchema = z
+  .object({
+    apiVersion: z.literal('shopfloor.dev/v1alpha1').describe('API version.'),
+    kind: z.literal('NodeAssignment').describe('Kind.'),
+    metadata: objectMeta,
+    spec: nodeAssignmentSpecSchema,
+    status: nodeAssignmentStatusSchema.optional(),
+  })
+  .describe('One replica of a NodeWorkload placed on one node.');
+
+export type NodeAssignment = z.output<typeof nodeAssignmentSchema>;
+export type NodeAssignmentSpec = z.output<typeof nodeAssignmentSpecSchema>;
+export type NodeAssignmentStatus = z.output<typeof nodeAssignmentStatusSchema>;
+export type ContainerStatus = z.output<typeof containerStatusSchema>;
