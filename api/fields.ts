@@ -1,7 +1,7 @@
 // Field schemas shared by every Shopfloor kind. Each carries a description (it becomes the CRD
 // field's description and `kubectl explain` text) and an error message that says what is allowed.
 import { z } from 'zod';
-import { QUANTITY_HELP, isQuantity } from './quantity.js';
+import { QUANTITY, QUANTITY_HELP } from './quantity.js';
 
 export const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 export const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -49,17 +49,46 @@ export function positiveInt(description: string) {
   return z.int({ error: 'must be a whole number, 1 or more' }).min(1, { error: 'must be 1 or more' }).describe(description);
 }
 
-/** A number or the name of a container port: Kubernetes' IntOrString. */
-export function intOrString(description: string) {
-  return z.union([z.int(), z.string()], { error: 'must be a port number or a port name' }).describe(description);
+export interface IntOrStringRules {
+  /** Smallest allowed number. */
+  min?: number;
+  /** Largest allowed number. */
+  max?: number;
+  /** What a string must match. */
+  pattern: RegExp;
+  /** What the field allows, e.g. "a port number from 1 to 65535 or a port name". */
+  help: string;
 }
 
-/** A Kubernetes quantity such as "500m" or "128Mi" (a plain number is accepted too). */
+/**
+ * Kubernetes' IntOrString: a whole number or a string. Both branches carry the field's rules so
+ * that the generated CRD (x-kubernetes-int-or-string) enforces them too, and every way of getting
+ * it wrong names what is allowed.
+ */
+export function intOrString(description: string, rules: IntOrStringRules) {
+  const error = `must be ${rules.help}`;
+  let int = z.int({ error });
+  if (rules.min !== undefined) int = int.min(rules.min, { error });
+  if (rules.max !== undefined) int = int.max(rules.max, { error });
+  return z.union([int, z.string({ error }).regex(rules.pattern, { error })], { error }).describe(description);
+}
+
+/** A container port: its number, or the name of one of the container's ports. */
+export function portNumberOrName(description: string) {
+  return intOrString(description, {
+    min: 1,
+    max: 65535,
+    pattern: IANA_SVC_NAME,
+    help: 'a port number from 1 to 65535 or the name of a container port',
+  });
+}
+
+/**
+ * A Kubernetes quantity such as "500m" or "128Mi", or a whole number. Fractions must be strings,
+ * as in every CRD: the API server reads a quantity as an IntOrString.
+ */
 export function quantity(description: string) {
-  return z
-    .union([z.number(), z.string()], { error: `must be ${QUANTITY_HELP}` })
-    .refine(isQuantity, { error: `must be ${QUANTITY_HELP}` })
-    .describe(description);
+  return intOrString(description, { min: 0, pattern: QUANTITY, help: QUANTITY_HELP });
 }
 
 export function stringMap(description: string) {

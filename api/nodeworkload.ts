@@ -1,7 +1,7 @@
 // NodeWorkload: what a user declares — a pod template, where its replicas go, and an optional
 // service virtual IP that load-balances to the ready replicas.
 import { z } from 'zod';
-import { IPV4, conditionList, dnsLabel, intOrString, nonNegativeInt, objectMeta, portName, portNumber, positiveInt, protocol, stringMap } from './fields.js';
+import { IPV4, conditionList, dnsLabel, intOrString, nonNegativeInt, objectMeta, portName, portNumber, portNumberOrName, positiveInt, protocol, stringMap } from './fields.js';
 import { namedPorts, templateIssues, templateSchema } from './template.js';
 
 export const NODE_PORT_MIN = 30000;
@@ -23,7 +23,7 @@ export const servicePortSchema = z
   .object({
     name: portName('Port name; required when the service has more than one port.').optional(),
     port: portNumber('Port on the virtual IP.'),
-    targetPort: intOrString('Container port number or name the traffic goes to; defaults to port.').optional(),
+    targetPort: portNumberOrName('Container port number or name the traffic goes to; defaults to port.').optional(),
     protocol,
     nodePort: z
       .int({ error: `must be a port number from ${NODE_PORT_MIN} to ${NODE_PORT_MAX}` })
@@ -51,7 +51,11 @@ export const serviceSchema = z
 
 export const updateStrategySchema = z
   .object({
-    maxUnavailable: intOrString('Most replicas that may be not ready during a rolling update: a number or a percentage such as 25%.').default(1),
+    maxUnavailable: intOrString('Most replicas that may be not ready during a rolling update: a number or a percentage such as 25%.', {
+      min: 0,
+      pattern: /^(100|[1-9]?[0-9])%$/,
+      help: 'a whole number 0 or more, or a percentage from 0% to 100% such as 25%',
+    }).default(1),
   })
   .describe('How a template change rolls out.');
 
@@ -74,12 +78,6 @@ export const nodeWorkloadSpecSchema = z
       ctx.addIssue({ code: 'custom', path: ['placement', 'maxPerNode'], message: 'must not be set when mode is EveryNode' });
     }
     for (const issue of templateIssues(spec.template)) ctx.addIssue({ code: 'custom', path: ['template', ...issue.path], message: issue.message });
-    const mu = spec.updateStrategy?.maxUnavailable;
-    if (typeof mu === 'string' && !/^\d{1,3}%$/.test(mu)) {
-      ctx.addIssue({ code: 'custom', path: ['updateStrategy', 'maxUnavailable'], message: 'must be a whole number or a percentage such as 25%' });
-    } else if (typeof mu === 'number' && mu < 0) {
-      ctx.addIssue({ code: 'custom', path: ['updateStrategy', 'maxUnavailable'], message: 'must be 0 or more' });
-    }
     if (spec.service) serviceIssues(spec, ctx);
   })
   .describe('The desired state of a NodeWorkload.');
@@ -110,8 +108,6 @@ function serviceIssues(spec: z.input<typeof nodeWorkloadSpecSchema>, ctx: z.Refi
       if (!ports.has(target)) {
         add(['ports', i, 'targetPort'], `no container port named "${target}": use a port number or one of ${known.length ? known.join(', ') : '(no named container ports)'}`);
       }
-    } else if (typeof target === 'number' && (target < 1 || target > 65535)) {
-      add(['ports', i, 'targetPort'], 'must be a port number from 1 to 65535');
     }
   });
 }

@@ -1,7 +1,8 @@
 // Kubernetes resource quantities ("500m", "1.5", "128Mi", "1e3"), parsed the way the API
 // server reads them, so that requests compare the same here as in a cluster.
 
-const QUANTITY = /^([+]?(?:\d+(?:\.\d*)?|\.\d+))(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei|[eE][+-]?\d+)?$/;
+/** A quantity written as a string; the CRD schema carries the same pattern. */
+export const QUANTITY = /^([+]?(?:\d+(?:\.\d*)?|\.\d+))(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei|[eE][+-]?\d+)?$/;
 
 const SUFFIX: Record<string, number> = {
   '': 1,
@@ -22,14 +23,14 @@ const SUFFIX: Record<string, number> = {
 
 /** What a quantity field allows, for error messages. */
 export const QUANTITY_HELP =
-  'a Kubernetes quantity: a non-negative number with an optional suffix m, k, M, G, T, P, E, Ki, Mi, Gi, Ti, Pi, Ei or an exponent (e.g. 500m, 2, 128Mi, 1e9)';
+  'a Kubernetes quantity: a whole number 0 or more, or a string of a non-negative number with an optional suffix m, k, M, G, T, P, E, Ki, Mi, Gi, Ti, Pi, Ei or an exponent (e.g. "500m", "0.5", "128Mi", "1e9"); quote fractions';
 
 export type Quantity = string | number;
 
 /** The quantity's value in base units, or undefined when it is not a valid quantity. */
 export function parseQuantity(q: Quantity): number | undefined {
   if (typeof q === 'number') return Number.isFinite(q) && q >= 0 ? q : undefined;
-  const m = QUANTITY.exec(q.trim());
+  const m = QUANTITY.exec(q);
   if (!m) return undefined;
   const base = Number(m[1]);
   const suffix = m[2] ?? '';

@@ -1,7 +1,7 @@
 // The pod template a NodeWorkload declares and a NodeAssignment carries to its node: the
 // containers the agent runs through CRI, their probes, volumes and restart policy.
 import { z } from 'zod';
-import { dnsLabel, intOrString, nonNegativeInt, portName, portNumber, positiveInt, protocol, quantity, stringMap } from './fields.js';
+import { dnsLabel, nonNegativeInt, portName, portNumber, portNumberOrName, positiveInt, protocol, quantity, stringMap } from './fields.js';
 import { parseQuantity } from './quantity.js';
 
 const probeTiming = {
@@ -23,7 +23,7 @@ export const probeSchema = z
     httpGet: z
       .object({
         path: z.string().default('/').describe('HTTP path to GET.'),
-        port: intOrString('Container port number or name to connect to.'),
+        port: portNumberOrName('Container port number or name to connect to.'),
         host: z.string().optional().describe('Host to connect to; defaults to the pod IP.'),
         scheme: z.enum(['HTTP', 'HTTPS'], { error: 'must be one of HTTP, HTTPS' }).default('HTTP').describe('HTTP or HTTPS.'),
         httpHeaders: z
@@ -34,7 +34,7 @@ export const probeSchema = z
       .optional()
       .describe('Probe with an HTTP GET; a status from 200 to 399 is success.'),
     tcpSocket: z
-      .object({ port: intOrString('Container port number or name to connect to.'), host: z.string().optional().describe('Host to connect to; defaults to the pod IP.') })
+      .object({ port: portNumberOrName('Container port number or name to connect to.'), host: z.string().optional().describe('Host to connect to; defaults to the pod IP.') })
       .optional()
       .describe('Probe by opening a TCP connection.'),
     ...probeTiming,
@@ -213,9 +213,6 @@ export function templateIssues(t: TemplateInput): Issue[] {
       const handler = probe?.httpGet ? 'httpGet' : 'tcpSocket';
       if (typeof port === 'string' && !c.ports?.some((p) => p.name === port)) {
         issues.push({ path: ['containers', ci, probeName, handler, 'port'], message: `no port named "${port}" in this container's ports` });
-      }
-      if (typeof port === 'number' && (port < 1 || port > 65535)) {
-        issues.push({ path: ['containers', ci, probeName, handler, 'port'], message: 'must be a port number from 1 to 65535' });
       }
       if (probe && probeName !== 'readinessProbe' && probe.successThreshold !== undefined && probe.successThreshold !== 1) {
         issues.push({ path: ['containers', ci, probeName, 'successThreshold'], message: 'must be 1 for liveness and startup probes' });
