@@ -1,0 +1,209 @@
+// Renders the proxy state into `iptables-restore --noflush` input. Pure.
+//
+// Layout: chains of our own, `SHOPFLOOR-*`, entered from the built-in chains by one jump each
+// (see JUMPS; the executor ensures those). nat SHOPFLOOR-SERVICES holds one rule per VIP:port
+// jumping to a per-frontend SHOPFLOOR-SVC-<hash> chain, then one rule per node address into
+// SHOPFLOOR-NODEPORTS. A SVC chain picks a per-endpoint SHOPFLOOR-SEP-<hash> chain: Random by
+// `statistic --mode random` with probability 1/(remaining endpoints), RoundRobin by `statistic
+// --mode nth` (an exact cycle, since only a connection's first packet reaches the nat table),
+// SourceIP by `recent` (a client returns to the endpoint it got first while it keeps talking,
+// three hours at most). A SEP chain marks hairpin traffic for masquerade and DNATs. filter
+// SHOPFLOOR-NO-ENDPOINTS rejects traffic to frontends without endpoints. iptables-restore
+// rewrites every chain it names, so an incremental apply names the three dispatch chains (they
+// are O(services), iptables has no map) plus the SVC/SEP chains of changed frontends only.
+import { createHash } from 'node:crypto';
+import type { ProxyDiff } from './model-diff.js';
+import type { Endpoint, Frontend, ProxyState } from './model.js';
+import { MASQUERADE_MARK } from './nft-render.js';
+
+export const CHAIN_PREFIX = 'SHOPFLOOR-';
+const SERVICES = 'SHOPFLOOR-SERVICES';
+const NODEPORTS = 'SHOPFLOOR-NODEPORTS';
+const POSTROUTING = 'SHOPFLOOR-POSTROUTING';
+const MARK_MASQ = 'SHOPFLOOR-MARK-MASQ';
+const NO_ENDPOINTS = 'SHOPFLOOR-NO-ENDPOINTS';
+const MASQ = `0x${MASQUERADE_MARK.toString(16)}`;
+/** How long SourceIP keeps a quiet client on its endpoint (seconds), as kube-proxy's ClientIP affinity. */
+const SOURCE_AFFINITY_SECONDS = 10800;
+
+export type IptablesTable = 'nat' | 'filter';
+
+/** The jumps from built-in chains into ours: one rule each, ensured outside the restore. */
+export const JUMPS: readonly { table: IptablesTable; chain: string; rule: string[] }[] = [
+  { table: 'nat', chain: 'PREROUTING', rule: ['-m', 'comment', '--comment', 'shopfloor service portals', '-j', SERVICES] },
+  { table: 'nat', chain: 'OUTPUT', rule: ['-m', 'comment', '--comment', 'shopfloor service portals', '-j', SERVICES] },
+  { table: 'nat', chain: 'POSTROUTING', rule: ['-m', 'comment', '--comment', 'shopfloor masquerade', '-j', POSTROUTING] },
+  { table: 'filter', chain: 'INPUT', rule: ['-m', 'comment', '--comment', 'shopfloor services without endpoints', '-j', NO_ENDPOINTS] },
+  { table: 'filter', chain: 'FORWARD', rule: ['-m', 'comment', '--comment', 'shopfloor services without endpoints', '-j', NO_ENDPOINTS] },
+  { table: 'filter', chain: 'OUTPUT', rule: ['-m', 'comment', '--comment', 'shopfloor services without endpoints', '-j', NO_ENDPOINTS] },
+];
+
+/** Our chains that exist in the kernel now, per table (from `iptables-save`). */
+export interface ExistingChains {
+  nat: ReadonlySet<string>;
+  filter: ReadonlySet<string>;
+}
+
+function hash(text: string): string {
+  // 12 base32 characters: SHOPFLOOR-SEP- + 12 = 26, inside iptables' 28-character chain names.
+  const digest = createHash('sha256').update(text).digest();
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let out = '';
+  for (let i = 0; i < 12; i++) out += alphabet[digest[i]! % 32];
+  return out;
+}
+
+export function svcChain(f: Frontend): string {
+  return `SHOPFLOOR-SVC-${hash(f.key)}`;
+}
+
+export function sepChain(f: Frontend, ep: Endpoint): string {
+  return `SHOPFLOOR-SEP-${hash(`${f.key}>${ep.ip}:${ep.port}`)}`;
+}
+
+function proto(f: Frontend): string {
+  return f.protocol === 'TCP' ? 'tcp' : 'udp';
+}
+
+function quote(s: string): string {
+  return `"${s.replace(/["\\]/g, '')}"`;
+}
+
+function probability(n: number): string {
+  return (1 / n).toFixed(10);
+}
+
+/** A frontend's SVC chain and SEP chains with their rules (empty when it has no endpoints). */
+function frontendChains(f: Frontend): Map<string, string[]> {
+  const chains = new Map<string, string[]>();
+  const n = f.endpoints.length;
+  if (n === 0) return chains;
+  const svc = svcChain(f);
+  const affinity: string[] = [];
+  const picks: string[] = [];
+  const p = proto(f);
+  f.endpoints.forEach((ep, i) => {
+    const sep = sepChain(f, ep);
+    if (f.loadBalancing === 'SourceIP') {
+      affinity.push(`-A ${svc} -m recent --name ${sep} --rcheck --seconds ${SOURCE_AFFINITY_SECONDS} --reap -j ${sep}`);
+    }
+    const left = n - i;
+    let pick = '';
+    if (left > 1) pick = f.loadBalancing === 'RoundRobin' ? `-m statistic --mode nth --every ${left} --packet 0 ` : `-m statistic --mode random --probability ${probability(left)} `;
+    picks.push(`-A ${svc} ${pick}-j ${sep}`);
+    const sepRules = [`-A ${sep} -s ${ep.ip}/32 -j ${MARK_MASQ}`];
+    if (f.loadBalancing === 'SourceIP') sepRules.push(`-A ${sep} -m recent --name ${sep} --set`);
+    sepRules.push(`-A ${sep} -p ${p} -m ${p} -j DNAT --to-destination ${ep.ip}:${ep.port}`);
+    chains.set(sep, sepRules);
+  });
+  chains.set(svc, [...affinity, ...picks]);
+  return chains;
+}
+
+function sortedFrontends(state: ProxyState): Frontend[] {
+  return [...state.frontends.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+/** The dispatch chains, always written whole. */
+function dispatchChains(state: ProxyState): { nat: Map<string, string[]>; filter: Map<string, string[]> } {
+  const services: string[] = [];
+  const nodePorts: string[] = [];
+  const noEndpoints: string[] = [];
+  for (const f of sortedFrontends(state)) {
+    const p = proto(f);
+    const match = `-p ${p} -m ${p} --dport ${f.port}`;
+    if (f.endpoints.length > 0) {
+      services.push(`-A ${SERVICES} -d ${f.vip}/32 ${match} -m comment --comment ${quote(f.service)} -j ${svcChain(f)}`);
+      if (f.nodePort !== undefined) {
+        nodePorts.push(`-A ${NODEPORTS} -p ${p} -m ${p} --dport ${f.nodePort} -j ${MARK_MASQ}`);
+        nodePorts.push(`-A ${NODEPORTS} -p ${p} -m ${p} --dport ${f.nodePort} -m comment --comment ${quote(f.service)} -j ${svcChain(f)}`);
+      }
+    } else {
+      const reject = f.protocol === 'TCP' ? '--reject-with tcp-reset' : '--reject-with icmp-port-unreachable';
+      noEndpoints.push(`-A ${NO_ENDPOINTS} -d ${f.vip}/32 ${match} -m comment --comment ${quote(`${f.service} has no endpoints`)} -j REJECT ${reject}`);
+      if (f.nodePort !== undefined) {
+        for (const addr of state.nodeAddresses) {
+          noEndpoints.push(`-A ${NO_ENDPOINTS} -d ${addr}/32 -p ${p} -m ${p} --dport ${f.nodePort} -j REJECT ${reject}`);
+        }
+      }
+    }
+  }
+  for (const addr of state.nodeAddresses) services.push(`-A ${SERVICES} -d ${addr}/32 -j ${NODEPORTS}`);
+  return {
+    nat: new Map([
+      [SERVICES, services],
+      [NODEPORTS, nodePorts],
+      [MARK_MASQ, [`-A ${MARK_MASQ} -j MARK --or-mark ${MASQ}`]],
+      [
+        POSTROUTING,
+        [
+          `-A ${POSTROUTING} -m mark ! --mark ${MASQ}/${MASQ} -j RETURN`,
+          `-A ${POSTROUTING} -j MARK --xor-mark ${MASQ}`,
+          `-A ${POSTROUTING} -j MASQUERADE --random-fully`,
+        ],
+      ],
+    ]),
+    filter: new Map([[NO_ENDPOINTS, noEndpoints]]),
+  };
+}
+
+function section(table: IptablesTable, chains: Map<string, string[]>, deleted: Iterable<string>): string[] {
+  const lines = [`*${table}`];
+  const dels = [...deleted];
+  for (const name of chains.keys()) lines.push(`:${name} - [0:0]`);
+  // Declaring a chain flushes it; a chain must be empty before -X deletes it.
+  for (const name of dels) lines.push(`:${name} - [0:0]`);
+  for (const rules of chains.values()) lines.push(...rules);
+  for (const name of dels) lines.push(`-X ${name}`);
+  lines.push('COMMIT');
+  return lines;
+}
+
+/** Every chain and rule, deleting any chain of ours in `existing` that the state no longer has. */
+export function renderIptablesFull(state: ProxyState, existing: ExistingChains): string {
+  const { nat, filter } = dispatchChains(state);
+  for (const f of sortedFrontends(state)) for (const [name, rules] of frontendChains(f)) nat.set(name, rules);
+  const staleNat = [...existing.nat].filter((c) => c.startsWith(CHAIN_PREFIX) && !nat.has(c)).sort();
+  const staleFilter = [...existing.filter].filter((c) => c.startsWith(CHAIN_PREFIX) && !filter.has(c)).sort();
+  return [...section('nat', nat, staleNat), ...section('filter', filter, staleFilter)].join('\n') + '\n';
+}
+
+/** The dispatch chains plus the chains of changed frontends; removed chains are deleted. */
+export function renderIptablesDiff(desired: ProxyState, diff: ProxyDiff): string {
+  const { nat, filter } = dispatchChains(desired);
+  const gone = new Set<string>();
+  for (const f of diff.removed) for (const name of frontendChains(f).keys()) gone.add(name);
+  for (const f of diff.added) for (const [name, rules] of frontendChains(f)) nat.set(name, rules);
+  for (const { before, after } of diff.changed) {
+    const next = frontendChains(after);
+    for (const [name, rules] of next) nat.set(name, rules);
+    for (const name of frontendChains(before).keys()) if (!next.has(name)) gone.add(name);
+  }
+  for (const name of nat.keys()) gone.delete(name);
+  return [...section('nat', nat, [...gone].sort()), ...section('filter', filter, [])].join('\n') + '\n';
+}
+
+/** Flushes and deletes the given chains of ours (the jumps into them must be gone first). */
+export function renderIptablesCleanup(existing: ExistingChains): string {
+  const ours = (s: ReadonlySet<string>) => [...s].filter((c) => c.startsWith(CHAIN_PREFIX)).sort();
+  return [...section('nat', new Map(), ours(existing.nat)), ...section('filter', new Map(), ours(existing.filter))].join('\n') + '\n';
+}
+
+/** Rules a state programs (the jumps from built-in chains not counted). */
+export function iptablesRuleCount(state: ProxyState): number {
+  const { nat, filter } = dispatchChains(state);
+  let rules = 0;
+  for (const r of nat.values()) rules += r.length;
+  for (const r of filter.values()) rules += r.length;
+  for (const f of state.frontends.values()) for (const r of frontendChains(f).values()) rules += r.length;
+  return rules;
+}
+
+/** Our chain names in `iptables-save` output of one table. */
+export function parseOurChains(save: string): Set<string> {
+  const chains = new Set<string>();
+  for (const line of save.split('\n')) {
+    if (line.startsWith(`:${CHAIN_PREFIX}`)) chains.add(line.slice(1).split(' ')[0]!);
+  }
+  return chains;
+}

@@ -1,0 +1,154 @@
+// The proxy's desired state: every (virtual IP, protocol, port) a node serves, and the ready
+// endpoints behind it. Built from the API by model-from-api.ts, diffed by model-diff.ts and
+// rendered into kernel rules by nft-render.ts and iptables-render.ts.
+
+export type Protocol = 'TCP' | 'UDP';
+export type LoadBalancing = 'Random' | 'RoundRobin' | 'SourceIP';
+
+/** A ready replica behind a service port: its pod IP and the resolved target port. */
+export interface Endpoint {
+  ip: string;
+  port: number;
+}
+
+export interface ServicePort {
+  /** Port name from the NodeWorkload (empty when the service has one unnamed port). */
+  name: string;
+  protocol: Protocol;
+  port: number;
+  nodePort?: number;
+  endpoints: Endpoint[];
+}
+
+/** A NodeWorkload's service as the proxy needs it. */
+export interface Service {
+  namespace: string;
+  name: string;
+  clusterIP: string;
+  loadBalancing: LoadBalancing;
+  ports: ServicePort[];
+}
+
+/**
+ * One (VIP, protocol, port): the unit the rules, the diff and the renderers work on. Endpoints are
+ * sorted and unique, so that equal states render equal rules and slot numbers stay stable.
+ */
+export interface Frontend {
+  /** `vip/protocol/port`, unique on a node. */
+  key: string;
+  /** `namespace/name:portName` of the service, for logs and rule comments. */
+  service: string;
+  vip: string;
+  protocol: Protocol;
+  port: number;
+  nodePort?: number;
+  loadBalancing: LoadBalancing;
+  endpoints: Endpoint[];
+}
+
+export interface ProxyState {
+  /** Frontends by key. */
+  frontends: Map<string, Frontend>;
+  /** Addresses that accept nodePorts, sorted. */
+  nodeAddresses: string[];
+}
+
+export const EMPTY_STATE: ProxyState = { frontends: new Map(), nodeAddresses: [] };
+
+export function frontendKey(vip: string, protocol: Protocol, port: number): string {
+  return `${vip}/${protocol}/${port}`;
+}
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+export function isIPv4(s: string): boolean {
+  return IPV4.test(s);
+}
+
+function isPort(n: number): boolean {
+  return Number.isInteger(n) && n >= 1 && n <= 65535;
+}
+
+function compareEndpoints(a: Endpoint, b: Endpoint): number {
+  const pa = a.ip.split('.').map(Number);
+  const pb = b.ip.split('.').map(Number);
+  for (let i = 0; i < 4; i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return a.port - b.port;
+}
+
+export interface BuildResult {
+  state: ProxyState;
+  /** Service ports left out, each with the reason (a clash with another service, a bad address). */
+  problems: string[];
+}
+
+/**
+ * Flattens services into frontends. Services are taken in namespace/name order, so when two claim
+ * the same VIP:port or nodePort the same one wins on every node and every sync.
+ */
+export function buildProxyState(services: readonly Service[], nodeAddresses: readonly string[]): BuildResult {
+  const problems: string[] = [];
+  const frontends = new Map<string, Frontend>();
+  const nodePortOwners = new Map<string, string>();
+  const sorted = [...services].sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`));
+  for (const svc of sorted) {
+    const id = `${svc.namespace}/${svc.name}`;
+    if (!isIPv4(svc.clusterIP)) {
+      problems.push(`${id}: clusterIP "${svc.clusterIP}" is not an IPv4 address; its service is not programmed`);
+      continue;
+    }
+    for (const p of svc.ports) {
+      const label = p.name ? `${id}:${p.name}` : `${id}:${p.port}`;
+      if (!isPort(p.port)) {
+        problems.push(`${label}: port ${p.port} is not a port number from 1 to 65535; left out`);
+        continue;
+      }
+      const key = frontendKey(svc.clusterIP, p.protocol, p.port);
+      const owner = frontends.get(key);
+      if (owner) {
+        problems.push(`${label}: ${svc.clusterIP}:${p.port}/${p.protocol} is already served for ${owner.service}; left out`);
+        continue;
+      }
+      let nodePort = p.nodePort;
+      if (nodePort !== undefined) {
+        const npKey = `${p.protocol}/${nodePort}`;
+        const npOwner = nodePortOwners.get(npKey);
+        if (!isPort(nodePort)) {
+          problems.push(`${label}: nodePort ${nodePort} is not a port number from 1 to 65535; served without it`);
+          nodePort = undefined;
+        } else if (npOwner) {
+          problems.push(`${label}: nodePort ${nodePort}/${p.protocol} is already used by ${npOwner}; served without it`);
+          nodePort = undefined;
+        } else {
+          nodePortOwners.set(npKey, label);
+        }
+      }
+      const seen = new Set<string>();
+      const endpoints: Endpoint[] = [];
+      for (const ep of p.endpoints) {
+        if (!isIPv4(ep.ip) || !isPort(ep.port)) {
+          problems.push(`${label}: endpoint ${ep.ip}:${ep.port} is not an IPv4 address and port; left out`);
+          continue;
+        }
+        const k = `${ep.ip}:${ep.port}`;
+        if (seen.has(k)) continue;
+        seen.add(k);
+        endpoints.push({ ip: ep.ip, port: ep.port });
+      }
+      endpoints.sort(compareEndpoints);
+      const frontend: Frontend = { key, service: label, vip: svc.clusterIP, protocol: p.protocol, port: p.port, loadBalancing: svc.loadBalancing, endpoints };
+      if (nodePort !== undefined) frontend.nodePort = nodePort;
+      frontends.set(key, frontend);
+    }
+  }
+  const addresses = [...new Set(nodeAddresses)].filter((a) => {
+    if (isIPv4(a)) return true;
+    problems.push(`node address "${a}" is not an IPv4 address; nodePorts are not served on it`);
+    return false;
+  });
+  addresses.sort();
+  return { state: { frontends, nodeAddresses: addresses }, problems };
+}

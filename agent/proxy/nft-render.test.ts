@@ -1,0 +1,111 @@
+import { describe, expect, it } from '@jest/globals';
+import { diffProxyState } from './model-diff.js';
+import { EMPTY_STATE, buildProxyState } from './model.js';
+import { nftCounts, renderNftCleanup, renderNftDiff, renderNftFull } from './nft-render.js';
+import { dns, eps, web } from './test-fixtures.js';
+
+const state = (...args: Parameters<typeof buildProxyState>) => buildProxyState(...args).state;
+const lines = (text: string) => text.trimEnd().split('\n');
+
+describe('renderNftFull', () => {
+  const full = renderNftFull(state([web(eps('10.1.0.1', '10.1.0.2'), 'Random', 30080), dns([])], ['192.168.1.1']));
+
+  it('replaces the whole table of our own in one transaction', () => {
+    expect(lines(full).slice(0, 3)).toEqual([
+      'add table ip shopfloor',
+      'delete table ip shopfloor',
+      'add table ip shopfloor { comment "Shopfloor service proxy: managed by the agent, do not edit"; }',
+    ]);
+    expect(lines(full).every((l) => l.includes(' ip shopfloor'))).toBe(true);
+  });
+
+  it('dispatches by one map lookup and balances in a chain shared by endpoint count', () => {
+    expect(lines(full)).toEqual(
+      expect.arrayContaining([
+        'add rule ip shopfloor services ip daddr . meta l4proto . th dport vmap @service-ips',
+        'add rule ip shopfloor lb-random-2 dnat to ip daddr . meta l4proto . th dport . numgen random mod 2 map @service-endpoints',
+        'add rule ip shopfloor np-random-2 meta mark set meta mark | 0x2000 dnat to meta l4proto . th dport . numgen random mod 2 map @nodeport-endpoints',
+        'add element ip shopfloor service-ips { 10.96.0.10 . tcp . 80 : goto lb-random-2 }',
+        'add element ip shopfloor service-endpoints { 10.96.0.10 . tcp . 80 . 0 : 10.1.0.1 . 8080, 10.96.0.10 . tcp . 80 . 1 : 10.1.0.2 . 8080 }',
+        'add element ip shopfloor service-nodeports { tcp . 30080 : goto np-random-2 }',
+        'add element ip shopfloor nodeport-endpoints { tcp . 30080 . 0 : 10.1.0.1 . 8080, tcp . 30080 . 1 : 10.1.0.2 . 8080 }',
+        'add element ip shopfloor nodeport-ips { 192.168.1.1 }',
+        'add element ip shopfloor hairpin { 10.1.0.1 . 10.1.0.1, 10.1.0.2 . 10.1.0.2 }',
+        'add element ip shopfloor no-endpoint-services { 10.96.0.53 . udp . 53 }',
+      ]),
+    );
+  });
+
+  it('selects with numgen inc for RoundRobin and a seeded source hash for SourceIP', () => {
+    const rr = renderNftFull(state([web(eps('10.1.0.1', '10.1.0.2', '10.1.0.3'), 'RoundRobin')], []));
+    expect(rr).toContain('add rule ip shopfloor lb-roundrobin-3 dnat to ip daddr . meta l4proto . th dport . numgen inc mod 3 map @service-endpoints');
+    const src = renderNftFull(state([web(eps('10.1.0.1'), 'SourceIP')], []));
+    expect(src).toContain('add rule ip shopfloor lb-sourceip-1 dnat to ip daddr . meta l4proto . th dport . jhash ip saddr mod 1 seed 0x5f0f1007 map @service-endpoints');
+  });
+
+  it('does not grow rules with services', () => {
+    const many = Array.from({ length: 50 }, (_, i) => ({ ...web(eps(`10.1.${i}.1`, `10.1.${i}.2`)), name: `s${i}`, clusterIP: `10.96.1.${i}` }));
+    const rules = (text: string) => lines(text).filter((l) => l.startsWith('add rule')).length;
+    expect(rules(renderNftFull(state(many, [])))).toBe(rules(renderNftFull(state(many.slice(0, 1), []))));
+    expect(nftCounts(state(many, []))).toEqual({ rules: rules(renderNftFull(state(many, []))), elements: 50 * 3 + 100 });
+  });
+
+  it('splits long element lists into statements of at most 1000 elements', () => {
+    const many = Array.from({ length: 1500 }, (_, i) => ({ ...web([]), name: `s${i}`, clusterIP: `10.96.${i >> 8}.${i & 255}` }));
+    const adds = lines(renderNftFull(state(many, []))).filter((l) => l.startsWith('add element ip shopfloor no-endpoint-services'));
+    expect(adds.map((l) => l.split(',').length)).toEqual([1000, 500]);
+  });
+});
+
+describe('renderNftDiff', () => {
+  it('is empty when nothing changed', () => {
+    const s = state([web(eps('10.1.0.1'))], []);
+    expect(renderNftDiff(s, s, diffProxyState(s, s))).toBe('');
+  });
+
+  it('sends only the elements of a changed service, new chains first and unused chains last', () => {
+    const before = state([web(eps('10.1.0.1', '10.1.0.2')), dns(eps('10.1.0.5'))], []);
+    const after = state([web(eps('10.1.0.1', '10.1.0.2', '10.1.0.3')), dns(eps('10.1.0.5'))], []);
+    expect(lines(renderNftDiff(before, after, diffProxyState(before, after)))).toEqual([
+      'add chain ip shopfloor lb-random-3',
+      'add rule ip shopfloor lb-random-3 dnat to ip daddr . meta l4proto . th dport . numgen random mod 3 map @service-endpoints',
+      'delete element ip shopfloor service-ips { 10.96.0.10 . tcp . 80 }',
+      'add element ip shopfloor hairpin { 10.1.0.3 . 10.1.0.3 }',
+      'add element ip shopfloor service-ips { 10.96.0.10 . tcp . 80 : goto lb-random-3 }',
+      'add element ip shopfloor service-endpoints { 10.96.0.10 . tcp . 80 . 2 : 10.1.0.3 . 8080 }',
+      'delete chain ip shopfloor lb-random-2',
+    ]);
+  });
+
+  it('moves a service that lost every endpoint into the reject set', () => {
+    const before = state([web(eps('10.1.0.1'), 'Random', 30080)], ['192.168.1.1']);
+    const after = state([web([], 'Random', 30080)], ['192.168.1.1']);
+    expect(lines(renderNftDiff(before, after, diffProxyState(before, after)))).toEqual([
+      'delete element ip shopfloor service-ips { 10.96.0.10 . tcp . 80 }',
+      'delete element ip shopfloor service-endpoints { 10.96.0.10 . tcp . 80 . 0 }',
+      'delete element ip shopfloor service-nodeports { tcp . 30080 }',
+      'delete element ip shopfloor nodeport-endpoints { tcp . 30080 . 0 }',
+      'delete element ip shopfloor hairpin { 10.1.0.1 . 10.1.0.1 }',
+      'add element ip shopfloor no-endpoint-services { 10.96.0.10 . tcp . 80 }',
+      'add element ip shopfloor no-endpoint-nodeports { tcp . 30080 }',
+      'delete chain ip shopfloor lb-random-1',
+      'delete chain ip shopfloor np-random-1',
+    ]);
+  });
+
+  it('adds and removes whole services and node addresses', () => {
+    const after = state([web(eps('10.1.0.1'))], ['192.168.1.2']);
+    const added = renderNftDiff(EMPTY_STATE, after, diffProxyState(EMPTY_STATE, after));
+    expect(lines(added)).toContain('add element ip shopfloor service-endpoints { 10.96.0.10 . tcp . 80 . 0 : 10.1.0.1 . 8080 }');
+    expect(lines(added)).toContain('add element ip shopfloor nodeport-ips { 192.168.1.2 }');
+    const removed = renderNftDiff(after, EMPTY_STATE, diffProxyState(after, EMPTY_STATE));
+    expect(lines(removed)).toContain('delete element ip shopfloor service-endpoints { 10.96.0.10 . tcp . 80 . 0 }');
+    expect(lines(removed)).toContain('delete element ip shopfloor nodeport-ips { 192.168.1.2 }');
+  });
+});
+
+describe('renderNftCleanup', () => {
+  it('deletes only our table, whether or not it exists', () => {
+    expect(renderNftCleanup()).toBe('add table ip shopfloor\ndelete table ip shopfloor\n');
+  });
+});

@@ -1,0 +1,253 @@
+// Renders the proxy state into nftables transactions (text for `nft -f -`). Pure.
+//
+// Layout, chosen for sync speed: per-service state lives only in map elements, never in chains
+// or rules. A new connection to a VIP takes one lookup in `service-ips` (VIP . proto . port),
+// which jumps to a chain shared by every service with the same load-balancing mode and endpoint
+// count N; that chain's one rule picks a slot (numgen random / numgen inc / jhash of the source,
+// mod N) and DNATs through one lookup in `service-endpoints` (VIP . proto . port . slot →
+// endpoint). Adding a service therefore adds N+1 elements and no chain or rule, and the number of
+// chains is bounded by the largest endpoint count, not by the number of services. NodePorts use
+// the same scheme keyed by (proto . port). Services without endpoints sit in a set that filter
+// chains reject from. Hairpin traffic (an endpoint reaching its own service) is found by one
+// (source . destination) lookup after DNAT and masqueraded; nodePort traffic carries a packet mark
+// that the postrouting chain turns into a masquerade.
+//
+// RoundRobin's counter belongs to its rule, which all services with the same endpoint count
+// share: each service still spreads its connections over all its endpoints, and one client
+// talking to one service sees an exact cycle.
+import type { ProxyDiff } from './model-diff.js';
+import type { Frontend, LoadBalancing, ProxyState } from './model.js';
+
+export const NFT_TABLE = 'shopfloor';
+/** Packet mark bit meaning "masquerade this connection"; cleared again before it leaves. */
+export const MASQUERADE_MARK = 0x2000;
+/** Fixed hash seed: SourceIP keeps sending a client to the same slot across rule reloads. */
+const SOURCE_HASH_SEED = 0x5f0f1007;
+/** Elements per `add element` / `delete element` statement, to keep nft's parser lines bounded. */
+const ELEMENTS_PER_STATEMENT = 1000;
+
+const T = `ip ${NFT_TABLE}`;
+const MASQ = `0x${MASQUERADE_MARK.toString(16)}`;
+
+type MapName = 'service-ips' | 'service-endpoints' | 'service-nodeports' | 'nodeport-endpoints' | 'no-endpoint-services' | 'no-endpoint-nodeports';
+
+interface Element {
+  map: MapName;
+  key: string;
+  /** Absent for set elements. */
+  value?: string;
+}
+
+const MODE_NAME: Record<LoadBalancing, string> = { Random: 'random', RoundRobin: 'roundrobin', SourceIP: 'sourceip' };
+
+function selector(mode: LoadBalancing, n: number): string {
+  switch (mode) {
+    case 'Random':
+      return `numgen random mod ${n}`;
+    case 'RoundRobin':
+      return `numgen inc mod ${n}`;
+    case 'SourceIP':
+      return `jhash ip saddr mod ${n} seed 0x${SOURCE_HASH_SEED.toString(16)}`;
+  }
+}
+
+/** A load-balancing chain: `lb-…` for VIPs, `np-…` for nodePorts. */
+interface LbChain {
+  name: string;
+  rule: string;
+}
+
+function vipChain(mode: LoadBalancing, n: number): LbChain {
+  return {
+    name: `lb-${MODE_NAME[mode]}-${n}`,
+    rule: `dnat to ip daddr . meta l4proto . th dport . ${selector(mode, n)} map @service-endpoints`,
+  };
+}
+
+function nodePortChain(mode: LoadBalancing, n: number): LbChain {
+  return {
+    name: `np-${MODE_NAME[mode]}-${n}`,
+    rule: `meta mark set meta mark | ${MASQ} dnat to meta l4proto . th dport . ${selector(mode, n)} map @nodeport-endpoints`,
+  };
+}
+
+function proto(f: Frontend): string {
+  return f.protocol === 'TCP' ? 'tcp' : 'udp';
+}
+
+function frontendElements(f: Frontend): Element[] {
+  const p = proto(f);
+  const n = f.endpoints.length;
+  const out: Element[] = [];
+  const vipKey = `${f.vip} . ${p} . ${f.port}`;
+  const npKey = `${p} . ${f.nodePort}`;
+  if (n === 0) {
+    out.push({ map: 'no-endpoint-services', key: vipKey });
+    if (f.nodePort !== undefined) out.push({ map: 'no-endpoint-nodeports', key: npKey });
+    return out;
+  }
+  out.push({ map: 'service-ips', key: vipKey, value: `goto ${vipChain(f.loadBalancing, n).name}` });
+  f.endpoints.forEach((ep, slot) => out.push({ map: 'service-endpoints', key: `${vipKey} . ${slot}`, value: `${ep.ip} . ${ep.port}` }));
+  if (f.nodePort !== undefined) {
+    out.push({ map: 'service-nodeports', key: npKey, value: `goto ${nodePortChain(f.loadBalancing, n).name}` });
+    f.endpoints.forEach((ep, slot) => out.push({ map: 'nodeport-endpoints', key: `${npKey} . ${slot}`, value: `${ep.ip} . ${ep.port}` }));
+  }
+  return out;
+}
+
+function lbChains(state: ProxyState): Map<string, LbChain> {
+  const chains = new Map<string, LbChain>();
+  for (const f of state.frontends.values()) {
+    const n = f.endpoints.length;
+    if (n === 0) continue;
+    const v = vipChain(f.loadBalancing, n);
+    chains.set(v.name, v);
+    if (f.nodePort !== undefined) {
+      const np = nodePortChain(f.loadBalancing, n);
+      chains.set(np.name, np);
+    }
+  }
+  return chains;
+}
+
+function endpointIPs(state: ProxyState): Set<string> {
+  const ips = new Set<string>();
+  for (const f of state.frontends.values()) for (const ep of f.endpoints) ips.add(ep.ip);
+  return ips;
+}
+
+function chunks<T>(items: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += ELEMENTS_PER_STATEMENT) out.push(items.slice(i, i + ELEMENTS_PER_STATEMENT));
+  return out;
+}
+
+function elementStatements(verb: 'add' | 'delete', set: string, items: readonly string[]): string[] {
+  return chunks(items).map((c) => `${verb} element ${T} ${set} { ${c.join(', ')} }`);
+}
+
+function groupByMap(elements: readonly Element[], withValues: boolean): Map<MapName, string[]> {
+  const byMap = new Map<MapName, string[]>();
+  for (const e of elements) {
+    let list = byMap.get(e.map);
+    if (!list) byMap.set(e.map, (list = []));
+    list.push(withValues && e.value !== undefined ? `${e.key} : ${e.value}` : e.key);
+  }
+  return byMap;
+}
+
+/** The table's fixed part: maps, sets, hooks and dispatch rules. */
+function skeleton(): string[] {
+  return [
+    `add table ${T} { comment "Shopfloor service proxy: managed by the agent, do not edit"; }`,
+    `add map ${T} service-ips { type ipv4_addr . inet_proto . inet_service : verdict; }`,
+    `add map ${T} service-endpoints { typeof ip daddr . meta l4proto . th dport . numgen random mod 1 : ip daddr . tcp dport; }`,
+    `add map ${T} service-nodeports { type inet_proto . inet_service : verdict; }`,
+    `add map ${T} nodeport-endpoints { typeof meta l4proto . th dport . numgen random mod 1 : ip daddr . tcp dport; }`,
+    `add set ${T} nodeport-ips { type ipv4_addr; }`,
+    `add set ${T} no-endpoint-services { type ipv4_addr . inet_proto . inet_service; }`,
+    `add set ${T} no-endpoint-nodeports { type inet_proto . inet_service; }`,
+    `add set ${T} hairpin { type ipv4_addr . ipv4_addr; }`,
+    `add chain ${T} services`,
+    `add rule ${T} services ip daddr . meta l4proto . th dport vmap @service-ips`,
+    `add rule ${T} services ip daddr @nodeport-ips meta l4proto . th dport vmap @service-nodeports`,
+    `add chain ${T} reject-no-endpoints`,
+    `add rule ${T} reject-no-endpoints meta l4proto tcp reject with tcp reset`,
+    `add rule ${T} reject-no-endpoints reject`,
+    `add chain ${T} endpoints-check`,
+    `add rule ${T} endpoints-check ip daddr . meta l4proto . th dport @no-endpoint-services goto reject-no-endpoints`,
+    `add rule ${T} endpoints-check ip daddr @nodeport-ips meta l4proto . th dport @no-endpoint-nodeports goto reject-no-endpoints`,
+    `add chain ${T} masquerading`,
+    `add rule ${T} masquerading meta mark & ${MASQ} == ${MASQ} meta mark set meta mark ^ ${MASQ} masquerade fully-random`,
+    `add rule ${T} masquerading ct status dnat ip saddr . ip daddr @hairpin masquerade`,
+    `add chain ${T} nat-prerouting { type nat hook prerouting priority -100; policy accept; }`,
+    `add rule ${T} nat-prerouting jump services`,
+    `add chain ${T} nat-output { type nat hook output priority -100; policy accept; }`,
+    `add rule ${T} nat-output jump services`,
+    `add chain ${T} nat-postrouting { type nat hook postrouting priority 100; policy accept; }`,
+    `add rule ${T} nat-postrouting jump masquerading`,
+    `add chain ${T} filter-input { type filter hook input priority -10; policy accept; }`,
+    `add rule ${T} filter-input jump endpoints-check`,
+    `add chain ${T} filter-forward { type filter hook forward priority -10; policy accept; }`,
+    `add rule ${T} filter-forward jump endpoints-check`,
+    `add chain ${T} filter-output { type filter hook output priority -10; policy accept; }`,
+    `add rule ${T} filter-output jump endpoints-check`,
+  ];
+}
+
+const SKELETON_RULES = skeleton().filter((l) => l.startsWith('add rule')).length;
+
+function addChainLines(c: LbChain): string[] {
+  return [`add chain ${T} ${c.name}`, `add rule ${T} ${c.name} ${c.rule}`];
+}
+
+/**
+ * The whole table, replacing whatever is there in the same transaction (add + delete + add makes
+ * it work whether or not the table exists). Used at start, for the periodic full resync, and
+ * after a failed apply.
+ */
+export function renderNftFull(state: ProxyState): string {
+  const lines = [`add table ${T}`, `delete table ${T}`, ...skeleton()];
+  for (const c of lbChains(state).values()) lines.push(...addChainLines(c));
+  const elements: Element[] = [];
+  for (const f of state.frontends.values()) elements.push(...frontendElements(f));
+  for (const [map, items] of groupByMap(elements, true)) lines.push(...elementStatements('add', map, items));
+  lines.push(...elementStatements('add', 'nodeport-ips', state.nodeAddresses));
+  lines.push(...elementStatements('add', 'hairpin', [...endpointIPs(state)].map((ip) => `${ip} . ${ip}`)));
+  return lines.join('\n') + '\n';
+}
+
+/**
+ * Only what changed: element deletes and adds for changed frontends, new load-balancing chains
+ * before the elements that jump to them, unused ones after. Returns '' when nothing changed.
+ */
+export function renderNftDiff(applied: ProxyState, desired: ProxyState, diff: ProxyDiff): string {
+  const dels: Element[] = [];
+  const adds: Element[] = [];
+  for (const f of diff.removed) dels.push(...frontendElements(f));
+  for (const f of diff.added) adds.push(...frontendElements(f));
+  for (const { before, after } of diff.changed) {
+    const next = new Map(frontendElements(after).map((e) => [`${e.map} ${e.key}`, e]));
+    const prev = new Map(frontendElements(before).map((e) => [`${e.map} ${e.key}`, e]));
+    for (const [id, e] of prev) {
+      const now = next.get(id);
+      if (!now || now.value !== e.value) dels.push(e);
+    }
+    for (const [id, e] of next) {
+      const old = prev.get(id);
+      if (!old || old.value !== e.value) adds.push(e);
+    }
+  }
+  const lines: string[] = [];
+  const oldChains = lbChains(applied);
+  const newChains = lbChains(desired);
+  for (const [name, c] of newChains) if (!oldChains.has(name)) lines.push(...addChainLines(c));
+  for (const [map, items] of groupByMap(dels, false)) lines.push(...elementStatements('delete', map, items));
+  if (diff.nodeAddressesChanged) {
+    const next = new Set(desired.nodeAddresses);
+    const prev = new Set(applied.nodeAddresses);
+    lines.push(...elementStatements('delete', 'nodeport-ips', applied.nodeAddresses.filter((a) => !next.has(a))));
+    lines.push(...elementStatements('add', 'nodeport-ips', desired.nodeAddresses.filter((a) => !prev.has(a))));
+  }
+  if (dels.length > 0 || adds.length > 0) {
+    const prevIPs = endpointIPs(applied);
+    const nextIPs = endpointIPs(desired);
+    lines.push(...elementStatements('delete', 'hairpin', [...prevIPs].filter((ip) => !nextIPs.has(ip)).map((ip) => `${ip} . ${ip}`)));
+    lines.push(...elementStatements('add', 'hairpin', [...nextIPs].filter((ip) => !prevIPs.has(ip)).map((ip) => `${ip} . ${ip}`)));
+  }
+  for (const [map, items] of groupByMap(adds, true)) lines.push(...elementStatements('add', map, items));
+  for (const name of oldChains.keys()) if (!newChains.has(name)) lines.push(`delete chain ${T} ${name}`);
+  return lines.length ? lines.join('\n') + '\n' : '';
+}
+
+/** Removes our table and nothing else; succeeds whether or not the table exists. */
+export function renderNftCleanup(): string {
+  return `add table ${T}\ndelete table ${T}\n`;
+}
+
+/** What a state programs: rules (fixed ones plus one per load-balancing chain) and elements. */
+export function nftCounts(state: ProxyState): { rules: number; elements: number } {
+  let elements = state.nodeAddresses.length + endpointIPs(state).size;
+  for (const f of state.frontends.values()) elements += frontendElements(f).length;
+  return { rules: SKELETON_RULES + lbChains(state).size, elements };
+}
