@@ -222,6 +222,11 @@ function structural(raw: Raw, path: string): JSONSchemaProps {
   return out;
 }
 
+/** A zod schema (of a field, not a whole object) in structural form; throws CrdSchemaError. */
+export function structuralSchema(schema: z.ZodType, path: string): JSONSchemaProps {
+  return structural(z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input' }) as Raw, path);
+}
+
 /** The openAPIV3Schema of one kind: its zod schema in structural form. */
 export function openAPIV3Schema(kind: KindName): JSONSchemaProps {
   const { schema, description } = KIND_SCHEMAS[kind];

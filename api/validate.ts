@@ -1,6 +1,7 @@
 // Turns zod's issues into field errors a user can act on: the field path as kubectl prints it
 // (spec.template.containers[0].name) and what the field allows.
 import type { z } from 'zod';
+import type { KindName } from './group.js';
 import { nodeAgentSchema, type NodeAgent } from './nodeagent.js';
 import { nodeAssignmentSchema, type NodeAssignment } from './nodeassignment.js';
 import { nodeWorkloadSchema, type NodeWorkload } from './nodeworkload.js';
@@ -38,25 +39,117 @@ export function formatFieldError(e: FieldError): string {
   return `${e.path}: ${e.message}`;
 }
 
+const EXPECTED: Record<string, string> = {
+  object: 'an object',
+  array: 'a list',
+  string: 'a string',
+  number: 'a number',
+  int: 'a whole number',
+  boolean: 'true or false',
+  record: 'an object',
+};
+
+/** A value as a user would name it in an error: `the string "3"`, `null`, `a list`. */
+export function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  switch (typeof v) {
+    case 'string':
+      return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
+    case 'number':
+    case 'bigint':
+      return `the number ${String(v)}`;
+    case 'boolean':
+      return String(v);
+    case 'object':
+      return 'an object';
+    default:
+      return typeof v;
+  }
+}
+
+// zod's own messages ("Invalid input: expected string, received number") become the wording
+// Shopfloor uses everywhere: what the field must be, and what it got. Messages the schemas set
+// themselves are kept as written.
+function message(issue: z.core.$ZodIssue): string {
+  const own = !/^(Invalid input|Invalid option|Invalid string|Too small|Too big)\b/.test(issue.message);
+  if (own) return issue.message;
+  switch (issue.code) {
+    case 'invalid_type': {
+      const expected = EXPECTED[issue.expected] ?? issue.expected;
+      return issue.input === undefined ? `is required (${expected})` : `must be ${expected}, not ${describeValue(issue.input)}`;
+    }
+    case 'invalid_value':
+      return `must be one of ${issue.values.map((v) => (v === '' ? '""' : String(v))).join(', ')}`;
+    case 'too_small':
+      if (issue.origin === 'string') return Number(issue.minimum) === 1 ? 'must not be empty' : `must have at least ${issue.minimum} characters`;
+      if (issue.origin === 'array') return `must list at least ${issue.minimum} item${Number(issue.minimum) === 1 ? '' : 's'}`;
+      return `must be ${issue.inclusive ? '' : 'more than '}${issue.minimum}${issue.inclusive ? ' or more' : ''}`;
+    case 'too_big':
+      if (issue.origin === 'string') return `must have at most ${issue.maximum} characters`;
+      if (issue.origin === 'array') return `must list at most ${issue.maximum} items`;
+      return `must be ${issue.inclusive ? '' : 'less than '}${issue.maximum}${issue.inclusive ? ' or less' : ''}`;
+    case 'invalid_format':
+      return issue.format === 'regex' && issue.pattern ? `must match ${issue.pattern}` : `must be a valid ${issue.format}`;
+    default:
+      return issue.message;
+  }
+}
+
 function toFieldErrors(error: z.ZodError): FieldError[] {
   const seen = new Set<string>();
   const out: FieldError[] = [];
   for (const issue of error.issues) {
-    const path = formatPath(issue.path);
-    const message = / received undefined$/.test(issue.message) ? `is required (${issue.message.replace(/^Invalid input: /, '').replace(/, received undefined$/, '')})` : issue.message;
-    const key = `${path}\u0000${message}`;
+    const e = { path: formatPath(issue.path), message: message(issue) };
+    const key = `${e.path}\u0000${e.message}`;
     if (!seen.has(key)) {
       seen.add(key);
-      out.push({ path, message });
+      out.push(e);
     }
   }
   return out;
 }
 
-function validator<S extends z.ZodType, T>(schema: S, finish: (v: z.output<S>) => T) {
+/**
+ * Fields of the input that the schema does not know, found by walking the input beside what the
+ * schema kept: zod drops unknown keys (and so does the API server, which with kubectl's default
+ * strict field validation rejects them), so a misspelt optional field would otherwise pass
+ * silently. Free-form maps (labels, metadata) are kept whole, so nothing in them is reported.
+ */
+function unknownFields(kind: string, input: unknown, output: unknown, path: PropertyKey[], out: FieldError[]): void {
+  if (Array.isArray(input) && Array.isArray(output)) {
+    input.forEach((v, i) => unknownFields(kind, v, output[i], [...path, i], out));
+    return;
+  }
+  if (!isPlainObject(input) || !isPlainObject(output)) return;
+  for (const [k, v] of Object.entries(input)) {
+    if (v === undefined) continue;
+    if (k in output) {
+      unknownFields(kind, v, output[k], [...path, k], out);
+      continue;
+    }
+    const explain = [kind.toLowerCase(), ...path.filter((p) => typeof p === 'string')].join('.');
+    out.push({ path: formatPath([...path, k]), message: `unknown field: \`kubectl explain ${explain}\` lists the fields allowed here` });
+  }
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function validator<S extends z.ZodType, T>(kind: string, schema: S, finish: (v: z.output<S>) => T) {
   return (input: unknown): Validated<T> => {
-    const r = schema.safeParse(input);
+    if (!isPlainObject(input)) {
+      return {
+        ok: false,
+        errors: [{ path: '(root)', message: `expected a ${kind} object (apiVersion, kind, metadata, spec), not ${describeValue(input)}` }],
+      };
+    }
+    const r = schema.safeParse(input, { reportInput: true });
     if (!r.success) return { ok: false, errors: toFieldErrors(r.error) };
+    const unknown: FieldError[] = [];
+    unknownFields(kind, input, r.data, [], unknown);
+    if (unknown.length) return { ok: false, errors: unknown };
     return { ok: true, value: finish(r.data) };
   };
 }
@@ -66,14 +159,21 @@ export function withTemplateDefaults(t: Template): Template {
   return { ...t, containers: t.containers.map((c) => ({ ...c, imagePullPolicy: effectivePullPolicy(c) })) };
 }
 
-export const validateNodeWorkload = validator(nodeWorkloadSchema, (w): NodeWorkload => ({
+export const validateNodeWorkload = validator('NodeWorkload', nodeWorkloadSchema, (w): NodeWorkload => ({
   ...w,
   spec: { ...w.spec, template: withTemplateDefaults(w.spec.template) },
 }));
 
-export const validateNodeAssignment = validator(nodeAssignmentSchema, (a): NodeAssignment => ({
+export const validateNodeAssignment = validator('NodeAssignment', nodeAssignmentSchema, (a): NodeAssignment => ({
   ...a,
   spec: { ...a.spec, template: withTemplateDefaults(a.spec.template) },
 }));
 
-export const validateNodeAgent = validator(nodeAgentSchema, (n): NodeAgent => n);
+export const validateNodeAgent = validator('NodeAgent', nodeAgentSchema, (n): NodeAgent => n);
+
+/** The validator of each Shopfloor kind, for tools that read manifests of mixed kinds. */
+export const VALIDATORS: Record<KindName, (input: unknown) => Validated<NodeWorkload | NodeAssignment | NodeAgent>> = {
+  NodeWorkload: validateNodeWorkload,
+  NodeAssignment: validateNodeAssignment,
+  NodeAgent: validateNodeAgent,
+};

@@ -1,0 +1,178 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from '@jest/globals';
+import { CustomResourceDefinition } from 'kubernetes-models/apiextensions.k8s.io/v1/CustomResourceDefinition';
+import { parse } from 'yaml';
+import { z } from 'zod';
+import { CrdSchemaError, crdFileName, crdYaml, customResourceDefinition, customResourceDefinitions, openAPIV3Schema, structuralSchema, type JSONSchemaProps } from './crd.js';
+
+const crdDir = new URL('../crds/', import.meta.url);
+
+/** Every schema node with its path, depth first. */
+function* walk(s: JSONSchemaProps, path: string): Generator<[string, JSONSchemaProps]> {
+  yield [path, s];
+  for (const [k, v] of Object.entries(s.properties ?? {})) yield* walk(v, `${path}.${k}`);
+  if (s.items) yield* walk(s.items, `${path}[]`);
+  if (s.additionalProperties) yield* walk(s.additionalProperties, `${path}.*`);
+}
+
+describe('crds/', () => {
+  it('holds exactly what `npm run gen:crds` writes (run it after changing api/)', () => {
+    const expected = new Map(customResourceDefinitions().map((c) => [crdFileName(c), crdYaml(c)]));
+    const onDisk = readdirSync(crdDir).filter((f) => f.endsWith('.yaml'));
+    expect(onDisk.sort()).toEqual([...expected.keys()].sort());
+    for (const [name, text] of expected) {
+      const actual = readFileSync(new URL(name, crdDir), 'utf8');
+      if (actual !== text) throw new Error(`crds/${name} is not what the generator writes: run \`npm run gen:crds\` and commit crds/`);
+    }
+  });
+
+  it('round-trips through YAML to the same objects', () => {
+    for (const c of customResourceDefinitions()) expect(parse(crdYaml(c))).toEqual(JSON.parse(JSON.stringify(c)));
+  });
+});
+
+describe('customResourceDefinition', () => {
+  it.each(['NodeWorkload', 'NodeAssignment', 'NodeAgent'] as const)('%s validates against the Kubernetes CustomResourceDefinition schema', (kind) => {
+    const crd = new CustomResourceDefinition(customResourceDefinition(kind) as ConstructorParameters<typeof CustomResourceDefinition>[0]);
+    expect(() => crd.validate()).not.toThrow();
+  });
+
+  it('the Kubernetes CRD schema check is live: a CRD without names fails it', () => {
+    const { names: _names, ...spec } = customResourceDefinition('NodeWorkload').spec;
+    const crd = new CustomResourceDefinition({ ...customResourceDefinition('NodeWorkload'), spec } as unknown as ConstructorParameters<typeof CustomResourceDefinition>[0]);
+    expect(() => crd.validate()).toThrow(/names/);
+  });
+
+  it('names, scopes, short names, category and the status subresource', () => {
+    const nw = customResourceDefinition('NodeWorkload');
+    expect(nw.metadata.name).toBe('nodeworkloads.shopfloor.dev');
+    expect(nw.spec.scope).toBe('Namespaced');
+    expect(nw.spec.names).toEqual({
+      kind: 'NodeWorkload',
+      listKind: 'NodeWorkloadList',
+      plural: 'nodeworkloads',
+      singular: 'nodeworkload',
+      shortNames: ['nw'],
+      categories: ['shopfloor'],
+    });
+    expect(customResourceDefinition('NodeAssignment').spec.names.shortNames).toEqual(['na']);
+    expect(customResourceDefinition('NodeAssignment').spec.scope).toBe('Namespaced');
+    expect(customResourceDefinition('NodeAgent').spec.names.shortNames).toEqual(['nag']);
+    expect(customResourceDefinition('NodeAgent').spec.scope).toBe('Cluster');
+    for (const c of customResourceDefinitions()) {
+      expect(c.spec.versions).toHaveLength(1);
+      expect(c.spec.versions[0]).toMatchObject({ name: 'v1alpha1', served: true, storage: true, subresources: { status: {} } });
+    }
+  });
+
+  it('printer columns', () => {
+    const columns = (kind: 'NodeWorkload' | 'NodeAssignment' | 'NodeAgent') =>
+      customResourceDefinition(kind).spec.versions[0]!.additionalPrinterColumns.map((c) => `${c.name}=${c.jsonPath}`);
+    expect(columns('NodeWorkload')).toEqual([
+      'Mode=.spec.placement.mode',
+      'Desired=.status.desiredReplicas',
+      'Ready=.status.readyReplicas',
+      'VIP=.status.clusterIP',
+      'Age=.metadata.creationTimestamp',
+    ]);
+    expect(columns('NodeAssignment')).toEqual([
+      'Node=.spec.nodeName',
+      'Phase=.status.phase',
+      'Ready=.status.ready',
+      'Restarts=.status.restartCount',
+      'IP=.status.podIP',
+      'Age=.metadata.creationTimestamp',
+    ]);
+    expect(columns('NodeAgent')).toEqual([
+      'Ready=.status.conditions[?(@.type=="Ready")].status',
+      'Runtime=.status.nodeInfo.runtimeName',
+      'Proxy=.status.nodeInfo.proxyMode',
+      'Pods=.status.pods',
+      'Age=.metadata.creationTimestamp',
+    ]);
+  });
+
+  it('every printer column points at a field of the schema', () => {
+    for (const c of customResourceDefinitions()) {
+      const root = c.spec.versions[0]!.schema.openAPIV3Schema;
+      for (const col of c.spec.versions[0]!.additionalPrinterColumns) {
+        if (col.jsonPath.startsWith('.metadata.')) continue;
+        const steps = col.jsonPath.replace(/\[\?.*?\]/, '[]').slice(1).split('.');
+        let node: JSONSchemaProps | undefined = root;
+        for (const step of steps) {
+          node = step.endsWith('[]') ? node?.properties?.[step.slice(0, -2)]?.items : node?.properties?.[step];
+        }
+        expect([c.spec.names.kind, col.name, node?.type]).toEqual([c.spec.names.kind, col.name, col.type === 'date' ? 'string' : col.type]);
+      }
+    }
+  });
+});
+
+describe('openAPIV3Schema is structural', () => {
+  it.each(['NodeWorkload', 'NodeAssignment', 'NodeAgent'] as const)('%s', (kind) => {
+    const root = openAPIV3Schema(kind);
+    expect(root.properties?.metadata).toEqual({ type: 'object', description: expect.any(String) });
+    for (const [path, s] of walk(root, kind)) {
+      const text = JSON.stringify(s);
+      expect([path, text.includes('"$ref"') || text.includes('"$defs"')]).toEqual([path, false]);
+      // Each node has exactly one type, unless it is an int-or-string.
+      if (s['x-kubernetes-int-or-string']) {
+        expect([path, s.type, s.anyOf]).toEqual([path, undefined, [{ type: 'integer' }, { type: 'string' }]]);
+      } else {
+        expect([path, typeof s.type, s.anyOf]).toEqual([path, 'string', undefined]);
+      }
+      if (s.properties) expect([path, s.additionalProperties]).toEqual([path, undefined]);
+      if (s.type === 'object' && path !== `${kind}.metadata`) expect([path, Boolean(s.properties) || Boolean(s.additionalProperties)]).toEqual([path, true]);
+      for (const name of Object.keys(s.properties ?? {})) {
+        expect([`${path}.${name}`, Boolean(s.properties?.[name]?.description)]).toEqual([`${path}.${name}`, true]);
+      }
+      expect([path, 'x-kubernetes-preserve-unknown-fields' in s]).toEqual([path, false]);
+    }
+  });
+
+  it('carries the rules a schema can express', () => {
+    const nw = openAPIV3Schema('NodeWorkload');
+    const spec = nw.properties!.spec!;
+    expect(nw.required).toEqual(['spec']);
+    expect(spec.required).toEqual(['placement', 'template']);
+    expect(spec.properties!.placement!.properties!.mode).toMatchObject({ enum: ['Replicas', 'EveryNode'], default: 'Replicas' });
+    const container = spec.properties!.template!.properties!.containers!.items!;
+    expect(container.required).toEqual(['name', 'image']);
+    expect(container.properties!.name).toMatchObject({ maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' });
+    const probe = container.properties!.livenessProbe!;
+    expect(probe.properties!.periodSeconds).toMatchObject({ type: 'integer', minimum: 1, default: 10 });
+    expect(probe.properties!.httpGet!.properties!.port).toMatchObject({ 'x-kubernetes-int-or-string': true, minimum: 1, maximum: 65535 });
+    const servicePort = spec.properties!.service!.properties!.ports!.items!;
+    expect(servicePort.properties!.targetPort).toMatchObject({ 'x-kubernetes-int-or-string': true, minimum: 1, maximum: 65535 });
+    expect(servicePort.properties!.nodePort).toMatchObject({ minimum: 30000, maximum: 32767 });
+    expect(servicePort.properties!.protocol).toMatchObject({ enum: ['TCP', 'UDP'], default: 'TCP' });
+    expect(spec.properties!.updateStrategy!.properties!.maxUnavailable).toMatchObject({ 'x-kubernetes-int-or-string': true, default: 1, minimum: 0 });
+    expect(container.properties!.resources!.properties!.limits!.properties!.memory).toMatchObject({ 'x-kubernetes-int-or-string': true, pattern: expect.any(String) });
+    expect(nw.properties!.status!.properties!.conditions).toMatchObject({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] });
+  });
+
+  it('no integer carries the meaningless safe-integer bounds zod writes', () => {
+    expect(JSON.stringify(customResourceDefinitions())).not.toContain(String(Number.MAX_SAFE_INTEGER));
+  });
+});
+
+describe('structuralSchema refuses what a CRD cannot hold, naming the field', () => {
+  it('a field without a description', () => {
+    expect(() => structuralSchema(z.object({ a: z.string().describe('A.'), b: z.int() }).describe('X.'), 'spec')).toThrow(new CrdSchemaError('spec.b', 'needs a description (zod .describe())'));
+  });
+  it('a union other than integer-or-string', () => {
+    expect(() => structuralSchema(z.union([z.string(), z.boolean()]), 'spec.x')).toThrow(/spec\.x: a union other than integer-or-string/);
+  });
+  it('an open object outside metadata', () => {
+    expect(() => structuralSchema(z.looseObject({ a: z.string().describe('A.') }), 'spec.y')).toThrow(/spec\.y: an object that keeps unknown fields/);
+  });
+  it('an int-or-string with its rules on top', () => {
+    expect(structuralSchema(z.union([z.int().min(2), z.string().regex(/^a$/)]).describe('D.'), 'p')).toEqual({
+      'x-kubernetes-int-or-string': true,
+      anyOf: [{ type: 'integer' }, { type: 'string' }],
+      minimum: 2,
+      pattern: '^a$',
+      description: 'D.',
+    });
+  });
+});

@@ -1,0 +1,37 @@
+// Validates objects against a generated CRD's openAPIV3Schema with ajv, the way the API server
+// checks them before Shopfloor sees them (minus its own metadata checks and defaulting).
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { KindName } from '../../api/group.js';
+import { openAPIV3Schema } from '../../api/crd.js';
+
+// Kubernetes' schema extensions: they shape merging and pruning on the API server and carry no
+// validation ajv could apply.
+const KUBERNETES_KEYWORDS = [
+  'x-kubernetes-int-or-string',
+  'x-kubernetes-list-type',
+  'x-kubernetes-list-map-keys',
+  'x-kubernetes-preserve-unknown-fields',
+  'x-kubernetes-embedded-resource',
+];
+
+const ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false });
+for (const keyword of KUBERNETES_KEYWORDS) ajv.addKeyword(keyword);
+
+const compiled = new Map<KindName, ValidateFunction>();
+
+export interface SchemaError {
+  /** JSON pointer of the offending value, e.g. /spec/placement/mode. */
+  path: string;
+  message: string;
+}
+
+/** The CRD schema's errors for `object`; an empty list when the API server would accept it. */
+export function crdSchemaErrors(kind: KindName, object: unknown): SchemaError[] {
+  let validate = compiled.get(kind);
+  if (!validate) {
+    validate = ajv.compile(openAPIV3Schema(kind));
+    compiled.set(kind, validate);
+  }
+  if (validate(object)) return [];
+  return (validate.errors ?? []).map((e: ErrorObject) => ({ path: e.instancePath || '/', message: e.message ?? e.keyword }));
+}
