@@ -1,0 +1,56 @@
+// Spawns the kernel tools (nft, iptables-restore, conntrack) with argument arrays, never a
+// shell, feeding stdin and capturing stderr for the error report.
+import { spawn } from 'node:child_process';
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `program` with `args` and optional stdin; resolves with its exit code and output. */
+export type Runner = (program: string, args: readonly string[], stdin?: string) => Promise<RunResult>;
+
+/** A program that exited with a code the caller does not accept. Carries its stderr. */
+export class CommandError extends Error {
+  constructor(
+    readonly program: string,
+    readonly args: readonly string[],
+    readonly code: number,
+    readonly stderr: string,
+  ) {
+    super(`${program} ${args.join(' ')} exited with code ${code}: ${stderr.trim() || '(no stderr)'}`);
+    this.name = 'CommandError';
+  }
+}
+
+/**
+ * The runner for this machine. With `netns`, every program runs inside that network namespace
+ * (`ip netns exec`), which is how tests and the benchmark keep their rules off the host.
+ */
+export function spawnRunner(options: { netns?: string } = {}): Runner {
+  return (program, args, stdin) =>
+    new Promise((resolve, reject) => {
+      const [file, argv] = options.netns ? ['ip', ['netns', 'exec', options.netns, program, ...args]] : [program, [...args]];
+      const child = spawn(file, argv, { stdio: ['pipe', 'pipe', 'pipe'] });
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      child.stdout.on('data', (b: Buffer) => out.push(b));
+      child.stderr.on('data', (b: Buffer) => err.push(b));
+      child.on('error', (e) => reject(new Error(`cannot run ${program}: ${e.message}; is it installed and on PATH?`)));
+      child.on('close', (code, signal) =>
+        resolve({ code: code ?? (signal ? 128 : 1), stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }),
+      );
+      // A program that exits before reading stdin makes the write fail with EPIPE; its exit code
+      // and stderr tell the story, so the write error itself is not reported.
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(stdin ?? '');
+    });
+}
+
+/** Runs and throws a CommandError unless the exit code is 0. */
+export async function runChecked(run: Runner, program: string, args: readonly string[], stdin?: string): Promise<RunResult> {
+  const result = await run(program, args, stdin);
+  if (result.code !== 0) throw new CommandError(program, args, result.code, result.stderr);
+  return result;
+}

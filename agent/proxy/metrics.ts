@@ -1,0 +1,48 @@
+// The proxy's metrics. kube-proxy's names where kube-proxy has the metric (so its dashboards
+// and alerts apply), `shopfloor_proxy_` for ours.
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { ProxyMode } from './backend.js';
+
+export interface ProxyMetrics {
+  syncDuration: Histogram;
+  fullSyncDuration: Histogram;
+  partialSyncDuration: Histogram;
+  lastSyncTimestamp: Gauge;
+  syncFailures: Counter;
+  programmedRules: Gauge;
+  programmedElements: Gauge;
+  conntrackFailures: Counter;
+  servicePortProblems: Gauge;
+}
+
+/** kube-proxy's buckets: 1 ms doubling to about 16 s. */
+const SYNC_BUCKETS = Array.from({ length: 15 }, (_, i) => 0.001 * 2 ** i);
+
+function histogram(registry: Registry, name: string, help: string): Histogram {
+  return (registry.getSingleMetric(name) as Histogram | undefined) ?? new Histogram({ name, help, buckets: SYNC_BUCKETS, registers: [registry] });
+}
+
+function gauge(registry: Registry, name: string, help: string): Gauge {
+  return (registry.getSingleMetric(name) as Gauge | undefined) ?? new Gauge({ name, help, registers: [registry] });
+}
+
+function counter(registry: Registry, name: string, help: string): Counter {
+  return (registry.getSingleMetric(name) as Counter | undefined) ?? new Counter({ name, help, registers: [registry] });
+}
+
+export function proxyMetrics(registry: Registry, mode: ProxyMode): ProxyMetrics {
+  return {
+    syncDuration: histogram(registry, 'kubeproxy_sync_proxy_rules_duration_seconds', 'Seconds a sync of the service rules took (full or partial).'),
+    fullSyncDuration: histogram(registry, 'kubeproxy_sync_full_proxy_rules_duration_seconds', 'Seconds a full sync of the service rules took.'),
+    partialSyncDuration: histogram(registry, 'kubeproxy_sync_partial_proxy_rules_duration_seconds', 'Seconds an incremental sync of the service rules took.'),
+    lastSyncTimestamp: gauge(registry, 'kubeproxy_sync_proxy_rules_last_timestamp_seconds', 'Unix time of the last successful sync of the service rules.'),
+    syncFailures:
+      mode === 'nftables'
+        ? counter(registry, 'kubeproxy_sync_proxy_rules_nftables_sync_failures_total', 'nft transactions the kernel refused.')
+        : counter(registry, 'kubeproxy_sync_proxy_rules_iptables_restore_failures_total', 'iptables-restore runs that failed.'),
+    programmedRules: gauge(registry, 'shopfloor_proxy_programmed_rules', 'Rules in the proxy\'s own table or chains after the last successful sync.'),
+    programmedElements: gauge(registry, 'shopfloor_proxy_programmed_elements', 'Set and map elements in the proxy\'s nftables table after the last successful sync (0 in iptables mode).'),
+    conntrackFailures: counter(registry, 'shopfloor_proxy_conntrack_cleanup_failures_total', 'conntrack deletions of stale UDP flows that failed.'),
+    servicePortProblems: gauge(registry, 'shopfloor_proxy_service_port_problems', 'Service ports (or nodePorts, endpoints) left out of the rules: clashes and bad addresses.'),
+  };
+}
