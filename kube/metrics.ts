@@ -195,3 +195,12 @@ export function restClientMetrics(registry: Registry): Counter<'code' | 'method'
     ['code', 'method'],
   );
 }
+
+export function eventsDroppedMetric(registry: Registry): Counter<'component'> {
+  return counter(
+    registry,
+    'shopfloor_events_dropped_total',
+    'Events not written because their object exceeded its event rate, per reporting component.',
+    ['component'],
+  );
+}

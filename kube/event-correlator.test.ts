@@ -1,0 +1,37 @@
+import { describe, expect, it } from '@jest/globals';
+import { EventCorrelator } from './event-correlator.js';
+import { FakeClock } from './fake-clock.js';
+
+describe('EventCorrelator', () => {
+  it('creates the first event and patches repeats with a growing count', () => {
+    const c = new EventCorrelator(new FakeClock());
+    expect(c.observe('nw/a', 'nw/a|Placed|3 replicas')).toEqual({ action: 'create', key: 'nw/a|Placed|3 replicas' });
+    c.recorded('nw/a|Placed|3 replicas', 'a.17f3');
+    expect(c.observe('nw/a', 'nw/a|Placed|3 replicas')).toEqual({ action: 'patch', key: 'nw/a|Placed|3 replicas', name: 'a.17f3', count: 2 });
+    expect(c.observe('nw/a', 'nw/a|Placed|3 replicas')).toMatchObject({ action: 'patch', count: 3 });
+    expect(c.observe('nw/a', 'nw/a|Placed|4 replicas').action).toBe('create');
+  });
+
+  it('drops events past an object burst and lets them through as the bucket refills', async () => {
+    const clock = new FakeClock();
+    const c = new EventCorrelator(clock, { burst: 3, qps: 1 / 60 });
+    const actions = Array.from({ length: 5 }, (_, i) => c.observe('nw/a', `e${i}`).action);
+    expect(actions).toEqual(['create', 'create', 'create', 'drop', 'drop']);
+    // Another object has its own allowance.
+    expect(c.observe('nw/b', 'x').action).toBe('create');
+    await clock.advance(60_000);
+    expect(c.observe('nw/a', 'e9').action).toBe('create');
+    expect(c.observe('nw/a', 'e10').action).toBe('drop');
+  });
+
+  it('forgets the oldest events beyond its cache size, and on request', () => {
+    const c = new EventCorrelator(new FakeClock(), { cacheSize: 2 });
+    c.recorded('k1', 'n1');
+    c.recorded('k2', 'n2');
+    c.recorded('k3', 'n3');
+    expect(c.observe('o', 'k1').action).toBe('create');
+    expect(c.observe('o', 'k3').action).toBe('patch');
+    c.forget('k3');
+    expect(c.observe('o', 'k3').action).toBe('create');
+  });
+});
