@@ -8,3 +8,5 @@ export * from './nodeworkload.js';
 export * from './nodeassignment.js';
 export * from './nodeagent.js';
 export * from './validate.js';
+export * from './manifest.js';
+export * from './crd.js';

@@ -79,8 +79,11 @@ function message(issue: z.core.$ZodIssue): string {
       const expected = EXPECTED[issue.expected] ?? issue.expected;
       return issue.input === undefined ? `is required (${expected})` : `must be ${expected}, not ${describeValue(issue.input)}`;
     }
-    case 'invalid_value':
-      return `must be one of ${issue.values.map((v) => (v === '' ? '""' : String(v))).join(', ')}`;
+    case 'invalid_value': {
+      const values = issue.values.map((v) => (v === '' ? '""' : String(v)));
+      const allowed = values.length === 1 ? `${values[0]}` : `one of ${values.join(', ')}`;
+      return issue.input === undefined ? `is required: ${allowed}` : `must be ${allowed}`;
+    }
     case 'too_small':
       if (issue.origin === 'string') return Number(issue.minimum) === 1 ? 'must not be empty' : `must have at least ${issue.minimum} characters`;
       if (issue.origin === 'array') return `must list at least ${issue.minimum} item${Number(issue.minimum) === 1 ? '' : 's'}`;
