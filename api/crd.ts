@@ -119,7 +119,9 @@ const ROOT_FIELDS: Record<'apiVersion' | 'kind' | 'metadata', JSONSchemaProps> =
     description:
       'Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. In CamelCase.',
   },
-  metadata: { type: 'object', description: 'Standard object metadata, owned by the API server.' },
+  // The API server owns metadata's schema: a CRD may restrict only name and generateName there, and
+  // even a description is refused ("must not specify anything other than name and generateName").
+  metadata: { type: 'object' },
 };
 
 /** Why a zod schema cannot become a structural CRD schema; names the field. */
