@@ -1,0 +1,129 @@
+import type { KubeObject } from './object.js';
+import type { PrinterColumn, ResourceInfo } from './registry.js';
+import { coreEventToEventsV1, eventsV1ToCoreEvent } from './event-conversion.js';
+
+const age: PrinterColumn = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp', description: 'The time since the object was created' };
+
+function count(field: string): (o: KubeObject) => number {
+  return (o) => {
+    const value = o[field];
+    return value && typeof value === 'object' ? Object.keys(value).length : 0;
+  };
+}
+
+interface BuiltinSpec {
+  group: string;
+  version: string;
+  resource: string;
+  kind: string;
+  namespaced: boolean;
+  shortNames?: string[];
+  hasStatus?: boolean;
+  columns?: PrinterColumn[];
+  nameRule?: ResourceInfo['nameRule'];
+  storagePrefix?: string;
+  conversion?: Pick<ResourceInfo, 'fromStorage' | 'toStorage'>;
+  unconditionalUpdate?: boolean;
+}
+
+const specs: BuiltinSpec[] = [
+  {
+    group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace', namespaced: false, shortNames: ['ns'], hasStatus: true, nameRule: 'label',
+    columns: [{ name: 'Status', type: 'string', jsonPath: '.status.phase' }, age],
+  },
+  {
+    group: '', version: 'v1', resource: 'nodes', kind: 'Node', namespaced: false, shortNames: ['no'], hasStatus: true,
+    columns: [
+      { name: 'Status', type: 'string', compute: nodeStatus },
+      { name: 'Roles', type: 'string', compute: nodeRoles },
+      age,
+      { name: 'Version', type: 'string', jsonPath: '.status.nodeInfo.kubeletVersion' },
+      { name: 'Internal-IP', type: 'string', priority: 1, compute: (o) => nodeAddress(o, 'InternalIP') },
+    ],
+  },
+  { group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap', namespaced: true, shortNames: ['cm'], columns: [{ name: 'Data', type: 'integer', compute: (o) => count('data')(o) + count('binaryData')(o) }, age] },
+  { group: '', version: 'v1', resource: 'secrets', kind: 'Secret', namespaced: true, columns: [{ name: 'Type', type: 'string', jsonPath: '.type' }, { name: 'Data', type: 'integer', compute: count('data') }, age] },
+  { group: '', version: 'v1', resource: 'serviceaccounts', kind: 'ServiceAccount', namespaced: true, shortNames: ['sa'], columns: [{ name: 'Secrets', type: 'integer', compute: (o) => (Array.isArray(o.secrets) ? o.secrets.length : 0) }, age] },
+  {
+    group: '', version: 'v1', resource: 'events', kind: 'Event', namespaced: true, shortNames: ['ev'], nameRule: 'path-segment', storagePrefix: '/registry/core/events/',
+    columns: [
+      { name: 'Last Seen', type: 'date', compute: (o) => o.lastTimestamp ?? o.eventTime ?? o.metadata.creationTimestamp },
+      { name: 'Type', type: 'string', jsonPath: '.type' },
+      { name: 'Reason', type: 'string', jsonPath: '.reason' },
+      { name: 'Object', type: 'string', compute: (o) => involved(o.involvedObject) },
+      { name: 'Message', type: 'string', jsonPath: '.message' },
+    ],
+  },
+  {
+    group: 'events.k8s.io', version: 'v1', resource: 'events', kind: 'Event', namespaced: true, shortNames: ['ev'], nameRule: 'path-segment', storagePrefix: '/registry/core/events/',
+    conversion: { fromStorage: coreEventToEventsV1, toStorage: eventsV1ToCoreEvent },
+    columns: [
+      { name: 'Last Seen', type: 'date', compute: (o) => o.deprecatedLastTimestamp ?? o.eventTime ?? o.metadata.creationTimestamp },
+      { name: 'Type', type: 'string', jsonPath: '.type' },
+      { name: 'Reason', type: 'string', jsonPath: '.reason' },
+      { name: 'Object', type: 'string', compute: (o) => involved(o.regarding) },
+      { name: 'Note', type: 'string', jsonPath: '.note' },
+    ],
+  },
+  {
+    group: 'coordination.k8s.io', version: 'v1', resource: 'leases', kind: 'Lease', namespaced: true,
+    columns: [{ name: 'Holder', type: 'string', jsonPath: '.spec.holderIdentity' }, age],
+  },
+  {
+    group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions', kind: 'CustomResourceDefinition', namespaced: false, shortNames: ['crd', 'crds'], hasStatus: true,
+    unconditionalUpdate: false, columns: [{ name: 'Created At', type: 'string', format: 'date-time', compute: (o) => o.metadata.creationTimestamp }],
+  },
+  // RBAC objects are stored so that manifests and charts apply; every token is an administrator.
+  { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'roles', kind: 'Role', namespaced: true, nameRule: 'path-segment', columns: [{ name: 'Created At', type: 'string', format: 'date-time', compute: (o) => o.metadata.creationTimestamp }] },
+  { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'rolebindings', kind: 'RoleBinding', namespaced: true, nameRule: 'path-segment', columns: [{ name: 'Role', type: 'string', compute: roleRef }, age] },
+  { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'clusterroles', kind: 'ClusterRole', namespaced: false, nameRule: 'path-segment', columns: [{ name: 'Created At', type: 'string', format: 'date-time', compute: (o) => o.metadata.creationTimestamp }] },
+  { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'clusterrolebindings', kind: 'ClusterRoleBinding', namespaced: false, nameRule: 'path-segment', columns: [{ name: 'Role', type: 'string', compute: roleRef }, age] },
+];
+
+export function builtinResources(): ResourceInfo[] {
+  return specs.map((s) => ({
+    group: s.group,
+    resource: s.resource,
+    singular: s.kind.toLowerCase(),
+    kind: s.kind,
+    listKind: `${s.kind}List`,
+    namespaced: s.namespaced,
+    shortNames: s.shortNames ?? [],
+    categories: [],
+    versions: [{ name: s.version, served: true, storage: true, printerColumns: s.columns ?? [age], hasStatus: s.hasStatus ?? false }],
+    builtin: true,
+    storagePrefix: s.storagePrefix ?? `/registry/${s.group || 'core'}/${s.resource}/`,
+    ...(s.conversion ?? {}),
+    nameRule: s.nameRule ?? 'subdomain',
+    unconditionalUpdate: s.unconditionalUpdate ?? true,
+  }));
+}
+
+function nodeStatus(o: KubeObject): string {
+  const conditions = (o.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? [];
+  const ready = conditions.find((c) => c.type === 'Ready');
+  const status = ready?.status === 'True' ? 'Ready' : ready ? 'NotReady' : 'Unknown';
+  const spec = o.spec as { unschedulable?: boolean } | undefined;
+  return spec?.unschedulable ? `${status},SchedulingDisabled` : status;
+}
+
+function nodeRoles(o: KubeObject): string {
+  const prefix = 'node-role.kubernetes.io/';
+  const roles = Object.keys(o.metadata.labels ?? {}).filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length));
+  return roles.length ? roles.sort().join(',') : '<none>';
+}
+
+function nodeAddress(o: KubeObject, type: string): string {
+  const addresses = (o.status as { addresses?: { type: string; address: string }[] } | undefined)?.addresses ?? [];
+  return addresses.find((a) => a.type === type)?.address ?? '<none>';
+}
+
+function involved(ref: unknown): string {
+  const r = ref as { kind?: string; name?: string } | undefined;
+  return r ? `${(r.kind ?? '').toLowerCase()}/${r.name ?? ''}` : '';
+}
+
+function roleRef(o: KubeObject): string {
+  const r = o.roleRef as { kind?: string; name?: string } | undefined;
+  return r ? `${r.kind ?? ''}/${r.name ?? ''}` : '';
+}

@@ -1,0 +1,173 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+
+/** Asks the kernel for a free loopback TCP port. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface EtcdProcessOptions {
+  /** The devcluster data dir; etcd keeps its data in `<dataDir>/etcd` and logs to `<dataDir>/etcd.log`. */
+  dataDir: string;
+  logger: Logger;
+  binary?: string;
+}
+
+/**
+ * Runs etcd as a supervised child process on free loopback ports. If etcd exits while the
+ * devcluster runs, it is started again (after a pause that grows up to 5 s) on the same data
+ * dir and client port, so the API recovers on its own. Emits `down` and `up`.
+ */
+export class EtcdProcess extends EventEmitter {
+  readonly endpoint: string;
+  private child: ChildProcess | undefined;
+  private stopping = false;
+  private restartDelayMs = 500;
+  private readonly log: WriteStream;
+
+  private constructor(
+    private readonly opts: EtcdProcessOptions,
+    private readonly clientPort: number,
+    private readonly peerPort: number,
+  ) {
+    super();
+    this.endpoint = `http://127.0.0.1:${clientPort}`;
+    this.log = createWriteStream(join(opts.dataDir, 'etcd.log'), { flags: 'a' });
+  }
+
+  static async start(opts: EtcdProcessOptions): Promise<EtcdProcess> {
+    mkdirSync(opts.dataDir, { recursive: true });
+    const proc = new EtcdProcess(opts, await freePort(), await freePort());
+    await proc.spawnAndWait();
+    return proc;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  private args(): string[] {
+    const client = `http://127.0.0.1:${this.clientPort}`;
+    const peer = `http://127.0.0.1:${this.peerPort}`;
+    return [
+      '--name', 'devcluster',
+      '--data-dir', join(this.opts.dataDir, 'etcd'),
+      '--listen-client-urls', client,
+      '--advertise-client-urls', client,
+      '--listen-peer-urls', peer,
+      '--initial-advertise-peer-urls', peer,
+      '--initial-cluster', `devcluster=${peer}`,
+      // Bodies up to 3 MiB are accepted by the API; etcd's default request limit is 1.5 MiB.
+      '--max-request-bytes', String(4 * 1024 * 1024),
+      '--logger', 'zap',
+      '--log-outputs', 'stderr',
+    ];
+  }
+
+  private spawnAndWait(): Promise<void> {
+    const binary = this.opts.binary ?? 'etcd';
+    return new Promise((resolve, reject) => {
+      let ready = false;
+      let exited = false;
+      let tail = '';
+      const child = spawn(binary, this.args(), { stdio: ['ignore', 'ignore', 'pipe'] });
+      this.child = child;
+      child.stderr?.on('data', (chunk: Buffer) => {
+        this.log.write(chunk);
+        tail = (tail + chunk.toString()).slice(-8192);
+      });
+      child.on('error', (err) => {
+        if (!ready) reject(new Error(`cannot start ${binary}: ${err.message}; install Debian's etcd-server package`));
+      });
+      child.on('exit', (code, signal) => {
+        exited = true;
+        if (this.child === child) this.child = undefined;
+        if (!ready) {
+          reject(new Error(`etcd exited before it was ready (code ${code}, signal ${signal}); see ${join(this.opts.dataDir, 'etcd.log')}: ${lastLine(tail)}`));
+          return;
+        }
+        if (this.stopping) return;
+        this.opts.logger.error({ code, signal }, 'etcd exited; the API answers 503 until it is back');
+        this.emit('down');
+        this.scheduleRestart();
+      });
+      // Ready means etcd answers its health endpoint (it has a leader and serves reads).
+      const deadline = Date.now() + 30_000;
+      const poll = (): void => {
+        if (exited || this.stopping) return;
+        fetch(`${this.endpoint}/health`).then((r) => r.json() as Promise<{ health?: string }>).then(
+          (body) => {
+            if (body.health === 'true') {
+              ready = true;
+              this.restartDelayMs = 500;
+              resolve();
+            } else retry();
+          },
+          retry,
+        );
+      };
+      const retry = (): void => {
+        if (Date.now() > deadline) {
+          child.kill('SIGKILL');
+          reject(new Error(`etcd did not become healthy within 30 s; see ${join(this.opts.dataDir, 'etcd.log')}`));
+          return;
+        }
+        setTimeout(poll, 100);
+      };
+      poll();
+    });
+  }
+
+  private scheduleRestart(): void {
+    const delay = this.restartDelayMs;
+    this.restartDelayMs = Math.min(this.restartDelayMs * 2, 5000);
+    setTimeout(() => {
+      if (this.stopping) return;
+      this.spawnAndWait().then(
+        () => {
+          this.opts.logger.info({ endpoint: this.endpoint }, 'etcd is back');
+          this.emit('up');
+        },
+        (err: Error) => {
+          this.opts.logger.error({ err: err.message }, 'etcd restart failed; trying again');
+          this.scheduleRestart();
+        },
+      );
+    }, delay);
+  }
+
+  /** Stops etcd (SIGTERM, then SIGKILL after 5 s) and stops supervising it. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const child = this.child;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        child.once('exit', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        child.kill('SIGTERM');
+      });
+    }
+    await new Promise<void>((resolve) => this.log.end(resolve));
+  }
+}
+
+function lastLine(text: string): string {
+  const lines = text.trim().split('\n');
+  return lines[lines.length - 1] ?? '';
+}

@@ -1,0 +1,60 @@
+import type { JSONSchemaProps } from './schema-types.js';
+
+/** How a list merges: atomic (replaced whole), set (of scalars), or map (items keyed by fields). */
+export interface ListType {
+  type: 'atomic' | 'set' | 'map';
+  keys?: string[];
+}
+
+/** Field names from the object's root to a list, list indices left out (e.g. ['spec', 'containers']). */
+export type FieldPath = string[];
+
+export type ListTypeResolver = (path: FieldPath) => ListType;
+
+const metadataLists: Record<string, ListType> = {
+  'metadata.finalizers': { type: 'set' },
+  'metadata.ownerReferences': { type: 'map', keys: ['uid'] },
+  'metadata.managedFields': { type: 'atomic' },
+};
+
+// The associative lists of the built-in kinds the devcluster serves (their patch merge keys).
+const builtinLists: Record<string, ListType> = {
+  'status.conditions': { type: 'map', keys: ['type'] },
+  'status.addresses': { type: 'map', keys: ['type'] },
+  'status.images': { type: 'atomic' },
+  'status.volumesAttached': { type: 'map', keys: ['name'] },
+  'status.volumesInUse': { type: 'set' },
+  'spec.podCIDRs': { type: 'set' },
+  'spec.finalizers': { type: 'set' },
+  secrets: { type: 'map', keys: ['name'] },
+  imagePullSecrets: { type: 'map', keys: ['name'] },
+  subjects: { type: 'atomic' },
+  rules: { type: 'atomic' },
+};
+
+/** Lists of built-in kinds: their merge keys, atomic otherwise. */
+export const builtinListTypes: ListTypeResolver = (path) =>
+  metadataLists[path.join('.')] ?? builtinLists[path.join('.')] ?? { type: 'atomic' };
+
+/** Lists of a custom resource: x-kubernetes-list-type from its schema (atomic by default). */
+export function schemaListTypes(schema: JSONSchemaProps | undefined): ListTypeResolver {
+  return (path) => {
+    const meta = metadataLists[path.join('.')];
+    if (meta) return meta;
+    let node: JSONSchemaProps | undefined = schema;
+    for (const key of path) {
+      if (!node) break;
+      if (node.type === 'array' || node.items) node = node.items;
+      node = node?.properties?.[key] ?? (typeof node?.additionalProperties === 'object' ? node.additionalProperties : undefined);
+    }
+    const type = node?.['x-kubernetes-list-type'];
+    if (type === 'map') return { type, keys: node?.['x-kubernetes-list-map-keys'] ?? [] };
+    if (type === 'set') return { type };
+    return { type: 'atomic' };
+  };
+}
+
+/** The list types of one served resource version. */
+export function listTypesFor(builtin: boolean, schema: JSONSchemaProps | undefined): ListTypeResolver {
+  return builtin ? builtinListTypes : schemaListTypes(schema);
+}

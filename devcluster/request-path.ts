@@ -1,0 +1,36 @@
+/** A request for a resource: `/api/v1/...` or `/apis/<group>/<version>/...`. */
+export interface ResourcePath {
+  group: string;
+  version: string;
+  namespace?: string;
+  resource: string;
+  name?: string;
+  subresource?: string;
+}
+
+const namespaceSubresources = new Set(['status', 'finalize']);
+
+/** Parses a resource path, or returns undefined for anything else (discovery, health, unknown). */
+export function parseResourcePath(pathname: string): ResourcePath | undefined {
+  const parts = pathname.split('/').filter((p) => p.length > 0).map(decodeURIComponent);
+  let group: string;
+  let version: string;
+  let rest: string[];
+  if (parts[0] === 'api' && parts.length >= 3) {
+    group = '';
+    version = parts[1] as string;
+    rest = parts.slice(2);
+  } else if (parts[0] === 'apis' && parts.length >= 4) {
+    group = parts[1] as string;
+    version = parts[2] as string;
+    rest = parts.slice(3);
+  } else return undefined;
+  if (rest[0] === 'namespaces' && rest.length >= 3 && !(rest.length === 3 && namespaceSubresources.has(rest[2] as string))) {
+    const [, namespace, resource, name, subresource, ...extra] = rest;
+    if (extra.length > 0) return undefined;
+    return { group, version, namespace, resource: resource as string, ...(name !== undefined ? { name } : {}), ...(subresource !== undefined ? { subresource } : {}) };
+  }
+  const [resource, name, subresource, ...extra] = rest;
+  if (extra.length > 0 || resource === undefined) return undefined;
+  return { group, version, resource, ...(name !== undefined ? { name } : {}), ...(subresource !== undefined ? { subresource } : {}) };
+}

@@ -1,0 +1,461 @@
+import type { Logger } from 'pino';
+import { admit } from './admission.js';
+import type { KubeObject } from './object.js';
+import { isPlainObject, nowTimestamp } from './object.js';
+import { prepareCreate, prepareUpdate, sameStored } from './object-rules.js';
+import { applyPatch } from './patch/dispatch.js';
+import { groupVersion, type Registry, type ResourceInfo, type VersionInfo } from './registry.js';
+import type { ResourcePath } from './request-path.js';
+import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, type FieldRequirement, type Selector } from './selectors.js';
+import { collectionPrefix, objectKey, toServed, toStored } from './served-object.js';
+import { ApiError, alreadyExists, badRequest, conflict, gone, invalid, notFound } from './status.js';
+import type { Storage } from './storage.js';
+import { listTypesFor } from './list-types.js';
+import { recordManagedFields, type OwnershipContext } from './managed-fields.js';
+
+/** One resource request after routing: the served resource and version it addresses. */
+export interface ResourceRequest {
+  path: ResourcePath;
+  info: ResourceInfo;
+  version: VersionInfo;
+  query: URLSearchParams;
+  userAgent: string;
+}
+
+export interface ApiResult {
+  code: number;
+  body: unknown;
+  warnings?: string[];
+}
+
+export interface ListResult {
+  items: KubeObject[];
+  resourceVersion: string;
+  continueToken?: string;
+  remainingItemCount?: number;
+}
+
+const staleMessage = 'the object has been modified; please apply your changes to the latest version and try again';
+
+/** Reads the label and field selectors of a list, watch or deletecollection request. */
+export function selectorsOf(query: URLSearchParams): { labels: Selector; fields: FieldRequirement[] } {
+  try {
+    return {
+      labels: parseLabelSelector(query.get('labelSelector') ?? ''),
+      fields: parseFieldSelector(query.get('fieldSelector') ?? ''),
+    };
+  } catch (err) {
+    throw badRequest((err as Error).message);
+  }
+}
+
+interface ContinueToken {
+  rv: number;
+  start: string;
+}
+
+function encodeContinue(token: ContinueToken): string {
+  return Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', ...token })).toString('base64url');
+}
+
+function decodeContinue(text: string): ContinueToken {
+  try {
+    const parsed = JSON.parse(Buffer.from(text, 'base64url').toString()) as { rv?: unknown; start?: unknown };
+    if (typeof parsed.rv === 'number' && typeof parsed.start === 'string') return { rv: parsed.rv, start: parsed.start };
+  } catch {
+    // falls through to the error below
+  }
+  throw badRequest('continue key is not valid: take it unchanged from the metadata.continue of the previous list');
+}
+
+function intParam(query: URLSearchParams, name: string): number | undefined {
+  const raw = query.get(name);
+  if (raw === null || raw === '') return undefined;
+  if (!/^\d+$/.test(raw)) throw badRequest(`${name}: invalid value "${raw}": must be a non-negative integer`);
+  return Number(raw);
+}
+
+/** Parses `resourceVersion` query parameters and object fields ("" = none). */
+export function parseResourceVersion(raw: string | null | undefined, where: string): number | undefined {
+  if (raw === null || raw === undefined || raw === '') return undefined;
+  if (!/^\d+$/.test(raw)) throw badRequest(`${where}: invalid resource version "${raw}": must be an unsigned integer`);
+  return Number(raw);
+}
+
+function dryRun(query: URLSearchParams): boolean {
+  const values = query.getAll('dryRun');
+  for (const v of values) if (v !== 'All') throw badRequest(`dryRun: Unsupported value: "${v}": supported values: "All"`);
+  return values.length > 0;
+}
+
+/** Fields that `fieldValidation` judges; Strict refuses them, Warn (the default) warns. */
+function fieldValidation(info: ResourceInfo, version: VersionInfo, query: URLSearchParams, unknown: string[]): string[] {
+  const mode = query.get('fieldValidation') ?? 'Warn';
+  if (!['Strict', 'Warn', 'Ignore'].includes(mode)) throw badRequest(`fieldValidation: Unsupported value: "${mode}": supported values: "Ignore", "Strict", "Warn"`);
+  if (unknown.length === 0 || mode === 'Ignore') return [];
+  if (mode === 'Strict') {
+    throw badRequest(`${info.kind} in version "${version.name}" cannot be handled as a ${info.kind}: strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`);
+  }
+  return unknown.map((f) => `unknown field "${f}"`);
+}
+
+/** The verbs on one resource: reads, writes with optimistic concurrency, and deletion. */
+export class ResourceApi {
+  constructor(
+    private readonly storage: Storage,
+    private readonly registry: Registry,
+    private readonly logger: Logger,
+    /** Called after a CRD is written or removed so that its resource is served at once. */
+    private readonly onCrdChange: (crd: KubeObject, deleted: boolean) => void,
+  ) {}
+
+  async get(req: ResourceRequest): Promise<ApiResult> {
+    const stored = await this.mustGet(req.info, req.path.namespace, req.path.name ?? '');
+    return { code: 200, body: toServed(req.info, req.version.name, stored) };
+  }
+
+  /** A page of the collection on one etcd snapshot, filtered by selectors; `limit` + `continue` page through it. */
+  async list(req: ResourceRequest): Promise<ListResult> {
+    const { info, path, query } = req;
+    const { labels, fields } = selectorsOf(query);
+    const limit = intParam(query, 'limit') ?? 0;
+    const prefix = collectionPrefix(info, path.namespace);
+    let revision: number | undefined;
+    let startKey: string | undefined;
+    const cont = query.get('continue');
+    if (cont) {
+      const token = decodeContinue(cont);
+      revision = token.rv;
+      startKey = prefix + token.start;
+      if (!startKey.startsWith(prefix)) throw badRequest('continue key is not valid for this collection');
+    } else if (query.get('resourceVersionMatch') === 'Exact') {
+      revision = parseResourceVersion(query.get('resourceVersion'), 'resourceVersion');
+      if (revision === undefined) throw badRequest('resourceVersionMatch: Forbidden: resourceVersionMatch "Exact" is forbidden for resourceVersion ""');
+    }
+    const filtered = labels.length > 0 || fields.length > 0;
+    const items: KubeObject[] = [];
+    let more = false;
+    let lastKey: string | undefined;
+    let remaining: number | undefined;
+    try {
+      for (;;) {
+        const want = limit > 0 ? limit - items.length : 0;
+        const page = await this.storage.listPage(prefix, { ...(startKey !== undefined ? { startKey } : {}), ...(revision !== undefined ? { revision } : {}), limit: want });
+        revision = page.revision;
+        for (const { key, object } of page.items) {
+          lastKey = key;
+          if (filtered && !(matchesLabels(labels, object.metadata.labels) && matchesFields(fields, object))) continue;
+          items.push(toServed(info, req.version.name, object));
+        }
+        more = page.more;
+        if (!filtered && more) remaining = page.count - page.items.length;
+        if (!more || limit === 0 || items.length >= limit) break;
+        startKey = `${lastKey}\0`;
+      }
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 410 && cont) {
+        throw gone('The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.');
+      }
+      throw err;
+    }
+    const result: ListResult = { items, resourceVersion: String(revision) };
+    if (more && lastKey !== undefined) {
+      result.continueToken = encodeContinue({ rv: revision ?? 0, start: `${lastKey.slice(prefix.length)}\0` });
+      if (remaining !== undefined) result.remainingItemCount = remaining;
+    }
+    return result;
+  }
+
+  listBody(req: ResourceRequest, list: ListResult): Record<string, unknown> {
+    return {
+      kind: req.info.listKind,
+      apiVersion: groupVersion(req.info.group, req.version.name),
+      metadata: {
+        resourceVersion: list.resourceVersion,
+        ...(list.continueToken ? { continue: list.continueToken } : {}),
+        ...(list.remainingItemCount !== undefined ? { remainingItemCount: list.remainingItemCount } : {}),
+      },
+      items: list.items,
+    };
+  }
+
+  async create(req: ResourceRequest, body: unknown, managedFieldsDone = false): Promise<ApiResult> {
+    const { info, version, path, query } = req;
+    const object = this.checkBody(req, body);
+    if (info.namespaced) {
+      if (object.metadata.namespace && object.metadata.namespace !== path.namespace) {
+        throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      }
+      await this.checkNamespaceWritable(path.namespace ?? '');
+    }
+    const prepared = prepareCreate(info, toStored(info, object), path.namespace, version.hasStatus);
+    const admitted = admit(info, version, prepared);
+    const warnings = fieldValidation(info, version, query, admitted.unknownFields);
+    if (admitted.causes.length > 0) throw invalid(info.kind, info.group, object.metadata.name ?? object.metadata.generateName ?? '', admitted.causes);
+    if (!managedFieldsDone) {
+      recordManagedFields(undefined, admitted.object, this.fieldManager(req), groupVersion(info.group, version.name), path.subresource, ownership(info, version));
+    }
+    const name = admitted.object.metadata.name ?? '';
+    if (dryRun(query)) return { code: 201, body: toServed(info, version.name, admitted.object), warnings };
+    const result = await this.storage.create(objectKey(info, path.namespace, name), admitted.object);
+    if (!result.ok) throw alreadyExists(info.resource, info.group, name);
+    if (info.resource === 'customresourcedefinitions' && info.builtin) this.onCrdChange(result.object, false);
+    this.logger.debug({ resource: info.resource, namespace: path.namespace, name }, 'created');
+    return { code: 201, body: toServed(info, version.name, result.object), warnings };
+  }
+
+  async update(req: ResourceRequest, body: unknown): Promise<ApiResult> {
+    const { info, path } = req;
+    const object = this.checkBody(req, body);
+    const name = path.name ?? '';
+    if (object.metadata.name !== name) {
+      throw badRequest(`the name of the object (${object.metadata.name ?? ''}) does not match the name on the URL (${name})`);
+    }
+    if (info.namespaced && object.metadata.namespace && object.metadata.namespace !== path.namespace) {
+      throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    }
+    const current = await this.mustGet(info, path.namespace, name);
+    const wanted = parseResourceVersion(object.metadata.resourceVersion, 'metadata.resourceVersion');
+    if (wanted === undefined && !info.unconditionalUpdate) {
+      throw invalid(info.kind, info.group, name, [{ reason: 'FieldValueInvalid', field: 'metadata.resourceVersion', message: 'Invalid value: 0x0: must be specified for an update' }]);
+    }
+    if (wanted !== undefined && String(wanted) !== current.metadata.resourceVersion) {
+      throw conflict(info.resource, info.group, name, staleMessage);
+    }
+    return this.write(req, current, toStored(info, object));
+  }
+
+  async patch(req: ResourceRequest, body: Buffer, contentType: string): Promise<ApiResult> {
+    const { info, path, version } = req;
+    const name = path.name ?? '';
+    const force = req.query.get('force');
+    if (force !== null && contentType !== 'application/apply-patch+yaml') {
+      throw badRequest('force: Forbidden: may not be specified for non-apply patch');
+    }
+    // Patches without a resourceVersion retry on a concurrent write, as kube-apiserver does.
+    for (let attempt = 0; ; attempt++) {
+      const current = await this.storage.get(objectKey(info, path.namespace, name));
+      if (!current && contentType !== 'application/apply-patch+yaml') throw notFound(info.resource, info.group, name);
+      const served = current ? toServed(info, version.name, current) : undefined;
+      const patched = applyPatch({ info, version, contentType, body, current: served, manager: req.query.get('fieldManager'), force: force === 'true', name, namespace: path.namespace, subresource: path.subresource });
+      if (!current) {
+        return this.create({ ...req, query: withoutParam(req.query, 'force') }, patched.object, patched.managedFieldsDone);
+      }
+      const wanted = parseResourceVersion(patched.object.metadata?.resourceVersion, 'metadata.resourceVersion');
+      if (wanted !== undefined && String(wanted) !== current.metadata.resourceVersion) {
+        throw conflict(info.resource, info.group, name, staleMessage);
+      }
+      try {
+        return await this.write(req, current, toStored(info, { ...patched.object, metadata: { ...patched.object.metadata, name } }), patched.managedFieldsDone);
+      } catch (err) {
+        if (err instanceof ApiError && err.reason === 'Conflict' && wanted === undefined && attempt < 5) continue;
+        throw err;
+      }
+    }
+  }
+
+  /** Stores an update of `current`; removes the object when its last finalizer went during deletion. */
+  private async write(req: ResourceRequest, current: KubeObject, requested: KubeObject, managedFieldsDone = false): Promise<ApiResult> {
+    const { info, version, path, query } = req;
+    const name = path.name ?? '';
+    if (path.subresource && path.subresource !== 'status' && !(path.subresource === 'finalize' && info.resource === 'namespaces')) {
+      throw notFound(`${info.resource}/${path.subresource}`, info.group, name);
+    }
+    if (path.subresource === 'status' && !version.hasStatus) throw notFound(`${info.resource}/status`, info.group, name);
+    const prepared = prepareUpdate(info, current, requested, path.subresource, version.hasStatus);
+    const admitted = admit(info, version, prepared);
+    const warnings = fieldValidation(info, version, query, admitted.unknownFields);
+    if (admitted.causes.length > 0) throw invalid(info.kind, info.group, name, admitted.causes);
+    const object = admitted.object;
+    if (!managedFieldsDone) {
+      recordManagedFields(current, object, this.fieldManager(req), groupVersion(info.group, version.name), path.subresource, ownership(info, version));
+    }
+    if (sameStored(current, object)) return { code: 200, body: toServed(info, version.name, current), warnings };
+    if (dryRun(query)) return { code: 200, body: toServed(info, version.name, object), warnings };
+    const key = objectKey(info, path.namespace, name);
+    const finished = object.metadata.deletionTimestamp && (object.metadata.finalizers ?? []).length === 0 && !namespacePending(info, object);
+    const result = finished
+      ? await this.storage.delete(key, Number(current.metadata.resourceVersion))
+      : await this.storage.update(key, object, Number(current.metadata.resourceVersion));
+    if (!result.ok) {
+      if (!result.current) throw notFound(info.resource, info.group, name);
+      throw conflict(info.resource, info.group, name, staleMessage);
+    }
+    if (info.resource === 'customresourcedefinitions' && info.builtin) this.onCrdChange(result.object, Boolean(finished));
+    return { code: 200, body: toServed(info, version.name, finished ? { ...object, metadata: { ...object.metadata, resourceVersion: result.object.metadata.resourceVersion } } : result.object), warnings };
+  }
+
+  async delete(req: ResourceRequest, body: unknown): Promise<ApiResult> {
+    const { info, path } = req;
+    const name = path.name ?? '';
+    const options = deleteOptions(body, req.query);
+    if (info.resource === 'namespaces' && (name === 'default' || name === 'kube-system')) {
+      throw new ApiError(403, `namespaces "${name}" is forbidden: this namespace may not be deleted`, 'Forbidden', { name, kind: 'namespaces' });
+    }
+    for (let attempt = 0; ; attempt++) {
+      const current = await this.mustGet(info, path.namespace, name);
+      if (options.uid !== undefined && options.uid !== current.metadata.uid) {
+        throw conflict(info.resource, info.group, name, `Precondition failed: UID in precondition: ${options.uid}, UID in object meta: ${current.metadata.uid ?? ''}`);
+      }
+      if (options.resourceVersion !== undefined && options.resourceVersion !== current.metadata.resourceVersion) {
+        throw conflict(info.resource, info.group, name, `Precondition failed: ResourceVersion in precondition: ${options.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion ?? ''}`);
+      }
+      try {
+        return await this.deleteOnce(req, current, options.propagationPolicy);
+      } catch (err) {
+        if (err instanceof ApiError && err.reason === 'Conflict' && attempt < 5) continue;
+        throw err;
+      }
+    }
+  }
+
+  private async deleteOnce(req: ResourceRequest, current: KubeObject, policy: string | undefined): Promise<ApiResult> {
+    const { info, version, path, query } = req;
+    const name = path.name ?? '';
+    const key = objectKey(info, path.namespace, name);
+    const finalizers = [...(current.metadata.finalizers ?? [])];
+    if (!current.metadata.deletionTimestamp) {
+      if (policy === 'Foreground' && !finalizers.includes('foregroundDeletion')) finalizers.push('foregroundDeletion');
+      if (policy === 'Orphan' && !finalizers.includes('orphan')) finalizers.push('orphan');
+    }
+    const pending = finalizers.length > 0 || namespacePending(info, current);
+    if (!pending) {
+      if (dryRun(query)) return { code: 200, body: deletedBody(req, current) };
+      const result = await this.storage.delete(key, Number(current.metadata.resourceVersion));
+      if (!result.ok) {
+        if (!result.current) throw notFound(info.resource, info.group, name);
+        throw conflict(info.resource, info.group, name, staleMessage);
+      }
+      if (info.resource === 'customresourcedefinitions' && info.builtin) this.onCrdChange(result.object, true);
+      return { code: 200, body: deletedBody(req, result.object) };
+    }
+    if (current.metadata.deletionTimestamp && jsonArrayEqual(finalizers, current.metadata.finalizers)) {
+      return { code: 200, body: toServed(info, version.name, current) };
+    }
+    const marked: KubeObject = {
+      ...current,
+      metadata: { ...current.metadata, deletionTimestamp: current.metadata.deletionTimestamp ?? nowTimestamp(), deletionGracePeriodSeconds: 0, finalizers },
+    };
+    if (finalizers.length === 0) delete marked.metadata.finalizers;
+    if (info.resource === 'namespaces' && !info.group) marked.status = { ...(isPlainObject(current.status) ? current.status : {}), phase: 'Terminating' };
+    if (dryRun(query)) return { code: 200, body: toServed(info, version.name, marked) };
+    const result = await this.storage.update(key, marked, Number(current.metadata.resourceVersion));
+    if (!result.ok) {
+      if (!result.current) throw notFound(info.resource, info.group, name);
+      throw conflict(info.resource, info.group, name, staleMessage);
+    }
+    return { code: 200, body: toServed(info, version.name, result.object) };
+  }
+
+  async deleteCollection(req: ResourceRequest, body: unknown): Promise<ApiResult> {
+    const list = await this.list({ ...req, query: withoutParam(withoutParam(req.query, 'limit'), 'continue') });
+    const deleted: KubeObject[] = [];
+    for (const item of list.items) {
+      const name = item.metadata.name ?? '';
+      try {
+        const r = await this.delete({ ...req, path: { ...req.path, name, ...(item.metadata.namespace ? { namespace: item.metadata.namespace } : {}) } }, body);
+        deleted.push(isPlainObject(r.body) && r.body.kind !== 'Status' ? (r.body as KubeObject) : item);
+      } catch (err) {
+        if (!(err instanceof ApiError && err.code === 404)) throw err;
+      }
+    }
+    return { code: 200, body: this.listBody(req, { items: deleted, resourceVersion: list.resourceVersion }) };
+  }
+
+  private async mustGet(info: ResourceInfo, namespace: string | undefined, name: string): Promise<KubeObject> {
+    const stored = await this.storage.get(objectKey(info, namespace, name));
+    if (!stored) throw notFound(info.resource, info.group, name);
+    return stored;
+  }
+
+  private async checkNamespaceWritable(namespace: string): Promise<void> {
+    const ns = this.registry.byResource('', 'namespaces');
+    if (!ns) return;
+    const stored = await this.storage.get(objectKey(ns, undefined, namespace));
+    if (!stored) throw notFound('namespaces', '', namespace);
+    if (stored.metadata.deletionTimestamp) {
+      throw new ApiError(403, `unable to create new content in namespace ${namespace} because it is being terminated`, 'Forbidden', { name: namespace, kind: 'namespaces' });
+    }
+  }
+
+  /** The body as an object of this resource: apiVersion and kind must match the path when given. */
+  private checkBody(req: ResourceRequest, body: unknown): KubeObject {
+    const { info, version } = req;
+    if (!isPlainObject(body)) throw badRequest(`the body must be a ${info.kind} object (a JSON or YAML map)`);
+    const expected = groupVersion(info.group, version.name);
+    if (body.apiVersion !== undefined && body.apiVersion !== expected) {
+      throw badRequest(`the API version in the data (${String(body.apiVersion)}) does not match the expected API version (${expected})`);
+    }
+    if (body.kind !== undefined && body.kind !== info.kind) {
+      throw badRequest(`the kind in the data (${String(body.kind)}) does not match the expected kind (${info.kind}) for ${info.resource} in ${expected}`);
+    }
+    if (body.metadata !== undefined && !isPlainObject(body.metadata)) throw badRequest('metadata: must be an object');
+    return { ...body, metadata: { ...(body.metadata as Record<string, unknown> | undefined) } } as KubeObject;
+  }
+
+  private fieldManager(req: ResourceRequest): string {
+    const given = req.query.get('fieldManager');
+    if (given !== null) {
+      if (given.length > 128) throw badRequest('fieldManager: Too long: must have at most 128 bytes');
+      return given;
+    }
+    // Like kube-apiserver: the user agent's program name stands in for a missing manager.
+    return (req.userAgent.split('/')[0] ?? '').slice(0, 128) || 'unknown';
+  }
+}
+
+function ownership(info: ResourceInfo, version: VersionInfo): OwnershipContext {
+  return { listTypes: listTypesFor(info.builtin, version.schema), hasStatus: version.hasStatus };
+}
+
+/** Namespaces are finalized by the namespace controller after their contents are gone. */
+function namespacePending(info: ResourceInfo, object: KubeObject): boolean {
+  if (info.resource !== 'namespaces' || info.group) return false;
+  const spec = object.spec as { finalizers?: string[] } | undefined;
+  return (spec?.finalizers ?? []).length > 0;
+}
+
+function jsonArrayEqual(a: string[], b: string[] | undefined): boolean {
+  return a.length === (b ?? []).length && a.every((v, i) => v === b?.[i]);
+}
+
+function withoutParam(query: URLSearchParams, name: string): URLSearchParams {
+  const out = new URLSearchParams(query);
+  out.delete(name);
+  return out;
+}
+
+function deletedBody(req: ResourceRequest, object: KubeObject): unknown {
+  if (!req.info.builtin) return toServed(req.info, req.version.name, object);
+  return {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Success',
+    details: { name: object.metadata.name, group: req.info.group, kind: req.info.resource, uid: object.metadata.uid },
+  };
+}
+
+interface DeleteOptions {
+  propagationPolicy?: string;
+  uid?: string;
+  resourceVersion?: string;
+}
+
+function deleteOptions(body: unknown, query: URLSearchParams): DeleteOptions {
+  const out: DeleteOptions = {};
+  const b = isPlainObject(body) ? body : {};
+  if (body !== undefined && !isPlainObject(body)) throw badRequest('the body of a delete must be a DeleteOptions object');
+  const policy = query.get('propagationPolicy') ?? (typeof b.propagationPolicy === 'string' ? b.propagationPolicy : undefined);
+  const orphan = query.get('orphanDependents') ?? (typeof b.orphanDependents === 'boolean' ? String(b.orphanDependents) : undefined);
+  if (policy !== undefined) {
+    if (!['Background', 'Foreground', 'Orphan'].includes(policy)) {
+      throw badRequest(`propagationPolicy: Unsupported value: "${policy}": supported values: "Background", "Foreground", "Orphan"`);
+    }
+    out.propagationPolicy = policy;
+  } else if (orphan !== undefined) out.propagationPolicy = orphan === 'true' ? 'Orphan' : 'Background';
+  const pre = isPlainObject(b.preconditions) ? b.preconditions : {};
+  if (typeof pre.uid === 'string') out.uid = pre.uid;
+  if (typeof pre.resourceVersion === 'string') out.resourceVersion = pre.resourceVersion;
+  return out;
+}

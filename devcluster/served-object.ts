@@ -1,0 +1,33 @@
+import type { KubeObject } from './object.js';
+import { groupVersion, type ResourceInfo, type VersionInfo } from './registry.js';
+
+/** The etcd key of one object. */
+export function objectKey(info: ResourceInfo, namespace: string | undefined, name: string): string {
+  return info.namespaced ? `${info.storagePrefix}${namespace ?? ''}/${name}` : `${info.storagePrefix}${name}`;
+}
+
+/** The etcd prefix of a collection: one namespace, or all of them when `namespace` is undefined. */
+export function collectionPrefix(info: ResourceInfo, namespace: string | undefined): string {
+  return info.namespaced && namespace ? `${info.storagePrefix}${namespace}/` : info.storagePrefix;
+}
+
+export function storageVersion(info: ResourceInfo): VersionInfo {
+  return info.versions.find((v) => v.storage) ?? (info.versions[0] as VersionInfo);
+}
+
+/** A stored object as `version` serves it. */
+export function toServed(info: ResourceInfo, version: string, stored: KubeObject): KubeObject {
+  const object = info.fromStorage ? info.fromStorage(stored) : stored;
+  return { apiVersion: groupVersion(info.group, version), kind: info.kind, ...withoutTypeMeta(object) };
+}
+
+/** A served object as it is stored (storage version; shared kinds converted). */
+export function toStored(info: ResourceInfo, object: KubeObject): KubeObject {
+  const stored = { apiVersion: groupVersion(info.group, storageVersion(info).name), kind: info.kind, ...withoutTypeMeta(object) };
+  return info.toStorage ? info.toStorage(stored) : stored;
+}
+
+function withoutTypeMeta(object: KubeObject): KubeObject {
+  const { apiVersion: _a, kind: _k, ...rest } = object;
+  return rest as KubeObject;
+}

@@ -1,0 +1,258 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:https';
+import type { Logger } from 'pino';
+import { decodeBody, mediaType, unsupportedMediaType } from './body.js';
+import { apiGroupDocument, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
+import type { OpenApi } from './openapi.js';
+import type { Registry } from './registry.js';
+import { parseResourcePath } from './request-path.js';
+import type { ApiResult, ResourceApi, ResourceRequest } from './resource-api.js';
+import { ApiError, badRequest } from './status.js';
+import type { Storage } from './storage.js';
+import { buildTable, type IncludeObject } from './tables.js';
+import type { TlsFiles } from './tls.js';
+import { serveWatch } from './watch.js';
+
+/** kube-apiserver refuses request bodies over 3 MiB. */
+export const maxBodyBytes = 3 * 1024 * 1024;
+
+export interface ServerDeps {
+  tls: TlsFiles;
+  token: string;
+  registry: Registry;
+  api: ResourceApi;
+  storage: Storage;
+  openapi: OpenApi;
+  logger: Logger;
+  /** False while etcd is down: resource requests answer 503. */
+  etcdUp: () => boolean;
+  bookmarkIntervalMs: number;
+}
+
+const publicPaths = new Set(['/healthz', '/livez', '/readyz', '/version']);
+
+/** The HTTPS server: authentication, body limits, content negotiation, and routing to the handlers. */
+export class ApiServer {
+  readonly server: Server;
+  private readonly watches = new Set<() => void>();
+  private readonly token: Buffer;
+  private address = '127.0.0.1:0';
+
+  constructor(private readonly deps: ServerDeps) {
+    this.token = Buffer.from(deps.token);
+    this.server = createServer({ key: deps.tls.key, cert: deps.tls.cert }, (req, res) => {
+      this.handle(req, res).catch((err: unknown) => this.fail(res, err, req));
+    });
+    // Watches are long-lived; kube clients keep connections alive between requests.
+    this.server.requestTimeout = 0;
+    this.server.keepAliveTimeout = 65_000;
+  }
+
+  listen(port: number, host: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        const addr = this.server.address();
+        const bound = typeof addr === 'object' && addr ? addr.port : port;
+        this.address = `${host}:${bound}`;
+        resolve(bound);
+      });
+    });
+  }
+
+  /** Ends every open watch (their clients list and watch again). */
+  endWatches(): void {
+    for (const end of [...this.watches]) end();
+  }
+
+  async close(): Promise<void> {
+    this.endWatches();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private authenticated(req: IncomingMessage): boolean {
+    const header = req.headers.authorization ?? '';
+    const m = /^Bearer\s+(.+)$/i.exec(header);
+    if (!m) return false;
+    const given = Buffer.from((m[1] as string).trim());
+    return given.length === this.token.length && timingSafeEqual(given, this.token);
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'https://devcluster');
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    const method = req.method ?? 'GET';
+    if (publicPaths.has(path) && (method === 'GET' || method === 'HEAD')) {
+      this.health(path, url, res);
+      return;
+    }
+    if (!this.authenticated(req)) throw new ApiError(401, 'Unauthorized', 'Unauthorized');
+    if (path === '/api' && method === 'GET') return this.json(res, 200, apiVersions(this.address));
+    if (path === '/apis' && method === 'GET') return this.json(res, 200, apiGroupList(this.deps.registry));
+    if (path.startsWith('/openapi/')) return this.openapi(path, method, res);
+    const discovery = this.discovery(path, method);
+    if (discovery) return this.json(res, 200, discovery);
+    const rp = parseResourcePath(path);
+    if (!rp) throw new ApiError(404, 'the server could not find the requested resource', 'NotFound');
+    const info = this.deps.registry.lookup(rp.group, rp.version, rp.resource);
+    if (!info || (rp.namespace !== undefined && !info.namespaced)) {
+      throw new ApiError(404, 'the server could not find the requested resource', 'NotFound', { group: rp.group, kind: rp.resource });
+    }
+    if (!this.deps.etcdUp()) throw new ApiError(503, 'etcd is unavailable; the devcluster restarts it, retry in a moment', 'ServiceUnavailable', { retryAfterSeconds: 1 });
+    const version = info.versions.find((v) => v.name === rp.version);
+    if (!version) throw new ApiError(404, 'the server could not find the requested resource', 'NotFound');
+    const rr: ResourceRequest = { path: rp, info, version, query: url.searchParams, userAgent: String(req.headers['user-agent'] ?? '') };
+    const accept = String(req.headers.accept ?? '');
+    const table = /as=Table/.test(accept);
+    if (accept && !/json|\*\/\*|yaml/.test(accept)) {
+      throw new ApiError(406, `only the following media types are accepted: application/json, application/yaml (asked for ${accept})`, 'NotAcceptable');
+    }
+    const include = includeObject(url.searchParams);
+    const namespacedWithout = info.namespaced && rp.namespace === undefined;
+    if (rp.name === undefined) {
+      if (method === 'GET') {
+        const w = url.searchParams.get('watch');
+        if (w === 'true' || w === '1') {
+          await serveWatch(res, rr, this.deps.api, this.deps.storage, { table, include, bookmarkIntervalMs: this.deps.bookmarkIntervalMs, register: (end) => this.register(end) });
+          return;
+        }
+        const list = await this.deps.api.list(rr);
+        if (table) {
+          const columns = version.printerColumns;
+          return this.json(res, 200, buildTable(columns, list.items, { resourceVersion: list.resourceVersion, ...(list.continueToken ? { continue: list.continueToken } : {}), ...(list.remainingItemCount !== undefined ? { remainingItemCount: list.remainingItemCount } : {}) }, include));
+        }
+        return this.json(res, 200, this.deps.api.listBody(rr, list));
+      }
+      if (method === 'POST' && !namespacedWithout) return this.result(res, await this.deps.api.create(rr, await this.objectBody(req)), rr, table, include);
+      if (method === 'DELETE' && !namespacedWithout) return this.result(res, await this.deps.api.deleteCollection(rr, await this.optionalBody(req)), rr, false, include);
+      throw methodNotAllowed(method);
+    }
+    if (rp.subresource !== undefined && method === 'GET' && rp.subresource !== 'status') throw new ApiError(404, 'the server could not find the requested resource', 'NotFound');
+    switch (method) {
+      case 'GET': return this.result(res, await this.deps.api.get(rr), rr, table, include);
+      case 'PUT': return this.result(res, await this.deps.api.update(rr, await this.objectBody(req)), rr, table, include);
+      case 'PATCH': return this.result(res, await this.deps.api.patch(rr, await readBody(req), mediaType(req.headers['content-type'])), rr, table, include);
+      case 'DELETE': return this.result(res, await this.deps.api.delete(rr, await this.optionalBody(req)), rr, false, include);
+      default: throw methodNotAllowed(method);
+    }
+  }
+
+  private register(end: () => void): () => void {
+    this.watches.add(end);
+    return () => this.watches.delete(end);
+  }
+
+  private health(path: string, url: URL, res: ServerResponse): void {
+    if (path === '/version') return this.json(res, 200, versionInfo);
+    const ready = path !== '/readyz' || this.deps.etcdUp();
+    const verbose = url.searchParams.has('verbose');
+    const body = verbose ? `[${ready ? '+' : '-'}]etcd ${ready ? 'ok' : 'failed: etcd is unavailable'}\n${path.slice(1)} check ${ready ? 'passed' : 'failed'}\n` : ready ? 'ok' : '[-]etcd failed: etcd is unavailable\nreadyz check failed\n';
+    res.writeHead(ready ? 200 : 500, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
+    res.end(body);
+  }
+
+  private discovery(path: string, method: string): Record<string, unknown> | undefined {
+    if (method !== 'GET') return undefined;
+    if (path === '/api/v1') return apiResourceList(this.deps.registry, '', 'v1');
+    const m = /^\/apis\/([^/]+)(?:\/([^/]+))?$/.exec(path);
+    if (!m) return undefined;
+    const [, group, version] = m as unknown as [string, string, string | undefined];
+    return version ? apiResourceList(this.deps.registry, group, version) : apiGroupDocument(this.deps.registry, group);
+  }
+
+  private openapi(path: string, method: string, res: ServerResponse): void {
+    if (method !== 'GET') throw methodNotAllowed(method);
+    if (path === '/openapi/v3') return this.json(res, 200, this.deps.openapi.index());
+    const doc = this.deps.openapi.document(path.slice('/openapi/v3/'.length));
+    if (!doc) throw new ApiError(404, `no OpenAPI v3 document at ${path}`, 'NotFound');
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
+    res.end(doc);
+  }
+
+  private async objectBody(req: IncomingMessage): Promise<unknown> {
+    const type = mediaType(req.headers['content-type']);
+    if (type !== 'application/json' && type !== 'application/yaml' && type !== '') {
+      throw unsupportedMediaType(type, ['application/json', 'application/yaml']);
+    }
+    return decodeBody(await readBody(req), type || 'application/json');
+  }
+
+  private async optionalBody(req: IncomingMessage): Promise<unknown> {
+    const body = await readBody(req);
+    if (body.length === 0) return undefined;
+    return decodeBody(body, mediaType(req.headers['content-type']) === 'application/yaml' ? 'application/yaml' : 'application/json');
+  }
+
+  private result(res: ServerResponse, result: ApiResult, rr: ResourceRequest, table: boolean, include: IncludeObject): void {
+    const headers: Record<string, string | string[]> = {};
+    if (result.warnings?.length) headers.Warning = result.warnings.map((w) => `299 - ${JSON.stringify(w)}`);
+    const body = result.body as { kind?: string; metadata?: { resourceVersion?: string } };
+    const out = table && body.kind !== 'Status' && body.metadata
+      ? buildTable(rr.version.printerColumns, [body as Parameters<typeof buildTable>[1][number]], { resourceVersion: body.metadata.resourceVersion ?? '' }, include)
+      : result.body;
+    this.json(res, result.code, out, headers);
+  }
+
+  private json(res: ServerResponse, code: number, body: unknown, headers: Record<string, string | string[]> = {}): void {
+    const text = JSON.stringify(body);
+    res.writeHead(code, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Content-Length': Buffer.byteLength(text), ...headers });
+    res.end(text);
+  }
+
+  private fail(res: ServerResponse, err: unknown, req: IncomingMessage): void {
+    const apiErr = err instanceof ApiError ? err : new ApiError(500, `internal error: ${(err as Error)?.message ?? String(err)}`, 'InternalError');
+    if (apiErr.code >= 500) this.deps.logger.error({ method: req.method, url: req.url, code: apiErr.code, err: apiErr.message }, 'request failed');
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    const headers: Record<string, string> = {};
+    if (apiErr.code === 503) headers['Retry-After'] = '1';
+    if (apiErr.code === 413) headers.Connection = 'close';
+    this.json(res, apiErr.code, apiErr.toStatus(), headers);
+  }
+}
+
+function includeObject(query: URLSearchParams): IncludeObject {
+  const v = query.get('includeObject');
+  if (v === null || v === '') return 'Metadata';
+  if (v === 'None' || v === 'Metadata' || v === 'Object') return v;
+  throw badRequest(`includeObject: Unsupported value: "${v}": supported values: "None", "Metadata", "Object"`);
+}
+
+function methodNotAllowed(method: string): ApiError {
+  return new ApiError(405, `the server does not allow this method on the requested resource (${method})`, 'MethodNotAllowed');
+}
+
+/** Reads a request body up to 3 MiB; larger ones are refused with 413 before they are parsed. */
+export function readBody(req: IncomingMessage): Promise<Buffer> {
+  const tooLarge = (): ApiError => new ApiError(413, `Request entity too large: limit is ${maxBodyBytes}`, 'RequestEntityTooLarge');
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > maxBodyBytes) {
+    req.resume();
+    return Promise.reject(tooLarge());
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      size += chunk.length;
+      if (size > maxBodyBytes) {
+        failed = true;
+        reject(tooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (!failed) resolve(Buffer.concat(chunks));
+    });
+    req.on('error', (err) => {
+      if (!failed) reject(err);
+    });
+  });
+}

@@ -1,0 +1,214 @@
+import { Etcd3, type IKeyValue, type IOptions, type Watcher } from 'etcd3';
+import { ApiError, gone, unavailable } from './status.js';
+import type { KubeObject } from './object.js';
+
+/** One change seen by a storage watch. `object` carries the resourceVersion of the change. */
+export interface StorageEvent {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  key: string;
+  object: KubeObject;
+  /** The object before the change (for MODIFIED and DELETED). */
+  previous?: KubeObject;
+  revision: number;
+}
+
+export interface ListPage {
+  items: { key: string; object: KubeObject }[];
+  /** The snapshot revision the page was read at. */
+  revision: number;
+  /** Whether keys after the last item exist at that revision. */
+  more: boolean;
+  /** How many keys the whole range (from the page's start) held at that revision. */
+  count: number;
+}
+
+export type WriteResult =
+  | { ok: true; object: KubeObject; revision: number }
+  | { ok: false; current?: KubeObject };
+
+// etcd3's default fault handling retries and opens a circuit breaker for 5 s after failures,
+// which keeps the API unavailable after etcd is back; the API answers 503 itself instead.
+const passThrough = { execute: <T>(fn: (ctx: { signal: AbortSignal; attempt: number }) => T) => Promise.resolve().then(() => fn({ signal: new AbortController().signal, attempt: 0 })) };
+
+/**
+ * Kubernetes objects in etcd: one key per object, JSON values, and resourceVersion equal to the
+ * key's mod revision (never stored in the value). Every write is a compare-and-swap transaction.
+ */
+export class Storage {
+  private readonly client: Etcd3;
+
+  constructor(endpoint: string) {
+    const options: IOptions = {
+      hosts: endpoint,
+      grpcOptions: { 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': 8 * 1024 * 1024 },
+      defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + 5000 }),
+      faultHandling: { host: () => passThrough as never, global: passThrough as never },
+    };
+    this.client = new Etcd3(options);
+  }
+
+  close(): void {
+    this.client.close();
+  }
+
+  async get(key: string): Promise<KubeObject | undefined> {
+    const res = await call(() => this.client.kv.range({ key: Buffer.from(key) }));
+    const kv = res.kvs[0];
+    return kv ? decode(kv) : undefined;
+  }
+
+  async currentRevision(): Promise<number> {
+    const res = await call(() => this.client.kv.range({ key: Buffer.from('/registry/'), limit: 1, keys_only: true }));
+    return Number(res.header.revision);
+  }
+
+  /** Reads up to `limit` keys (0 = all) of `prefix` from `startKey` on, at `revision` (0 = now). */
+  async listPage(prefix: string, opts: { startKey?: string; revision?: number; limit?: number } = {}): Promise<ListPage> {
+    const res = await call(() => this.client.kv.range({
+      key: Buffer.from(opts.startKey ?? prefix),
+      range_end: prefixEnd(prefix),
+      revision: opts.revision ?? 0,
+      limit: opts.limit ?? 0,
+    }));
+    return {
+      items: res.kvs.map((kv) => ({ key: kv.key.toString(), object: decode(kv) })),
+      revision: opts.revision || Number(res.header.revision),
+      more: res.more,
+      count: Number(res.count),
+    };
+  }
+
+  /** Creates `key` only if it does not exist. */
+  async create(key: string, object: KubeObject): Promise<WriteResult> {
+    const k = Buffer.from(key);
+    const res = await call(() => this.client.kv.txn({
+      compare: [{ key: k, target: 'Version', result: 'Equal', version: 0 }],
+      success: [{ request_put: { key: k, value: encode(object) } }],
+      failure: [{ request_range: { key: k } }],
+    }));
+    if (!res.succeeded) {
+      const kv = res.responses[0]?.response_range.kvs[0];
+      return { ok: false, current: kv ? decode(kv) : undefined };
+    }
+    const revision = Number(res.header.revision);
+    return { ok: true, object: withRevision(object, revision), revision };
+  }
+
+  /** Replaces `key` only if its mod revision is still `expected`. */
+  async update(key: string, object: KubeObject, expected: number): Promise<WriteResult> {
+    const k = Buffer.from(key);
+    const res = await call(() => this.client.kv.txn({
+      compare: [{ key: k, target: 'Mod', result: 'Equal', mod_revision: expected }],
+      success: [{ request_put: { key: k, value: encode(object) } }],
+      failure: [{ request_range: { key: k } }],
+    }));
+    if (!res.succeeded) {
+      const kv = res.responses[0]?.response_range.kvs[0];
+      return { ok: false, current: kv ? decode(kv) : undefined };
+    }
+    const revision = Number(res.header.revision);
+    return { ok: true, object: withRevision(object, revision), revision };
+  }
+
+  /** Deletes `key` only if its mod revision is still `expected`; the result holds the deleted object at the delete revision. */
+  async delete(key: string, expected: number): Promise<WriteResult> {
+    const k = Buffer.from(key);
+    const res = await call(() => this.client.kv.txn({
+      compare: [{ key: k, target: 'Mod', result: 'Equal', mod_revision: expected }],
+      success: [{ request_delete_range: { key: k, prev_kv: true } }],
+      failure: [{ request_range: { key: k } }],
+    }));
+    if (!res.succeeded) {
+      const kv = res.responses[0]?.response_range.kvs[0];
+      return { ok: false, current: kv ? decode(kv) : undefined };
+    }
+    const prev = res.responses[0]?.response_delete_range.prev_kvs[0];
+    const revision = Number(res.header.revision);
+    if (!prev) return { ok: false };
+    return { ok: true, object: withRevision(decode(prev), revision), revision };
+  }
+
+  /** Compacts etcd's history up to `revision`: watches and lists from before it then answer 410. */
+  async compact(revision: number): Promise<void> {
+    await call(() => this.client.kv.compact({ revision, physical: false }));
+  }
+
+  /**
+   * Watches every key under `prefix` for changes after `afterRevision`. Answers 410 at once when
+   * that revision is compacted. `onError` gets an ApiError when the watch cannot go on.
+   */
+  async watch(
+    prefix: string,
+    afterRevision: number,
+    onEvents: (events: StorageEvent[]) => void,
+    onError: (err: ApiError) => void,
+  ): Promise<() => Promise<void>> {
+    await this.assertNotCompacted(prefix, afterRevision);
+    const watcher: Watcher = await call(() => this.client.watch().prefix(prefix).startRevision(String(afterRevision + 1)).withPreviousKV().create());
+    watcher.on('data', (res) => {
+      const events: StorageEvent[] = [];
+      for (const ev of res.events) {
+        const revision = Number(ev.kv.mod_revision);
+        const key = ev.kv.key.toString();
+        if (ev.type === 'Delete') {
+          if (!ev.prev_kv) continue;
+          events.push({ type: 'DELETED', key, object: withRevision(decode(ev.prev_kv), revision), previous: decode(ev.prev_kv), revision });
+        } else {
+          const added = ev.kv.create_revision === ev.kv.mod_revision;
+          events.push({ type: added ? 'ADDED' : 'MODIFIED', key, object: decode(ev.kv), ...(ev.prev_kv ? { previous: decode(ev.prev_kv) } : {}), revision });
+        }
+      }
+      if (events.length) onEvents(events);
+    });
+    watcher.on('error', () => {
+      // etcd cancels a watch whose start revision was compacted away meanwhile.
+      const last = Number(watcher.lastRevision() ?? afterRevision + 1) - 1;
+      this.assertNotCompacted(prefix, last).then(
+        () => onError(new ApiError(500, `the storage watch on ${prefix} was canceled by etcd; watch again`)),
+        (err: ApiError) => onError(err),
+      );
+    });
+    return () => watcher.cancel();
+  }
+
+  private async assertNotCompacted(prefix: string, revision: number): Promise<void> {
+    if (revision <= 0) return;
+    await call(() => this.client.kv.range({ key: Buffer.from(prefix), range_end: prefixEnd(prefix), revision, limit: 1, keys_only: true }));
+  }
+}
+
+/** Runs an etcd call, turning its failures into API errors: compaction → 410, anything else → 503. */
+async function call<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof ApiError) throw err;
+    const message = err instanceof Error ? err.message : String(err);
+    if (message.includes('compacted')) {
+      throw gone('too old resource version: the requested revision has been compacted');
+    }
+    if (message.includes('future revision')) {
+      throw new ApiError(504, 'Too large resource version: the requested revision is newer than the storage', 'Timeout');
+    }
+    throw unavailable(`etcd is unavailable: ${message}`);
+  }
+}
+
+function prefixEnd(prefix: string): Buffer {
+  const end = Buffer.from(prefix);
+  end[end.length - 1] = (end[end.length - 1] ?? 0) + 1;
+  return end;
+}
+
+function encode(object: KubeObject): Buffer {
+  const { resourceVersion: _rv, ...metadata } = object.metadata;
+  return Buffer.from(JSON.stringify({ ...object, metadata }));
+}
+
+function decode(kv: IKeyValue): KubeObject {
+  return withRevision(JSON.parse(kv.value.toString()) as KubeObject, Number(kv.mod_revision));
+}
+
+function withRevision(object: KubeObject, revision: number): KubeObject {
+  return { ...object, metadata: { ...object.metadata, resourceVersion: String(revision) } };
+}

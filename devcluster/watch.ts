@@ -1,0 +1,119 @@
+import type { ServerResponse } from 'node:http';
+import type { KubeObject } from './object.js';
+import { groupVersion } from './registry.js';
+import { parseResourceVersion, selectorsOf, type ResourceApi, type ResourceRequest } from './resource-api.js';
+import { matchesFields, matchesLabels } from './selectors.js';
+import { collectionPrefix, toServed } from './served-object.js';
+import { ApiError } from './status.js';
+import type { Storage, StorageEvent } from './storage.js';
+import { buildTable, type IncludeObject } from './tables.js';
+
+export interface WatchOptions {
+  table: boolean;
+  include: IncludeObject;
+  /** How often a bookmark goes out when the client allows them. */
+  bookmarkIntervalMs: number;
+  /** Registers a way to end the stream (the devcluster ends all watches when etcd goes down or on stop). */
+  register: (end: () => void) => () => void;
+}
+
+type WatchEvent = { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: KubeObject };
+
+/**
+ * Serves `?watch=true` as a stream of JSON lines. Without a resourceVersion (or with "0") the
+ * current objects come first as ADDED; then every change after that revision, from etcd.
+ * Selector watches get DELETED when an object stops matching and ADDED when it starts to.
+ */
+export async function serveWatch(res: ServerResponse, req: ResourceRequest, api: ResourceApi, storage: Storage, opts: WatchOptions): Promise<void> {
+  const { info, version, path, query } = req;
+  const { labels, fields } = selectorsOf(query);
+  const matches = (o: KubeObject | undefined): boolean => o !== undefined && matchesLabels(labels, o.metadata.labels) && matchesFields(fields, o);
+  const timeoutRaw = query.get('timeoutSeconds');
+  const timeout = timeoutRaw !== null && /^\d+$/.test(timeoutRaw) ? Number(timeoutRaw) : 1800 + Math.floor(Math.random() * 1800);
+  const bookmarks = query.get('allowWatchBookmarks') === 'true';
+  const rvParam = query.get('resourceVersion');
+  let start = rvParam === '0' ? undefined : parseResourceVersion(rvParam, 'resourceVersion');
+  let initial: KubeObject[] = [];
+  if (start === undefined) {
+    const list = await api.list({ ...req, query: new URLSearchParams([...query.entries()].filter(([k]) => k === 'labelSelector' || k === 'fieldSelector')) });
+    initial = list.items;
+    start = Number(list.resourceVersion);
+  }
+  let lastRevision = start;
+  let firstTable = true;
+  const columns = version.printerColumns;
+
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'X-Content-Type-Options': 'nosniff' });
+  res.flushHeaders();
+
+  const send = (type: string, object: unknown): void => {
+    res.write(JSON.stringify({ type, object }) + '\n');
+  };
+  const sendEvent = (ev: WatchEvent): void => {
+    if (!opts.table) {
+      send(ev.type, ev.object);
+      return;
+    }
+    const table = buildTable(columns, [ev.object], { resourceVersion: ev.object.metadata.resourceVersion ?? '' }, opts.include);
+    if (!firstTable) table.columnDefinitions = null;
+    firstTable = false;
+    send(ev.type, table);
+  };
+
+  let closed = false;
+  let cancel: (() => Promise<void>) | undefined;
+  let unregister: () => void = () => undefined;
+  const timers: NodeJS.Timeout[] = [];
+  const end = (): void => {
+    if (closed) return;
+    closed = true;
+    timers.forEach((t) => clearTimeout(t));
+    unregister();
+    if (cancel) void cancel().catch(() => undefined);
+    res.end();
+  };
+  res.on('close', end);
+  unregister = opts.register(end);
+
+  for (const object of initial) sendEvent({ type: 'ADDED', object });
+
+  const bookmark = (): void => {
+    send('BOOKMARK', { kind: info.kind, apiVersion: groupVersion(info.group, version.name), metadata: { resourceVersion: String(lastRevision) } });
+  };
+  timers.push(setTimeout(() => {
+    if (bookmarks && !closed) bookmark();
+    end();
+  }, timeout * 1000));
+  if (bookmarks) {
+    const tick = setInterval(() => {
+      if (!closed) bookmark();
+    }, opts.bookmarkIntervalMs);
+    timers.push(tick);
+  }
+
+  const onEvents = (events: StorageEvent[]): void => {
+    if (closed) return;
+    for (const ev of events) {
+      lastRevision = ev.revision;
+      const now = matches(ev.object);
+      const before = matches(ev.previous);
+      const served = toServed(info, version.name, ev.object);
+      if (ev.type === 'DELETED') {
+        if (before) sendEvent({ type: 'DELETED', object: served });
+      } else if (now && before) sendEvent({ type: 'MODIFIED', object: served });
+      else if (now) sendEvent({ type: 'ADDED', object: served });
+      else if (before) sendEvent({ type: 'DELETED', object: served });
+    }
+  };
+  const onError = (err: ApiError): void => {
+    if (closed) return;
+    send('ERROR', err.toStatus());
+    end();
+  };
+  try {
+    cancel = await storage.watch(collectionPrefix(info, path.namespace), start, onEvents, onError);
+    if (closed) await cancel();
+  } catch (err) {
+    onError(err instanceof ApiError ? err : new ApiError(500, (err as Error).message));
+  }
+}
