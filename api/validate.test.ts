@@ -4,7 +4,7 @@ import { ValidationError, describeValue, formatPath, validateNodeAgent, validate
 describe('root-level input', () => {
   it.each([
     [null, 'null'],
-    [undefined, 'undefined'],
+    [undefined, 'nothing'],
     ['apiVersion: shopfloor.dev/v1alpha1', 'the string "apiVersion: shopfloor.dev/v1alpha1"'],
     [[], 'a list'],
     [42, 'the number 42'],

@@ -52,6 +52,7 @@ const EXPECTED: Record<string, string> = {
 /** A value as a user would name it in an error: `the string "3"`, `null`, `a list`. */
 export function describeValue(v: unknown): string {
   if (v === null) return 'null';
+  if (v === undefined) return 'nothing';
   if (Array.isArray(v)) return 'a list';
   switch (typeof v) {
     case 'string':
