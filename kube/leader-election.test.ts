@@ -39,8 +39,8 @@ describe('leaseFor', () => {
     expect(renewed.leaseTransitions).toBe(5);
   });
 
-  it('starts at zero transitions for a new or released lease', () => {
+  it('starts a new lease at zero transitions and counts taking a released one', () => {
     expect(leaseFor(undefined, 'me', T, 15).leaseTransitions).toBe(0);
-    expect(leaseFor({ holderIdentity: '', leaseTransitions: 2 }, 'me', T, 15).leaseTransitions).toBe(2);
+    expect(leaseFor({ holderIdentity: '', leaseTransitions: 2 }, 'me', T, 15).leaseTransitions).toBe(3);
   });
 });

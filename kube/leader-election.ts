@@ -46,7 +46,8 @@ export function leaseFor(old: LeaseSpec | undefined, identity: string, nowMs: nu
     leaseDurationSeconds: durationSeconds,
     acquireTime: renewing && old?.acquireTime ? old.acquireTime : microTime(nowMs),
     renewTime: microTime(nowMs),
-    leaseTransitions: renewing ? (old?.leaseTransitions ?? 0) : (old?.leaseTransitions ?? 0) + (old?.holderIdentity ? 1 : 0),
+    // A new lease starts at 0; every change of hands (a released lease included) counts one.
+    leaseTransitions: renewing || !old ? (old?.leaseTransitions ?? 0) : (old.leaseTransitions ?? 0) + 1,
   };
 }
 

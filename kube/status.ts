@@ -56,11 +56,11 @@ export interface StatusPatchResult<T> {
  * `obj` carries (so a reconcile that changes nothing writes nothing). The patch holds only the
  * differing fields; pass `obj` fresh from the cache.
  */
-export async function patchStatusIfChanged<S, T extends KubeObject & { status?: S }>(
+export async function patchStatusIfChanged<T extends KubeObject & { status?: unknown }>(
   client: KubeClient,
   resource: ResourceType,
   obj: T,
-  desired: S,
+  desired: NonNullable<T['status']>,
   options: { fieldManager?: string; signal?: AbortSignal } = {},
 ): Promise<StatusPatchResult<T>> {
   const patch = mergePatchBetween(obj.status ?? {}, desired);
