@@ -1,5 +1,7 @@
 // Validates objects against a generated CRD's openAPIV3Schema with ajv, the way the API server
-// checks them before Shopfloor sees them (minus its own metadata checks and defaulting).
+// checks them before Shopfloor sees them. Not modelled: the server's own metadata checks, its
+// defaulting, and its pruning (or, with strict field validation, rejection) of unknown fields.
+// ajv reads OpenAPI's `nullable` itself; an int-or-string is checked through its anyOf.
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { KindName } from '../../api/group.js';
 import { openAPIV3Schema } from '../../api/crd.js';
