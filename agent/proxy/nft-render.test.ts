@@ -23,12 +23,12 @@ describe('renderNftFull', () => {
     expect(lines(full)).toEqual(
       expect.arrayContaining([
         'add rule ip shopfloor services ip daddr . meta l4proto . th dport vmap @service-ips',
-        'add rule ip shopfloor lb-random-2 dnat to ip daddr . meta l4proto . th dport . numgen random mod 2 map @service-endpoints',
-        'add rule ip shopfloor np-random-2 meta mark set meta mark | 0x2000 dnat to meta l4proto . th dport . numgen random mod 2 map @nodeport-endpoints',
-        'add element ip shopfloor service-ips { 10.96.0.10 . tcp . 80 : goto lb-random-2 }',
-        'add element ip shopfloor service-endpoints { 10.96.0.10 . tcp . 80 . 0 : 10.1.0.1 . 8080, 10.96.0.10 . tcp . 80 . 1 : 10.1.0.2 . 8080 }',
-        'add element ip shopfloor service-nodeports { tcp . 30080 : goto np-random-2 }',
-        'add element ip shopfloor nodeport-endpoints { tcp . 30080 . 0 : 10.1.0.1 . 8080, tcp . 30080 . 1 : 10.1.0.2 . 8080 }',
+        'add rule ip shopfloor lb-tcp-random-2 dnat to ip daddr . tcp dport . numgen random mod 2 map @tcp-endpoints',
+        'add rule ip shopfloor np-tcp-random-2 meta mark set meta mark | 0x2000 dnat to tcp dport . numgen random mod 2 map @tcp-nodeport-endpoints',
+        'add element ip shopfloor service-ips { 10.96.0.10 . tcp . 80 : goto lb-tcp-random-2 }',
+        'add element ip shopfloor tcp-endpoints { 10.96.0.10 . 80 . 0 : 10.1.0.1 . 8080, 10.96.0.10 . 80 . 1 : 10.1.0.2 . 8080 }',
+        'add element ip shopfloor service-nodeports { tcp . 30080 : goto np-tcp-random-2 }',
+        'add element ip shopfloor tcp-nodeport-endpoints { 30080 . 0 : 10.1.0.1 . 8080, 30080 . 1 : 10.1.0.2 . 8080 }',
         'add element ip shopfloor nodeport-ips { 192.168.1.1 }',
         'add element ip shopfloor hairpin { 10.1.0.1 . 10.1.0.1, 10.1.0.2 . 10.1.0.2 }',
         'add element ip shopfloor no-endpoint-services { 10.96.0.53 . udp . 53 }',
@@ -38,9 +38,9 @@ describe('renderNftFull', () => {
 
   it('selects with numgen inc for RoundRobin and a seeded source hash for SourceIP', () => {
     const rr = renderNftFull(state([web(eps('10.1.0.1', '10.1.0.2', '10.1.0.3'), 'RoundRobin')], []));
-    expect(rr).toContain('add rule ip shopfloor lb-roundrobin-3 dnat to ip daddr . meta l4proto . th dport . numgen inc mod 3 map @service-endpoints');
+    expect(rr).toContain('add rule ip shopfloor lb-tcp-roundrobin-3 dnat to ip daddr . tcp dport . numgen inc mod 3 map @tcp-endpoints');
     const src = renderNftFull(state([web(eps('10.1.0.1'), 'SourceIP')], []));
-    expect(src).toContain('add rule ip shopfloor lb-sourceip-1 dnat to ip daddr . meta l4proto . th dport . jhash ip saddr mod 1 seed 0x5f0f1007 map @service-endpoints');
+    expect(src).toContain('add rule ip shopfloor lb-tcp-sourceip-1 dnat to ip daddr . tcp dport . jhash ip saddr mod 1 seed 0x5f0f1007 map @tcp-endpoints');
   });
 
   it('does not grow rules with services', () => {
@@ -67,13 +67,13 @@ describe('renderNftDiff', () => {
     const before = state([web(eps('10.1.0.1', '10.1.0.2')), dns(eps('10.1.0.5'))], []);
     const after = state([web(eps('10.1.0.1', '10.1.0.2', '10.1.0.3')), dns(eps('10.1.0.5'))], []);
     expect(lines(renderNftDiff(before, after, diffProxyState(before, after)))).toEqual([
-      'add chain ip shopfloor lb-random-3',
-      'add rule ip shopfloor lb-random-3 dnat to ip daddr . meta l4proto . th dport . numgen random mod 3 map @service-endpoints',
+      'add chain ip shopfloor lb-tcp-random-3',
+      'add rule ip shopfloor lb-tcp-random-3 dnat to ip daddr . tcp dport . numgen random mod 3 map @tcp-endpoints',
       'delete element ip shopfloor service-ips { 10.96.0.10 . tcp . 80 }',
       'add element ip shopfloor hairpin { 10.1.0.3 . 10.1.0.3 }',
-      'add element ip shopfloor service-ips { 10.96.0.10 . tcp . 80 : goto lb-random-3 }',
-      'add element ip shopfloor service-endpoints { 10.96.0.10 . tcp . 80 . 2 : 10.1.0.3 . 8080 }',
-      'delete chain ip shopfloor lb-random-2',
+      'add element ip shopfloor service-ips { 10.96.0.10 . tcp . 80 : goto lb-tcp-random-3 }',
+      'add element ip shopfloor tcp-endpoints { 10.96.0.10 . 80 . 2 : 10.1.0.3 . 8080 }',
+      'delete chain ip shopfloor lb-tcp-random-2',
     ]);
   });
 
@@ -82,24 +82,24 @@ describe('renderNftDiff', () => {
     const after = state([web([], 'Random', 30080)], ['192.168.1.1']);
     expect(lines(renderNftDiff(before, after, diffProxyState(before, after)))).toEqual([
       'delete element ip shopfloor service-ips { 10.96.0.10 . tcp . 80 }',
-      'delete element ip shopfloor service-endpoints { 10.96.0.10 . tcp . 80 . 0 }',
+      'delete element ip shopfloor tcp-endpoints { 10.96.0.10 . 80 . 0 }',
       'delete element ip shopfloor service-nodeports { tcp . 30080 }',
-      'delete element ip shopfloor nodeport-endpoints { tcp . 30080 . 0 }',
+      'delete element ip shopfloor tcp-nodeport-endpoints { 30080 . 0 }',
       'delete element ip shopfloor hairpin { 10.1.0.1 . 10.1.0.1 }',
       'add element ip shopfloor no-endpoint-services { 10.96.0.10 . tcp . 80 }',
       'add element ip shopfloor no-endpoint-nodeports { tcp . 30080 }',
-      'delete chain ip shopfloor lb-random-1',
-      'delete chain ip shopfloor np-random-1',
+      'delete chain ip shopfloor lb-tcp-random-1',
+      'delete chain ip shopfloor np-tcp-random-1',
     ]);
   });
 
   it('adds and removes whole services and node addresses', () => {
     const after = state([web(eps('10.1.0.1'))], ['192.168.1.2']);
     const added = renderNftDiff(EMPTY_STATE, after, diffProxyState(EMPTY_STATE, after));
-    expect(lines(added)).toContain('add element ip shopfloor service-endpoints { 10.96.0.10 . tcp . 80 . 0 : 10.1.0.1 . 8080 }');
+    expect(lines(added)).toContain('add element ip shopfloor tcp-endpoints { 10.96.0.10 . 80 . 0 : 10.1.0.1 . 8080 }');
     expect(lines(added)).toContain('add element ip shopfloor nodeport-ips { 192.168.1.2 }');
     const removed = renderNftDiff(after, EMPTY_STATE, diffProxyState(after, EMPTY_STATE));
-    expect(lines(removed)).toContain('delete element ip shopfloor service-endpoints { 10.96.0.10 . tcp . 80 . 0 }');
+    expect(lines(removed)).toContain('delete element ip shopfloor tcp-endpoints { 10.96.0.10 . 80 . 0 }');
     expect(lines(removed)).toContain('delete element ip shopfloor nodeport-ips { 192.168.1.2 }');
   });
 });

@@ -2,15 +2,17 @@
 //
 // Layout, chosen for sync speed: per-service state lives only in map elements, never in chains
 // or rules. A new connection to a VIP takes one lookup in `service-ips` (VIP . proto . port),
-// which jumps to a chain shared by every service with the same load-balancing mode and endpoint
-// count N; that chain's one rule picks a slot (numgen random / numgen inc / jhash of the source,
-// mod N) and DNATs through one lookup in `service-endpoints` (VIP . proto . port . slot →
-// endpoint). Adding a service therefore adds N+1 elements and no chain or rule, and the number of
-// chains is bounded by the largest endpoint count, not by the number of services. NodePorts use
-// the same scheme keyed by (proto . port). Services without endpoints sit in a set that filter
-// chains reject from. Hairpin traffic (an endpoint reaching its own service) is found by one
-// (source . destination) lookup after DNAT and masqueraded; nodePort traffic carries a packet mark
-// that the postrouting chain turns into a masquerade.
+// which jumps to a chain shared by every service with the same protocol, load-balancing mode and
+// endpoint count N; that chain's one rule picks a slot (numgen random / numgen inc / jhash of the
+// source, mod N) and DNATs through one lookup in `tcp-endpoints` or `udp-endpoints` (VIP . port .
+// slot → endpoint). Adding a service therefore adds N+1 elements and no chain or rule, and the
+// number of chains is bounded by the largest endpoint count, not by the number of services.
+// NodePorts use the same scheme keyed by the port. The endpoint maps are per protocol because nft
+// 1.0.6 cannot add a rule that reads a `typeof` map with a protocol-neutral (`th dport`) value
+// once that map is in the kernel. Services without endpoints sit in a set that filter chains
+// reject from. Hairpin traffic (an endpoint reaching its own service) is found by one
+// (source . destination) lookup after DNAT and masqueraded; nodePort traffic carries a packet
+// mark that the postrouting chain turns into a masquerade.
 //
 // RoundRobin's counter belongs to its rule, which all services with the same endpoint count
 // share: each service still spreads its connections over all its endpoints, and one client
@@ -29,7 +31,8 @@ const ELEMENTS_PER_STATEMENT = 1000;
 const T = `ip ${NFT_TABLE}`;
 const MASQ = `0x${MASQUERADE_MARK.toString(16)}`;
 
-type MapName = 'service-ips' | 'service-endpoints' | 'service-nodeports' | 'nodeport-endpoints' | 'no-endpoint-services' | 'no-endpoint-nodeports';
+type Proto = 'tcp' | 'udp';
+type MapName = 'service-ips' | 'service-nodeports' | 'no-endpoint-services' | 'no-endpoint-nodeports' | `${Proto}-endpoints` | `${Proto}-nodeport-endpoints`;
 
 interface Element {
   map: MapName;
@@ -57,21 +60,21 @@ interface LbChain {
   rule: string;
 }
 
-function vipChain(mode: LoadBalancing, n: number): LbChain {
+function vipChain(p: Proto, mode: LoadBalancing, n: number): LbChain {
   return {
-    name: `lb-${MODE_NAME[mode]}-${n}`,
-    rule: `dnat to ip daddr . meta l4proto . th dport . ${selector(mode, n)} map @service-endpoints`,
+    name: `lb-${p}-${MODE_NAME[mode]}-${n}`,
+    rule: `dnat to ip daddr . ${p} dport . ${selector(mode, n)} map @${p}-endpoints`,
   };
 }
 
-function nodePortChain(mode: LoadBalancing, n: number): LbChain {
+function nodePortChain(p: Proto, mode: LoadBalancing, n: number): LbChain {
   return {
-    name: `np-${MODE_NAME[mode]}-${n}`,
-    rule: `meta mark set meta mark | ${MASQ} dnat to meta l4proto . th dport . ${selector(mode, n)} map @nodeport-endpoints`,
+    name: `np-${p}-${MODE_NAME[mode]}-${n}`,
+    rule: `meta mark set meta mark | ${MASQ} dnat to ${p} dport . ${selector(mode, n)} map @${p}-nodeport-endpoints`,
   };
 }
 
-function proto(f: Frontend): string {
+function proto(f: Frontend): Proto {
   return f.protocol === 'TCP' ? 'tcp' : 'udp';
 }
 
@@ -86,11 +89,11 @@ function frontendElements(f: Frontend): Element[] {
     if (f.nodePort !== undefined) out.push({ map: 'no-endpoint-nodeports', key: npKey });
     return out;
   }
-  out.push({ map: 'service-ips', key: vipKey, value: `goto ${vipChain(f.loadBalancing, n).name}` });
-  f.endpoints.forEach((ep, slot) => out.push({ map: 'service-endpoints', key: `${vipKey} . ${slot}`, value: `${ep.ip} . ${ep.port}` }));
+  out.push({ map: 'service-ips', key: vipKey, value: `goto ${vipChain(p, f.loadBalancing, n).name}` });
+  f.endpoints.forEach((ep, slot) => out.push({ map: `${p}-endpoints`, key: `${f.vip} . ${f.port} . ${slot}`, value: `${ep.ip} . ${ep.port}` }));
   if (f.nodePort !== undefined) {
-    out.push({ map: 'service-nodeports', key: npKey, value: `goto ${nodePortChain(f.loadBalancing, n).name}` });
-    f.endpoints.forEach((ep, slot) => out.push({ map: 'nodeport-endpoints', key: `${npKey} . ${slot}`, value: `${ep.ip} . ${ep.port}` }));
+    out.push({ map: 'service-nodeports', key: npKey, value: `goto ${nodePortChain(p, f.loadBalancing, n).name}` });
+    f.endpoints.forEach((ep, slot) => out.push({ map: `${p}-nodeport-endpoints`, key: `${f.nodePort} . ${slot}`, value: `${ep.ip} . ${ep.port}` }));
   }
   return out;
 }
@@ -100,10 +103,10 @@ function lbChains(state: ProxyState): Map<string, LbChain> {
   for (const f of state.frontends.values()) {
     const n = f.endpoints.length;
     if (n === 0) continue;
-    const v = vipChain(f.loadBalancing, n);
+    const v = vipChain(proto(f), f.loadBalancing, n);
     chains.set(v.name, v);
     if (f.nodePort !== undefined) {
-      const np = nodePortChain(f.loadBalancing, n);
+      const np = nodePortChain(proto(f), f.loadBalancing, n);
       chains.set(np.name, np);
     }
   }
@@ -141,9 +144,11 @@ function skeleton(): string[] {
   return [
     `add table ${T} { comment "Shopfloor service proxy: managed by the agent, do not edit"; }`,
     `add map ${T} service-ips { type ipv4_addr . inet_proto . inet_service : verdict; }`,
-    `add map ${T} service-endpoints { typeof ip daddr . meta l4proto . th dport . numgen random mod 1 : ip daddr . tcp dport; }`,
     `add map ${T} service-nodeports { type inet_proto . inet_service : verdict; }`,
-    `add map ${T} nodeport-endpoints { typeof meta l4proto . th dport . numgen random mod 1 : ip daddr . tcp dport; }`,
+    ...(['tcp', 'udp'] as const).flatMap((p) => [
+      `add map ${T} ${p}-endpoints { typeof ip daddr . ${p} dport . numgen random mod 1 : ip daddr . ${p} dport; }`,
+      `add map ${T} ${p}-nodeport-endpoints { typeof ${p} dport . numgen random mod 1 : ip daddr . ${p} dport; }`,
+    ]),
     `add set ${T} nodeport-ips { type ipv4_addr; }`,
     `add set ${T} no-endpoint-services { type ipv4_addr . inet_proto . inet_service; }`,
     `add set ${T} no-endpoint-nodeports { type inet_proto . inet_service; }`,
