@@ -58,6 +58,18 @@ describe('field errors', () => {
     });
   });
 
+  it('report unknown fields beside the other errors, in one pass', () => {
+    const r = validateNodeWorkload(workload({ placement: { mode: 'All', replcas: 2 }, template: { containers: [{ name: 'a', image: 'b', port: [] }] } }));
+    expect(r).toEqual({
+      ok: false,
+      errors: [
+        { path: 'spec.placement.mode', message: 'must be one of Replicas, EveryNode' },
+        { path: 'spec.placement.replcas', message: 'unknown field: `kubectl explain nodeworkload.spec.placement` lists the fields allowed here' },
+        { path: 'spec.template.containers[0].port', message: 'unknown field: `kubectl explain nodeworkload.spec.template.containers` lists the fields allowed here' },
+      ],
+    });
+  });
+
   it('leave free-form maps alone: labels, annotations and the rest of metadata', () => {
     const r = validateNodeWorkload({
       ...workload({ placement: { replicas: 1 }, template: { labels: { 'app.kubernetes.io/name': 'w' }, containers: [{ name: 'a', image: 'b' }] } }),

@@ -1,6 +1,7 @@
 // Turns zod's issues into field errors a user can act on: the field path as kubectl prints it
 // (spec.template.containers[0].name) and what the field allows.
 import type { z } from 'zod';
+import { openAPIV3Schema, type JSONSchemaProps } from './crd.js';
 import type { KindName } from './group.js';
 import { nodeAgentSchema, type NodeAgent } from './nodeagent.js';
 import { nodeAssignmentSchema, type NodeAssignment } from './nodeassignment.js';
@@ -115,33 +116,46 @@ function toFieldErrors(error: z.ZodError): FieldError[] {
 }
 
 /**
- * Fields of the input that the schema does not know, found by walking the input beside what the
- * schema kept: zod drops unknown keys (and so does the API server, which with kubectl's default
- * strict field validation rejects them), so a misspelt optional field would otherwise pass
- * silently. Free-form maps (labels, metadata) are kept whole, so nothing in them is reported.
+ * Fields of the input that the schema does not know. zod drops unknown keys silently, and the API
+ * server prunes them (or, with kubectl's default strict field validation, rejects them), so a
+ * misspelt optional field would otherwise pass unnoticed. The walk follows the generated CRD
+ * schema, so it reports them beside every other error; free-form maps (labels, metadata) have no
+ * fixed fields and are not walked into.
  */
-function unknownFields(kind: string, input: unknown, output: unknown, path: PropertyKey[], out: FieldError[]): void {
-  if (Array.isArray(input) && Array.isArray(output)) {
-    input.forEach((v, i) => unknownFields(kind, v, output[i], [...path, i], out));
+function unknownFields(kind: KindName, input: unknown, schema: JSONSchemaProps, path: PropertyKey[], out: FieldError[]): void {
+  if (Array.isArray(input)) {
+    if (schema.items) input.forEach((v, i) => unknownFields(kind, v, schema.items!, [...path, i], out));
     return;
   }
-  if (!isPlainObject(input) || !isPlainObject(output)) return;
+  if (!isPlainObject(input)) return;
   for (const [k, v] of Object.entries(input)) {
     if (v === undefined) continue;
-    if (k in output) {
-      unknownFields(kind, v, output[k], [...path, k], out);
-      continue;
+    const field = schema.properties ? schema.properties[k] : schema.additionalProperties;
+    if (field) {
+      unknownFields(kind, v, field, [...path, k], out);
+    } else if (schema.properties) {
+      const explain = [kind.toLowerCase(), ...path.filter((p) => typeof p === 'string')].join('.');
+      out.push({ path: formatPath([...path, k]), message: `unknown field: \`kubectl explain ${explain}\` lists the fields allowed here` });
     }
-    const explain = [kind.toLowerCase(), ...path.filter((p) => typeof p === 'string')].join('.');
-    out.push({ path: formatPath([...path, k]), message: `unknown field: \`kubectl explain ${explain}\` lists the fields allowed here` });
   }
+}
+
+const crdSchemas = new Map<KindName, JSONSchemaProps>();
+
+function crdSchema(kind: KindName): JSONSchemaProps {
+  let schema = crdSchemas.get(kind);
+  if (!schema) {
+    schema = openAPIV3Schema(kind);
+    crdSchemas.set(kind, schema);
+  }
+  return schema;
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function validator<S extends z.ZodType, T>(kind: string, schema: S, finish: (v: z.output<S>) => T) {
+function validator<S extends z.ZodType, T>(kind: KindName, schema: S, finish: (v: z.output<S>) => T) {
   return (input: unknown): Validated<T> => {
     if (!isPlainObject(input)) {
       return {
@@ -150,10 +164,9 @@ function validator<S extends z.ZodType, T>(kind: string, schema: S, finish: (v: 
       };
     }
     const r = schema.safeParse(input, { reportInput: true });
-    if (!r.success) return { ok: false, errors: toFieldErrors(r.error) };
-    const unknown: FieldError[] = [];
-    unknownFields(kind, input, r.data, [], unknown);
-    if (unknown.length) return { ok: false, errors: unknown };
+    const errors = r.success ? [] : toFieldErrors(r.error);
+    unknownFields(kind, input, crdSchema(kind), [], errors);
+    if (!r.success || errors.length) return { ok: false, errors };
     return { ok: true, value: finish(r.data) };
   };
 }
