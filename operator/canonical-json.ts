@@ -1,6 +1,6 @@
 /**
  * JSON with object keys sorted and undefined members dropped: two values that mean the same
- * give the same text, for hashing templates and for telling whether a status changed.
+ * give the same text, so that hashing a template does not depend on how it was written.
  */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';

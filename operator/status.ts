@@ -1,8 +1,7 @@
 // A NodeWorkload's status from its assignments and what the reconcile found: counts, clusterIP
 // and the Ready / Progressing / Degraded conditions. Pure; the controller patches the result
-// only when it differs from what is stored.
+// only when it differs from what is stored (kube/status.ts).
 import { setCondition, type ConditionUpdate, type NodeWorkloadStatus } from '../api/index.js';
-import { canonicalJson } from './canonical-json.js';
 import type { AssignmentView } from './plan.js';
 
 /** A reason the workload is not as asked, in the order the user should look at them. */
@@ -90,9 +89,4 @@ export function invalidSpecStatus(previous: NodeWorkloadStatus | undefined, gene
   let conditions = setCondition(previous?.conditions, { type: 'Degraded', status: 'True', reason: 'InvalidSpec', message, observedGeneration: generation }, now);
   conditions = setCondition(conditions, { type: 'Progressing', status: 'False', reason: 'InvalidSpec', message: 'fix the fields named in the Degraded condition', observedGeneration: generation }, now);
   return { ...previous, observedGeneration: generation, conditions };
-}
-
-/** Key-order-insensitive comparison, so that an unchanged status is never written again. */
-export function sameStatus(a: NodeWorkloadStatus | undefined, b: NodeWorkloadStatus | undefined): boolean {
-  return canonicalJson(a ?? {}) === canonicalJson(b ?? {});
 }

@@ -1,0 +1,140 @@
+// Node liveness as the controllers see it: NodeAgents (what a node offers) joined with their
+// Leases (whether it is alive). It reports a node only when something placement depends on
+// changes, and wakes itself when a Lease is about to expire, so renewals every 10 s cost nothing.
+import { cpuMillis, memoryBytes, type NodeAgentStatus } from '../api/index.js';
+import { systemClock, type Clock } from '../kube/clock.js';
+import type { Lease } from '../kube/leader-election.js';
+import type { Informer } from '../kube/informer.js';
+import type { KubeObject } from '../kube/types.js';
+import { LeaseTracker, nodeHealth, type HealthVerdict, type NodeHealth } from './liveness.js';
+import type { PlanNode } from './plan.js';
+import type { Allocatable } from './scheduler.js';
+
+export interface NodeAgentObject extends KubeObject {
+  spec?: { unschedulable?: boolean; podCIDR?: string };
+  status?: NodeAgentStatus;
+}
+
+export interface NodeMonitorOptions {
+  agents: Informer<NodeAgentObject>;
+  /** Leases of the system namespace; those named after a NodeAgent are its heartbeat. */
+  leases: Informer<Lease>;
+  nodeLossGraceMs: number;
+  /** Called when a node appears, goes, changes what it offers, or changes health. */
+  onNodeChange: (node: string) => void;
+  clock?: Clock;
+}
+
+function allocatableOf(status: NodeAgentStatus | undefined): Allocatable | undefined {
+  const a = status?.allocatable;
+  if (!a) return undefined;
+  try {
+    return { cpuMillis: cpuMillis(a.cpu), memoryBytes: memoryBytes(a.memory), ...(a.pods !== undefined ? { pods: a.pods } : {}) };
+  } catch {
+    // A malformed quantity from an agent makes the node unusable, not the operator.
+    return undefined;
+  }
+}
+
+/** What placement reads from a NodeAgent; a change here may move replicas. */
+function placementFacts(agent: NodeAgentObject): string {
+  return JSON.stringify([agent.metadata?.labels ?? {}, agent.spec?.unschedulable ?? false, agent.status?.allocatable ?? null]);
+}
+
+export class NodeMonitor {
+  private readonly clock: Clock;
+  private readonly tracker = new LeaseTracker();
+  private readonly health = new Map<string, NodeHealth>();
+  private readonly timers = new Map<string, () => void>();
+  private readonly allocatable = new WeakMap<NodeAgentObject, Allocatable | undefined>();
+  private stopped = false;
+
+  constructor(private readonly options: NodeMonitorOptions) {
+    this.clock = options.clock ?? systemClock;
+    options.leases.addEventHandler({
+      onAdd: (l) => this.leaseSeen(l),
+      onUpdate: (_old, l) => this.leaseSeen(l),
+      onDelete: (l) => {
+        const node = l.metadata?.name ?? '';
+        this.tracker.forget(node);
+        if (options.agents.get(node)) this.tracker.observe(node, undefined, this.clock.now());
+        this.evaluate(node);
+      },
+    });
+    options.agents.addEventHandler({
+      onAdd: (a) => this.agentSeen(a),
+      onUpdate: (old, a) => {
+        if (placementFacts(old) !== placementFacts(a)) this.agentSeen(a);
+      },
+      onDelete: (a) => {
+        const node = a.metadata?.name ?? '';
+        this.health.delete(node);
+        this.timers.get(node)?.();
+        this.timers.delete(node);
+        options.onNodeChange(node);
+      },
+    });
+  }
+
+  /** The node's health now; undefined when no NodeAgent of that name exists. */
+  verdict(node: string): HealthVerdict | undefined {
+    if (!this.options.agents.get(node)) return undefined;
+    const seen = this.tracker.get(node) ?? this.tracker.observe(node, undefined, this.clock.now());
+    return nodeHealth(seen, this.clock.now(), this.options.nodeLossGraceMs);
+  }
+
+  /** Every registered node, as the planner takes them. */
+  nodes(): PlanNode[] {
+    const out: PlanNode[] = [];
+    for (const agent of this.options.agents.list()) {
+      const name = agent.metadata?.name;
+      if (!name) continue;
+      const health = this.verdict(name)?.health ?? 'Expired';
+      if (!this.allocatable.has(agent)) this.allocatable.set(agent, allocatableOf(agent.status));
+      out.push({
+        name,
+        labels: agent.metadata?.labels ?? {},
+        allocatable: this.allocatable.get(agent),
+        unschedulable: agent.spec?.unschedulable ?? false,
+        live: health === 'Live',
+        health,
+      });
+    }
+    return out;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const cancel of this.timers.values()) cancel();
+    this.timers.clear();
+  }
+
+  private leaseSeen(lease: Lease): void {
+    const node = lease.metadata?.name ?? '';
+    this.tracker.observe(node, lease.spec, this.clock.now());
+    this.evaluate(node);
+  }
+
+  private agentSeen(agent: NodeAgentObject): void {
+    const node = agent.metadata?.name ?? '';
+    this.evaluate(node, true);
+  }
+
+  /** Recomputes one node's health, reports a change, and arms a timer for the next one. */
+  private evaluate(node: string, force = false): void {
+    if (this.stopped) return;
+    const verdict = this.verdict(node);
+    this.timers.get(node)?.();
+    this.timers.delete(node);
+    if (!verdict) return;
+    const before = this.health.get(node);
+    this.health.set(node, verdict.health);
+    if (verdict.changesAt !== undefined) {
+      this.timers.set(
+        node,
+        this.clock.setTimer(() => this.evaluate(node), verdict.changesAt - this.clock.now()),
+      );
+    }
+    if (force || before !== verdict.health) this.options.onNodeChange(node);
+  }
+}
