@@ -1,3 +1,4 @@
+import { pathToFileURL } from 'node:url';
 import { UsageError, type Command } from './command.js';
 
 // Commands load lazily so that `shopfloor validate` does not pay for the operator's imports.
@@ -44,4 +45,10 @@ export async function run(argv: string[]): Promise<number> {
     }
     throw err;
   }
+}
+
+// Run directly (`node --import tsx cli/main.ts <command>`, as tests and `npm start` do from
+// source); bin/shopfloor.js imports this module and calls run() itself.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.exitCode = await run(process.argv.slice(2));
 }
