@@ -4,6 +4,7 @@ import { UsageError, type Command } from './command.js';
 // Commands load lazily so that `shopfloor validate` does not pay for the operator's imports.
 const commands: Record<string, () => Promise<Command>> = {
   devcluster: async () => (await import('./devcluster.js')).devclusterCommand,
+  operator: async () => (await import('./operator.js')).operatorCommand,
   validate: async () => (await import('./validate.js')).validateCommand,
 };
 
