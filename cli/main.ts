@@ -5,6 +5,7 @@ import { UsageError, type Command } from './command.js';
 const commands: Record<string, () => Promise<Command>> = {
   devcluster: async () => (await import('./devcluster.js')).devclusterCommand,
   operator: async () => (await import('./operator.js')).operatorCommand,
+  up: async () => (await import('./up.js')).upCommand,
   validate: async () => (await import('./validate.js')).validateCommand,
 };
 
