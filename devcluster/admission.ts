@@ -1,3 +1,4 @@
+import { applyBuiltinDefaults } from './builtin-defaults.js';
 import { crdResource, establishedStatus, validateCrd } from './crd.js';
 import type { KubeObject } from './object.js';
 import type { ResourceInfo, VersionInfo } from './registry.js';
@@ -27,6 +28,7 @@ function bodySchema(schema: JSONSchemaProps): JSONSchemaProps {
  * custom resources (structural schema) and CRDs (names, versions; established at once).
  */
 export function admit(info: ResourceInfo, version: VersionInfo, object: KubeObject): Admitted {
+  if (info.builtin) applyBuiltinDefaults(info, object);
   const causes = validateMetadata(info, object);
   let unknownFields: string[] = [];
   if (version.schema) {

@@ -52,8 +52,7 @@ export function prepareCreate(info: ResourceInfo, object: KubeObject, namespace:
 
 /**
  * The object an update stores: the request's object with server-owned metadata kept from the
- * current one, status or everything-but-status kept per subresource, and generation bumped when
- * anything outside metadata and status changed.
+ * current one, and status or everything-but-status kept per subresource.
  */
 export function prepareUpdate(info: ResourceInfo, current: KubeObject, requested: KubeObject, subresource: string | undefined, hasStatus: boolean): KubeObject {
   let out = clone(requested);
@@ -80,14 +79,23 @@ export function prepareUpdate(info: ResourceInfo, current: KubeObject, requested
   }
   delete meta.generateName;
   if (cur.generateName) meta.generateName = cur.generateName;
-  if (tracksGeneration(info)) {
-    const generation = cur.generation ?? 1;
-    meta.generation = specChanged(current, out) ? generation + 1 : generation;
-  } else delete meta.generation;
   if (info.group === '' && info.resource === 'namespaces' && subresource !== 'finalize') {
     out.spec = clone(current.spec);
   }
   return out;
+}
+
+/**
+ * Sets metadata.generation of an updated object (after defaulting, so that defaults do not count
+ * as changes): bumped when anything outside metadata and status changed.
+ */
+export function setGeneration(info: ResourceInfo, current: KubeObject, object: KubeObject): void {
+  if (!tracksGeneration(info)) {
+    delete object.metadata.generation;
+    return;
+  }
+  const generation = current.metadata.generation ?? 1;
+  object.metadata.generation = specChanged(current, object) ? generation + 1 : generation;
 }
 
 function specChanged(a: KubeObject, b: KubeObject): boolean {

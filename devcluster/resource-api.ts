@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { admit } from './admission.js';
 import type { KubeObject } from './object.js';
 import { isPlainObject, nowTimestamp } from './object.js';
-import { prepareCreate, prepareUpdate, sameStored } from './object-rules.js';
+import { prepareCreate, prepareUpdate, sameStored, setGeneration } from './object-rules.js';
 import { applyPatch } from './patch/dispatch.js';
 import { groupVersion, type Registry, type ResourceInfo, type VersionInfo } from './registry.js';
 import type { ResourcePath } from './request-path.js';
@@ -267,6 +267,7 @@ export class ResourceApi {
     const warnings = fieldValidation(info, version, query, admitted.unknownFields);
     if (admitted.causes.length > 0) throw invalid(info.kind, info.group, name, admitted.causes);
     const object = admitted.object;
+    setGeneration(info, current, object);
     if (!managedFieldsDone) {
       recordManagedFields(current, object, this.fieldManager(req), groupVersion(info.group, version.name), path.subresource, ownership(info, version));
     }

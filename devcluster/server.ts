@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { decodeBody, mediaType, unsupportedMediaType } from './body.js';
 import { apiGroupDocument, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
 import type { OpenApi } from './openapi.js';
+import { decodeKubernetesProtobuf, ProtobufError } from './protobuf.js';
 import type { Registry } from './registry.js';
 import { parseResourcePath } from './request-path.js';
 import type { ApiResult, ResourceApi, ResourceRequest } from './resource-api.js';
@@ -173,8 +174,17 @@ export class ApiServer {
 
   private async objectBody(req: IncomingMessage): Promise<unknown> {
     const type = mediaType(req.headers['content-type']);
+    if (type === 'application/vnd.kubernetes.protobuf') {
+      const body = await readBody(req);
+      try {
+        return decodeKubernetesProtobuf(body);
+      } catch (err) {
+        if (err instanceof ProtobufError) throw badRequest(`the protobuf body could not be decoded: ${err.message}`);
+        throw err;
+      }
+    }
     if (type !== 'application/json' && type !== 'application/yaml' && type !== '') {
-      throw unsupportedMediaType(type, ['application/json', 'application/yaml']);
+      throw unsupportedMediaType(type, ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf']);
     }
     return decodeBody(await readBody(req), type || 'application/json');
   }
