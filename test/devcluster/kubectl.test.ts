@@ -1,0 +1,133 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { startTestCluster, type TestCluster } from '../harness/devcluster.js';
+
+// kubectl (the one on PATH, v1.32 here) against the devcluster: what a user types and sees.
+describe('devcluster with kubectl', () => {
+  let c: TestCluster;
+  const examples = join(process.cwd(), 'examples');
+  const ok = async (args: string[], input?: string): Promise<string> => {
+    const r = await c.kubectl(args, input === undefined ? {} : { input });
+    if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
+    return r.stdout;
+  };
+
+  beforeAll(async () => {
+    c = await startTestCluster({ crds: true });
+  }, 120_000);
+
+  afterAll(async () => {
+    await c?.stop();
+  });
+
+  it('lists Shopfloor resources with their short names in api-resources', async () => {
+    const out = await ok(['api-resources', '--api-group=shopfloor.dev']);
+    expect(out).toMatch(/nodeworkloads\s+nw\s+shopfloor.dev\/v1alpha1\s+true\s+NodeWorkload/);
+    expect(out).toMatch(/nodeassignments\s+na\s+shopfloor.dev\/v1alpha1\s+true\s+NodeAssignment/);
+    const core = await ok(['api-resources', '--api-group=']);
+    expect(core).toMatch(/configmaps\s+cm\s+v1\s+true\s+ConfigMap/);
+  });
+
+  it('applies the CRDs again client-side and server-side, and they stay Established', async () => {
+    expect(await ok(['apply', '-f', join(process.cwd(), 'crds')])).toMatch(/nodeworkloads.shopfloor.dev (unchanged|configured)/);
+    expect(await ok(['apply', '--server-side', '--force-conflicts', '-f', join(process.cwd(), 'crds')])).toContain('nodeworkloads.shopfloor.dev serverside-applied');
+    expect(await ok(['wait', '--for=condition=Established', '--timeout=30s', 'crd/nodeworkloads.shopfloor.dev'])).toContain('condition met');
+  });
+
+  it('applies the examples client-side and server-side and prints them with the CRD columns', async () => {
+    expect(await ok(['apply', '-f', examples])).toContain('created');
+    await ok(['create', 'namespace', 'ssa']);
+    expect(await ok(['apply', '--server-side', '-n', 'ssa', '-f', examples])).toContain('serverside-applied');
+    const table = await ok(['get', 'nw', '-n', 'ssa']);
+    expect(table.split('\n')[0]).toMatch(/^NAME\s+MODE\s+DESIRED\s+READY\s+VIP\s+AGE$/);
+    expect(table).toMatch(/\nhello\s+Replicas\s+\d*\s*\d*\s*\d+s/);
+    const wide = await ok(['get', 'nw', '-A', '-o', 'wide']);
+    expect(wide.split('\n')[0]).toMatch(/^NAMESPACE\s+NAME\s+MODE/);
+    expect(wide).toMatch(/\nssa\s+hello\s+Replicas/);
+    const yaml = await ok(['get', 'nw', 'hello', '-n', 'ssa', '-o', 'yaml']);
+    expect(yaml).toContain('kind: NodeWorkload');
+    expect(yaml).toMatch(/generation: 1/);
+    expect(await ok(['get', 'nw', 'hello', '-n', 'ssa', '-o', 'jsonpath={.spec.placement.mode}'])).toBe('Replicas');
+  });
+
+  it('explains a field of a NodeWorkload from the OpenAPI document', async () => {
+    const out = await ok(['explain', 'nodeworkloads.spec.placement']);
+    expect(out).toContain('KIND:       NodeWorkload');
+    expect(out).toContain('FIELD: placement <Object>');
+    expect(out).toMatch(/mode\s+<string>/);
+  });
+
+  it('labels, annotates and patches (merge, json, strategic) a ConfigMap', async () => {
+    await ok(['create', 'configmap', 'cfg', '--from-literal=a=1']);
+    await ok(['label', 'configmap', 'cfg', 'tier=web']);
+    await ok(['annotate', 'configmap', 'cfg', 'note=hello']);
+    expect(await ok(['get', 'cm', '-l', 'tier in (web,db)', '-o', 'name'])).toBe('configmap/cfg\n');
+    await ok(['patch', 'configmap', 'cfg', '--type', 'merge', '-p', '{"data":{"b":"2"}}']);
+    await ok(['patch', 'configmap', 'cfg', '--type', 'json', '-p', '[{"op":"remove","path":"/data/a"}]']);
+    await ok(['patch', 'configmap', 'cfg', '--type', 'strategic', '-p', '{"metadata":{"finalizers":["x.dev/one"]},"data":{"c":"3"}}']);
+    await ok(['patch', 'configmap', 'cfg', '--type', 'strategic', '-p', '{"metadata":{"finalizers":["x.dev/two"]}}']);
+    const got = JSON.parse(await ok(['get', 'cm', 'cfg', '-o', 'json'])) as { data: Record<string, string>; metadata: { labels: Record<string, string>; annotations: Record<string, string>; finalizers: string[] } };
+    expect(got.data).toEqual({ b: '2', c: '3' });
+    expect(got.metadata.labels).toEqual({ tier: 'web' });
+    expect(got.metadata.annotations).toEqual({ note: 'hello' });
+    expect(got.metadata.finalizers).toEqual(['x.dev/one', 'x.dev/two']);
+    await ok(['patch', 'configmap', 'cfg', '--type', 'json', '-p', '[{"op":"remove","path":"/metadata/finalizers"}]']);
+  });
+
+  it('refuses a replace with a stale resourceVersion with the conflict message', async () => {
+    await ok(['create', 'configmap', 'stale', '--from-literal=a=1']);
+    const old = await ok(['get', 'cm', 'stale', '-o', 'yaml']);
+    await ok(['label', 'cm', 'stale', 'changed=yes']);
+    const r = await c.kubectl(['replace', '-f', '-'], { input: old });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('Error from server (Conflict): error when replacing "STDIN": Operation cannot be fulfilled on configmaps "stale": the object has been modified; please apply your changes to the latest version and try again');
+  });
+
+  it('prints the field errors of an invalid NodeWorkload', async () => {
+    const bad = ['apiVersion: shopfloor.dev/v1alpha1', 'kind: NodeWorkload', 'metadata:', '  name: bad', 'spec:', '  placement:', '    mode: Sometimes', '  template:', '    containers:', '    - name: c', ''].join('\n');
+    const r = await c.kubectl(['create', '-f', '-'], { input: bad });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('The NodeWorkload "bad" is invalid:');
+    expect(r.stderr).toContain('spec.placement.mode: Unsupported value: "Sometimes": supported values: "Replicas", "EveryNode"');
+    expect(r.stderr).toContain('spec.template.containers[0].image: Required value');
+    const unknown = bad.replace('    - name: c', '    - name: c\n      image: busybox\n      bogus: 1').replace('Sometimes', 'EveryNode');
+    const strict = await c.kubectl(['create', '-f', '-'], { input: unknown });
+    expect(strict.stderr).toContain('strict decoding error: unknown field "spec.template.containers[0].bogus"');
+    expect((await c.kubectl(['get', 'nw', 'bad'])).code).not.toBe(0);
+  });
+
+  it('keeps an object with a finalizer until the finalizer goes; wait --for=delete sees it go', async () => {
+    await ok(['create', 'configmap', 'held']);
+    await ok(['patch', 'cm', 'held', '--type', 'merge', '-p', '{"metadata":{"finalizers":["x.dev/hold"]}}']);
+    expect(await ok(['delete', 'cm', 'held', '--wait=false'])).toContain('configmap "held" deleted');
+    expect(await ok(['get', 'cm', 'held', '-o', 'jsonpath={.metadata.deletionTimestamp}'])).toMatch(/^\d{4}-\d\d-\d\dT/);
+    const waiting = c.kubectl(['wait', '--for=delete', 'cm/held', '--timeout=30s']);
+    await ok(['patch', 'cm', 'held', '--type', 'json', '-p', '[{"op":"remove","path":"/metadata/finalizers"}]']);
+    const w = await waiting;
+    expect(w.code).toBe(0);
+    expect((await c.kubectl(['get', 'cm', 'held'])).stderr).toContain('configmaps "held" not found');
+  });
+
+  it('streams changes with get -w', async () => {
+    const child = spawn('kubectl', ['--kubeconfig', c.kubeconfigPath, 'get', 'cm', '-w', '--output-watch-events', '-l', 'watch=me']);
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      const until = async (re: RegExp): Promise<void> => {
+        for (let i = 0; i < 100 && !re.test(out); i++) await new Promise((r) => setTimeout(r, 100));
+        expect(out).toMatch(re);
+      };
+      await new Promise((r) => setTimeout(r, 500));
+      await ok(['create', 'configmap', 'watched']);
+      await ok(['label', 'cm', 'watched', 'watch=me']);
+      await until(/ADDED\s+watched/);
+      await ok(['label', 'cm', 'watched', 'extra=1']);
+      await until(/MODIFIED\s+watched/);
+      await ok(['delete', 'cm', 'watched']);
+      await until(/DELETED\s+watched/);
+    } finally {
+      child.kill();
+    }
+  });
+});
