@@ -137,7 +137,7 @@ describe('placement against the devcluster', () => {
     await apply(workloadYaml(ns, 'svc', { replicas: 2, service: true }));
     const wl = await eventually('svc to get a VIP and replicas', async () => {
       const w = await getWorkload(env!.cluster, ns, 'svc');
-      return w.status?.clusterIP && w.status.replicas === 2 && w;
+      return w.status?.clusterIP && w.status.replicas === 2 ? w : undefined;
     });
     expect(wl.metadata?.finalizers).toContain('shopfloor.dev/vip');
     expect(wl.status?.clusterIP).toMatch(/^10\.250\.\d+\.\d+$/);
