@@ -3,7 +3,7 @@ import { admit } from './admission.js';
 import type { KubeObject } from './object.js';
 import { isPlainObject, nowTimestamp } from './object.js';
 import { prepareCreate, prepareUpdate, sameStored, setGeneration } from './object-rules.js';
-import { applyPatch } from './patch/dispatch.js';
+import { applyPatch, checkPatchType } from './patch/dispatch.js';
 import { groupVersion, type Registry, type ResourceInfo, type VersionInfo } from './registry.js';
 import type { ResourcePath } from './request-path.js';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, type FieldRequirement, type Selector } from './selectors.js';
@@ -228,6 +228,7 @@ export class ResourceApi {
   async patch(req: ResourceRequest, body: Buffer, contentType: string): Promise<ApiResult> {
     const { info, path, version } = req;
     const name = path.name ?? '';
+    checkPatchType(info, contentType);
     const force = req.query.get('force');
     if (force !== null && contentType !== 'application/apply-patch+yaml') {
       throw badRequest('force: Forbidden: may not be specified for non-apply patch');

@@ -40,7 +40,8 @@ export class Storage {
   constructor(endpoint: string) {
     const options: IOptions = {
       hosts: endpoint,
-      grpcOptions: { 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': 8 * 1024 * 1024 },
+      // Reconnect quickly after an etcd restart (grpc's default backoff grows to minutes).
+      grpcOptions: { 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': 8 * 1024 * 1024, 'grpc.initial_reconnect_backoff_ms': 100, 'grpc.max_reconnect_backoff_ms': 1000 },
       defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + 5000 }),
       faultHandling: { host: () => passThrough as never, global: passThrough as never },
     };

@@ -28,11 +28,16 @@ export interface PatchOutput {
   managedFieldsDone: boolean;
 }
 
+/** 415 unless the resource takes this patch type (strategic merge only for built-in kinds). */
+export function checkPatchType(info: ResourceInfo, contentType: string): void {
+  const accepted = info.builtin ? patchTypes : patchTypes.filter((t) => t !== 'application/strategic-merge-patch+json');
+  if (!accepted.includes(contentType)) throw unsupportedMediaType(contentType, accepted);
+}
+
 /** Applies a PATCH body of any supported type to the current object (served form). */
 export function applyPatch(input: PatchInput): PatchOutput {
   const { info, version, contentType, current } = input;
-  const accepted = info.builtin ? patchTypes : patchTypes.filter((t) => t !== 'application/strategic-merge-patch+json');
-  if (!accepted.includes(contentType)) throw unsupportedMediaType(contentType, accepted);
+  checkPatchType(info, contentType);
   const patch = decodeBody(input.body, contentType);
   const listTypes = listTypesFor(info.builtin, version.schema);
   try {

@@ -1,0 +1,122 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { startTestCluster, type TestCluster } from '../harness/devcluster.js';
+import { http } from './http.js';
+
+type List = { metadata: { resourceVersion: string; continue?: string; remainingItemCount?: number }; items: { metadata: { name: string } }[] };
+const names = (l: List): string[] => l.items.map((i) => i.metadata.name);
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+// API semantics a typed client does not reach easily: paging, dry runs, bookmarks, collections,
+// namespace and CRD deletion, tables, discovery and OpenAPI.
+describe('devcluster: API behaviour', () => {
+  let c: TestCluster;
+  const base = '/api/v1/namespaces/paging/configmaps';
+  const post = (path: string, body: unknown, query = ''): ReturnType<typeof http> =>
+    http(c, 'POST', `${path}${query}`, { body: JSON.stringify(body), contentType: 'application/json' });
+
+  beforeAll(async () => {
+    c = await startTestCluster({ crds: true });
+    await post('/api/v1/namespaces', { metadata: { name: 'paging' } });
+  }, 120_000);
+
+  afterAll(async () => {
+    await c?.stop();
+  });
+
+  it('creates names from generateName and does not store dry runs', async () => {
+    const gen = await post(base, { metadata: { generateName: 'gen-' } });
+    expect(gen.status).toBe(201);
+    expect((gen.json().metadata as { name: string }).name).toMatch(/^gen-[a-z0-9]{5}$/);
+    const dry = await post(base, { metadata: { name: 'dry' } }, '?dryRun=All');
+    expect(dry.status).toBe(201);
+    expect((dry.json().metadata as { uid?: string }).uid).toBeDefined();
+    expect((await http(c, 'GET', `${base}/dry`)).status).toBe(404);
+    const dup = await post(base, { metadata: { name: (gen.json().metadata as { name: string }).name } });
+    expect(dup.json()).toMatchObject({ reason: 'AlreadyExists', code: 409 });
+  });
+
+  it('pages with limit and continue through one consistent snapshot', async () => {
+    await http(c, 'DELETE', base);
+    for (const n of ['a', 'b', 'c', 'd', 'e']) await post(base, { metadata: { name: n, labels: { page: n < 'd' ? 'low' : 'high' } } });
+    const first = (await http(c, 'GET', `${base}?limit=2`)).json() as List;
+    expect(names(first)).toEqual(['a', 'b']);
+    expect(first.metadata.remainingItemCount).toBe(3);
+    await post(base, { metadata: { name: 'bb' } });
+    await http(c, 'DELETE', `${base}/e`);
+    const second = (await http(c, 'GET', `${base}?limit=2&continue=${first.metadata.continue}`)).json() as List;
+    expect(names(second)).toEqual(['c', 'd']);
+    expect(second.metadata.resourceVersion).toBe(first.metadata.resourceVersion);
+    const third = (await http(c, 'GET', `${base}?limit=2&continue=${second.metadata.continue}`)).json() as List;
+    expect(names(third)).toEqual(['e']);
+    expect(third.metadata.continue).toBeUndefined();
+    const selected = (await http(c, 'GET', `${base}?limit=1&labelSelector=page%3Dhigh`)).json() as List;
+    expect(names(selected)).toEqual(['d']);
+    expect(selected.metadata.continue).toBeUndefined();
+  });
+
+  it('deletes a collection by label selector', async () => {
+    const res = await http(c, 'DELETE', `${base}?labelSelector=page%3Dlow`);
+    expect(res.status).toBe(200);
+    expect(names(res.json() as List).sort()).toEqual(['a', 'b', 'c']);
+    expect(names((await http(c, 'GET', base)).json() as List).sort()).toEqual(['bb', 'd']);
+  });
+
+  it('ends a watch after timeoutSeconds with a bookmark when bookmarks are allowed', async () => {
+    const list = (await http(c, 'GET', base)).json() as List;
+    const started = Date.now();
+    const w = await http(c, 'GET', `${base}?watch=true&timeoutSeconds=1&allowWatchBookmarks=true&resourceVersion=${list.metadata.resourceVersion}`);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    const events = w.text.trim().split('\n').map((l) => JSON.parse(l) as { type: string; object: { metadata: { resourceVersion: string } } });
+    expect(events.at(-1)?.type).toBe('BOOKMARK');
+    expect(Number(events.at(-1)?.object.metadata.resourceVersion)).toBeGreaterThanOrEqual(Number(list.metadata.resourceVersion));
+  });
+
+  it('answers Table requests with the CRD printer columns', async () => {
+    await post('/apis/shopfloor.dev/v1alpha1/namespaces/paging/nodeworkloads', { apiVersion: 'shopfloor.dev/v1alpha1', kind: 'NodeWorkload', metadata: { name: 'tbl' }, spec: { placement: { mode: 'EveryNode' }, template: { containers: [{ name: 'c', image: 'busybox' }] } } });
+    const res = await http(c, 'GET', '/apis/shopfloor.dev/v1alpha1/namespaces/paging/nodeworkloads', { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json' });
+    const table = res.json() as { kind: string; columnDefinitions: { name: string }[]; rows: { cells: unknown[] }[] };
+    expect(table.kind).toBe('Table');
+    expect(table.columnDefinitions.map((d) => d.name).slice(0, 3)).toEqual(['Name', 'Mode', 'Desired']);
+    expect(table.rows[0]?.cells.slice(0, 2)).toEqual(['tbl', 'EveryNode']);
+  });
+
+  it('serves discovery and OpenAPI v3 for built-in kinds and CRDs', async () => {
+    const groups = (await http(c, 'GET', '/apis')).json() as { groups: { name: string; preferredVersion: { version: string } }[] };
+    expect(groups.groups.find((g) => g.name === 'shopfloor.dev')?.preferredVersion.version).toBe('v1alpha1');
+    const resources = (await http(c, 'GET', '/apis/shopfloor.dev/v1alpha1')).json() as { resources: { name: string }[] };
+    expect(resources.resources.map((r) => r.name)).toEqual(expect.arrayContaining(['nodeworkloads', 'nodeworkloads/status']));
+    const index = (await http(c, 'GET', '/openapi/v3')).json() as { paths: Record<string, { serverRelativeURL: string }> };
+    const url = index.paths['apis/shopfloor.dev/v1alpha1']?.serverRelativeURL ?? '';
+    const doc = (await http(c, 'GET', url)).json() as { components: { schemas: Record<string, { 'x-kubernetes-group-version-kind': unknown[] }> } };
+    expect(doc.components.schemas['dev.shopfloor.v1alpha1.NodeWorkload']?.['x-kubernetes-group-version-kind']).toEqual([{ group: 'shopfloor.dev', version: 'v1alpha1', kind: 'NodeWorkload' }]);
+    expect(index.paths['api/v1']).toBeDefined();
+  });
+
+  it('deletes what is in a namespace when the namespace is deleted', async () => {
+    await post('/api/v1/namespaces', { metadata: { name: 'doomed' } });
+    await post('/api/v1/namespaces/doomed/configmaps', { metadata: { name: 'inside' } });
+    const del = await http(c, 'DELETE', '/api/v1/namespaces/doomed');
+    expect((del.json().status as { phase: string }).phase).toBe('Terminating');
+    const refused = await post('/api/v1/namespaces/doomed/configmaps', { metadata: { name: 'late' } });
+    expect(refused.status === 403 || refused.status === 404).toBe(true);
+    for (let i = 0; i < 100 && (await http(c, 'GET', '/api/v1/namespaces/doomed')).status !== 404; i++) await sleep(100);
+    expect((await http(c, 'GET', '/api/v1/namespaces/doomed')).status).toBe(404);
+    expect((await http(c, 'GET', '/api/v1/namespaces/doomed/configmaps/inside')).status).toBe(404);
+    expect((await http(c, 'DELETE', '/api/v1/namespaces/default')).json()).toMatchObject({ reason: 'Forbidden', code: 403 });
+  });
+
+  it('deletes the custom resources of a deleted CRD and stops serving it', async () => {
+    const crd = {
+      apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'gadgets.test.dev' },
+      spec: { group: 'test.dev', scope: 'Cluster', names: { plural: 'gadgets', kind: 'Gadget' }, versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: { size: { type: 'integer', default: 3 } } } } } } }] },
+    };
+    expect((await post('/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd)).status).toBe(201);
+    const g = await post('/apis/test.dev/v1/gadgets', { apiVersion: 'test.dev/v1', kind: 'Gadget', metadata: { name: 'g1' }, spec: {} });
+    expect(g.json()).toMatchObject({ spec: { size: 3 } });
+    await http(c, 'DELETE', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gadgets.test.dev');
+    for (let i = 0; i < 100 && (await http(c, 'GET', '/apis/test.dev/v1/gadgets')).status !== 404; i++) await sleep(100);
+    expect((await http(c, 'GET', '/apis/test.dev/v1/gadgets')).status).toBe(404);
+    expect((await post('/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd)).status).toBe(201);
+    expect(((await http(c, 'GET', '/apis/test.dev/v1/gadgets')).json() as List).items).toEqual([]);
+  });
+});

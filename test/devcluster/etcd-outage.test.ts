@@ -1,0 +1,59 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startTestCluster, type TestCluster } from '../harness/devcluster.js';
+import { http } from './http.js';
+
+/** The pid of the etcd serving this cluster's data dir (found by its --data-dir argument). */
+function etcdPid(c: TestCluster): number {
+  const dir = join(c.dataDir, 'etcd');
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (args[0]?.endsWith('etcd') && args.includes(dir)) return Number(entry);
+    } catch {
+      // the process went away meanwhile
+    }
+  }
+  throw new Error(`no etcd process serves ${dir}`);
+}
+
+describe('devcluster: etcd outage', () => {
+  let c: TestCluster;
+
+  beforeAll(async () => {
+    c = await startTestCluster();
+  }, 120_000);
+
+  afterAll(async () => {
+    await c?.stop();
+  });
+
+  it('answers 503 while etcd is down and recovers when the devcluster has restarted it', async () => {
+    const cms = '/api/v1/namespaces/default/configmaps';
+    expect((await http(c, 'POST', cms, { body: '{"metadata":{"name":"before"}}', contentType: 'application/json' })).status).toBe(201);
+    const first = etcdPid(c);
+    process.kill(first, 'SIGKILL');
+    let sawUnavailable = false;
+    for (let i = 0; i < 100 && !sawUnavailable; i++) {
+      const res = await http(c, 'GET', cms);
+      if (res.status === 503) {
+        expect(res.json()).toMatchObject({ kind: 'Status', reason: 'ServiceUnavailable', code: 503 });
+        expect((await http(c, 'GET', '/readyz')).status).toBe(500);
+        sawUnavailable = true;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(sawUnavailable).toBe(true);
+    let recovered = false;
+    for (let i = 0; i < 300 && !recovered; i++) {
+      recovered = (await http(c, 'GET', `${cms}/before`)).status === 200;
+      if (!recovered) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(recovered).toBe(true);
+    expect(etcdPid(c)).not.toBe(first);
+    expect((await http(c, 'GET', '/readyz')).status).toBe(200);
+    expect((await http(c, 'POST', cms, { body: '{"metadata":{"name":"after"}}', contentType: 'application/json' })).status).toBe(201);
+  }, 60_000);
+});
