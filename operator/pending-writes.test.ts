@@ -24,6 +24,13 @@ describe('PendingWrites', () => {
     expect(names(p.view('ns/web', [obj('a')]))).toEqual(['a']);
   });
 
+  it('shows an object again whose delete failed', () => {
+    const p = new PendingWrites<KubeObject>(() => 0);
+    p.recordDelete('ns/web', 'ns/a');
+    p.forgetDelete('ns/a');
+    expect(names(p.view('ns/web', [obj('a')]))).toEqual(['a']);
+  });
+
   it('trusts the cache again after the time to live', () => {
     let now = 0;
     const p = new PendingWrites<KubeObject>(() => now, 1000);

@@ -36,6 +36,11 @@ export class PendingWrites<T extends KubeObject> {
     this.created.delete(key);
   }
 
+  /** Forgets a delete that failed. */
+  forgetDelete(key: string): void {
+    this.deleted.delete(key);
+  }
+
   /** The cache saw the object (add or update). */
   observedPresent(key: string): void {
     this.created.delete(key);

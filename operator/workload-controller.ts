@@ -260,16 +260,29 @@ export class WorkloadReconciler {
       ...stale.map((a) => ({ name: a.metadata?.name ?? '', nodeName: a.spec?.nodeName ?? '', why: 'left over from an earlier NodeWorkload of the same name' })),
       ...plan.delete,
     ];
+    const everyOwned = new Map([...byName, ...stale.map((a) => [a.metadata?.name ?? '', a] as const)]);
     for (const d of deletes) {
       const k = `${namespace}/${d.name}`;
       pending.recordDelete(key, k);
       ledger.remove(k);
-      writes.push(ignoreNotFound(client.delete(NODE_ASSIGNMENTS, d.name, { namespace, signal })));
+      writes.push(
+        ignoreNotFound(client.delete(NODE_ASSIGNMENTS, d.name, { namespace, signal })).catch((err: unknown) => {
+          pending.forgetDelete(k);
+          const a = everyOwned.get(d.name);
+          if (a) ledger.set(k, d.nodeName, assignmentRequests(a));
+          throw err;
+        }),
+      );
     }
 
+    // Replicas are replaced, never surged: what goes is gone before what comes is created, and
+    // nothing is created while a removal failed.
+    const removals = await Promise.allSettled(writes);
+    const removalFailed = removals.some((r) => r.status === 'rejected');
+    const creates: Array<Promise<unknown>> = [];
     const taken = new Set(byName.keys());
     const ordinals = new Map<string, number>();
-    for (const node of plan.create) {
+    for (const node of removalFailed ? [] : plan.create) {
       let ordinal = ordinals.get(node) ?? 0;
       let name = assignmentName(wl.metadata?.name ?? '', revision, node, ordinal);
       while (taken.has(name)) name = assignmentName(wl.metadata?.name ?? '', revision, node, ++ordinal);
@@ -279,7 +292,7 @@ export class WorkloadReconciler {
       const k = `${namespace}/${name}`;
       pending.recordCreate(key, obj);
       ledger.set(k, node, assignmentRequests(obj));
-      writes.push(
+      creates.push(
         client.create(NODE_ASSIGNMENTS, obj, { fieldManager: FIELD_MANAGER, signal }).then(
           (created) => pending.recordCreate(key, created as NodeAssignmentObject),
           (err: unknown) => {
@@ -292,10 +305,10 @@ export class WorkloadReconciler {
       );
     }
 
-    const results = await Promise.allSettled(writes);
+    const results = [...removals, ...(await Promise.allSettled(creates))];
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
 
-    if (plan.create.length) {
+    if (plan.create.length && !removalFailed) {
       const where = [...plan.create].sort().join(', ');
       this.d.events.event(wl, 'Normal', 'Scheduled', `placed ${plural(plan.create.length, 'replica')} of revision ${revision} on ${where}`);
     }
@@ -308,9 +321,9 @@ export class WorkloadReconciler {
     }
     if (failed.length) {
       const first = failed[0]!.reason as Error;
-      throw new Error(`${failed.length} of ${writes.length} writes for NodeWorkload ${key} failed; first: ${first.message}`, { cause: first });
+      throw new Error(`${failed.length} of ${results.length} writes for NodeWorkload ${key} failed; first: ${first.message}`, { cause: first });
     }
-    return writes.length > 0;
+    return results.length > 0;
   }
 
   private assignmentFor(wl: NodeWorkloadObject, workload: NodeWorkload, revision: string, node: string, name: string): NodeAssignmentObject {
