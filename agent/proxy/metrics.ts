@@ -9,10 +9,13 @@ export interface ProxyMetrics {
   partialSyncDuration: Histogram;
   lastSyncTimestamp: Gauge;
   syncFailures: Counter;
-  programmedRules: Gauge;
-  programmedElements: Gauge;
   conntrackFailures: Counter;
   servicePortProblems: Gauge;
+  /**
+   * What the rules last applied program; the proxier sets it. Read when metrics are scraped,
+   * because counting is O(services) and a sync must stay O(changes).
+   */
+  programmed: () => { rules: number; elements: number };
 }
 
 /** kube-proxy's buckets: 1 ms doubling to about 16 s. */
@@ -31,7 +34,7 @@ function counter(registry: Registry, name: string, help: string): Counter {
 }
 
 export function proxyMetrics(registry: Registry, mode: ProxyMode): ProxyMetrics {
-  return {
+  const metrics: ProxyMetrics = {
     syncDuration: histogram(registry, 'kubeproxy_sync_proxy_rules_duration_seconds', 'Seconds a sync of the service rules took (full or partial).'),
     fullSyncDuration: histogram(registry, 'kubeproxy_sync_full_proxy_rules_duration_seconds', 'Seconds a full sync of the service rules took.'),
     partialSyncDuration: histogram(registry, 'kubeproxy_sync_partial_proxy_rules_duration_seconds', 'Seconds an incremental sync of the service rules took.'),
@@ -40,9 +43,27 @@ export function proxyMetrics(registry: Registry, mode: ProxyMode): ProxyMetrics 
       mode === 'nftables'
         ? counter(registry, 'kubeproxy_sync_proxy_rules_nftables_sync_failures_total', 'nft transactions the kernel refused.')
         : counter(registry, 'kubeproxy_sync_proxy_rules_iptables_restore_failures_total', 'iptables-restore runs that failed.'),
-    programmedRules: gauge(registry, 'shopfloor_proxy_programmed_rules', 'Rules in the proxy\'s own table or chains after the last successful sync.'),
-    programmedElements: gauge(registry, 'shopfloor_proxy_programmed_elements', 'Set and map elements in the proxy\'s nftables table after the last successful sync (0 in iptables mode).'),
     conntrackFailures: counter(registry, 'shopfloor_proxy_conntrack_cleanup_failures_total', 'conntrack deletions of stale UDP flows that failed.'),
     servicePortProblems: gauge(registry, 'shopfloor_proxy_service_port_problems', 'Service ports (or nodePorts, endpoints) left out of the rules: clashes and bad addresses.'),
+    programmed: () => ({ rules: 0, elements: 0 }),
   };
+  if (!registry.getSingleMetric('shopfloor_proxy_programmed_rules')) {
+    new Gauge({
+      name: 'shopfloor_proxy_programmed_rules',
+      help: 'Rules in the proxy\'s own table or chains after the last successful sync.',
+      registers: [registry],
+      collect() {
+        this.set(metrics.programmed().rules);
+      },
+    });
+    new Gauge({
+      name: 'shopfloor_proxy_programmed_elements',
+      help: 'Set and map elements in the proxy\'s nftables table after the last successful sync (0 in iptables mode).',
+      registers: [registry],
+      collect() {
+        this.set(metrics.programmed().elements);
+      },
+    });
+  }
+  return metrics;
 }

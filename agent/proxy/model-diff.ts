@@ -1,7 +1,7 @@
 // What changed between the state last applied to the kernel and the desired one. Pure: the
 // renderers turn a diff into an incremental transaction, the proxier turns it into conntrack
 // cleanups.
-import type { Endpoint, Frontend, ProxyState } from './model.js';
+import { dropFrontend, putFrontend, type Endpoint, type Frontend, type ProxyState } from './model.js';
 
 export interface ProxyDiff {
   added: Frontend[];
@@ -35,8 +35,23 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-export function diffProxyState(applied: ProxyState, desired: ProxyState): ProxyDiff {
+/**
+ * Compares every frontend, or only those under `keys` when the caller knows which ones it
+ * changed since `applied` (then the diff costs O(changes), not O(services)).
+ */
+export function diffProxyState(applied: ProxyState, desired: ProxyState, keys?: Iterable<string>): ProxyDiff {
   const diff: ProxyDiff = { added: [], removed: [], changed: [], nodeAddressesChanged: !sameList(applied.nodeAddresses, desired.nodeAddresses) };
+  if (keys) {
+    for (const key of keys) {
+      const before = applied.frontends.get(key);
+      const after = desired.frontends.get(key);
+      if (before && after) {
+        if (!sameFrontend(before, after)) diff.changed.push({ before, after });
+      } else if (after) diff.added.push(after);
+      else if (before) diff.removed.push(before);
+    }
+    return diff;
+  }
   for (const [key, after] of desired.frontends) {
     const before = applied.frontends.get(key);
     if (!before) diff.added.push(after);
@@ -46,6 +61,14 @@ export function diffProxyState(applied: ProxyState, desired: ProxyState): ProxyD
     if (!desired.frontends.has(key)) diff.removed.push(before);
   }
   return diff;
+}
+
+/** Moves `state` forward by `diff` in place, in O(changes). */
+export function advanceState(state: ProxyState, diff: ProxyDiff, nodeAddresses: readonly string[]): void {
+  for (const f of diff.removed) dropFrontend(state, f.key);
+  for (const f of diff.added) putFrontend(state, f);
+  for (const { after } of diff.changed) putFrontend(state, after);
+  state.nodeAddresses = [...nodeAddresses];
 }
 
 export function isEmptyDiff(diff: ProxyDiff): boolean {

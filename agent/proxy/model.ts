@@ -46,14 +46,82 @@ export interface Frontend {
   endpoints: Endpoint[];
 }
 
+/**
+ * Frontends that can share one selection rule: same protocol, load balancing and endpoint count,
+ * reached by VIP or by nodePort.
+ */
+export interface SelectionGroup {
+  key: string;
+  protocol: Protocol;
+  loadBalancing: LoadBalancing;
+  endpoints: number;
+  nodePort: boolean;
+}
+
 export interface ProxyState {
   /** Frontends by key. */
   frontends: Map<string, Frontend>;
   /** Addresses that accept nodePorts, sorted. */
   nodeAddresses: string[];
+  /** Selection groups in use, with how many frontends use each. */
+  groups: Map<string, { group: SelectionGroup; refs: number }>;
+  /** Endpoint IPs in use, with how many frontends use each. */
+  endpointIPs: Map<string, number>;
 }
 
-export const EMPTY_STATE: ProxyState = { frontends: new Map(), nodeAddresses: [] };
+export function emptyState(): ProxyState {
+  return { frontends: new Map(), nodeAddresses: [], groups: new Map(), endpointIPs: new Map() };
+}
+
+/** A copy whose maps can be changed without touching `state` (frontends are never mutated). */
+export function cloneState(state: ProxyState): ProxyState {
+  const groups = new Map<string, { group: SelectionGroup; refs: number }>();
+  for (const [k, v] of state.groups) groups.set(k, { group: v.group, refs: v.refs });
+  return { frontends: new Map(state.frontends), nodeAddresses: [...state.nodeAddresses], groups, endpointIPs: new Map(state.endpointIPs) };
+}
+
+/** Puts a frontend into a state, counting its group and endpoint IP references. */
+export function putFrontend(state: ProxyState, f: Frontend): void {
+  const old = state.frontends.get(f.key);
+  if (old) dropFrontend(state, old.key);
+  state.frontends.set(f.key, f);
+  for (const g of frontendGroups(f)) {
+    const used = state.groups.get(g.key);
+    if (used) used.refs++;
+    else state.groups.set(g.key, { group: g, refs: 1 });
+  }
+  for (const ep of f.endpoints) state.endpointIPs.set(ep.ip, (state.endpointIPs.get(ep.ip) ?? 0) + 1);
+}
+
+/** Takes a frontend out of a state, releasing its references. */
+export function dropFrontend(state: ProxyState, key: string): void {
+  const f = state.frontends.get(key);
+  if (!f) return;
+  state.frontends.delete(key);
+  for (const g of frontendGroups(f)) {
+    const used = state.groups.get(g.key)!;
+    if (--used.refs === 0) state.groups.delete(g.key);
+  }
+  for (const ep of f.endpoints) {
+    const n = state.endpointIPs.get(ep.ip)! - 1;
+    if (n === 0) state.endpointIPs.delete(ep.ip);
+    else state.endpointIPs.set(ep.ip, n);
+  }
+}
+
+/** The selection groups a frontend belongs to (none without endpoints). */
+export function frontendGroups(f: Frontend): SelectionGroup[] {
+  const n = f.endpoints.length;
+  if (n === 0) return [];
+  const group = (nodePort: boolean): SelectionGroup => ({
+    key: `${f.protocol}/${f.loadBalancing}/${n}${nodePort ? '/nodePort' : ''}`,
+    protocol: f.protocol,
+    loadBalancing: f.loadBalancing,
+    endpoints: n,
+    nodePort,
+  });
+  return f.nodePort === undefined ? [group(false)] : [group(false), group(true)];
+}
 
 export function frontendKey(vip: string, protocol: Protocol, port: number): string {
   return `${vip}/${protocol}/${port}`;
@@ -91,7 +159,8 @@ export interface BuildResult {
  */
 export function buildProxyState(services: readonly Service[], nodeAddresses: readonly string[]): BuildResult {
   const problems: string[] = [];
-  const frontends = new Map<string, Frontend>();
+  const state = emptyState();
+  const frontends = state.frontends;
   const nodePortOwners = new Map<string, string>();
   const sorted = [...services].sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`));
   for (const svc of sorted) {
@@ -141,7 +210,7 @@ export function buildProxyState(services: readonly Service[], nodeAddresses: rea
       endpoints.sort(compareEndpoints);
       const frontend: Frontend = { key, service: label, vip: svc.clusterIP, protocol: p.protocol, port: p.port, loadBalancing: svc.loadBalancing, endpoints };
       if (nodePort !== undefined) frontend.nodePort = nodePort;
-      frontends.set(key, frontend);
+      putFrontend(state, frontend);
     }
   }
   const addresses = [...new Set(nodeAddresses)].filter((a) => {
@@ -149,6 +218,6 @@ export function buildProxyState(services: readonly Service[], nodeAddresses: rea
     problems.push(`node address "${a}" is not an IPv4 address; nodePorts are not served on it`);
     return false;
   });
-  addresses.sort();
-  return { state: { frontends, nodeAddresses: addresses }, problems };
+  state.nodeAddresses = addresses.sort();
+  return { state, problems };
 }

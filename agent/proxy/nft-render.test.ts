@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { diffProxyState } from './model-diff.js';
-import { EMPTY_STATE, buildProxyState } from './model.js';
+import { buildProxyState, emptyState } from './model.js';
 import { nftCounts, renderNftCleanup, renderNftDiff, renderNftFull } from './nft-render.js';
 import { dns, eps, web } from './test-fixtures.js';
 
@@ -95,10 +95,10 @@ describe('renderNftDiff', () => {
 
   it('adds and removes whole services and node addresses', () => {
     const after = state([web(eps('10.1.0.1'))], ['192.168.1.2']);
-    const added = renderNftDiff(EMPTY_STATE, after, diffProxyState(EMPTY_STATE, after));
+    const added = renderNftDiff(emptyState(), after, diffProxyState(emptyState(), after));
     expect(lines(added)).toContain('add element ip shopfloor tcp-endpoints { 10.96.0.10 . 80 . 0 : 10.1.0.1 . 8080 }');
     expect(lines(added)).toContain('add element ip shopfloor nodeport-ips { 192.168.1.2 }');
-    const removed = renderNftDiff(after, EMPTY_STATE, diffProxyState(after, EMPTY_STATE));
+    const removed = renderNftDiff(after, emptyState(), diffProxyState(after, emptyState()));
     expect(lines(removed)).toContain('delete element ip shopfloor tcp-endpoints { 10.96.0.10 . 80 . 0 }');
     expect(lines(removed)).toContain('delete element ip shopfloor nodeport-ips { 192.168.1.2 }');
   });

@@ -18,7 +18,7 @@
 // share: each service still spreads its connections over all its endpoints, and one client
 // talking to one service sees an exact cycle.
 import type { ProxyDiff } from './model-diff.js';
-import type { Frontend, LoadBalancing, ProxyState } from './model.js';
+import { frontendGroups, type Frontend, type LoadBalancing, type ProxyState, type SelectionGroup } from './model.js';
 
 export const NFT_TABLE = 'shopfloor';
 /** Packet mark bit meaning "masquerade this connection"; cleared again before it leaves. */
@@ -89,34 +89,18 @@ function frontendElements(f: Frontend): Element[] {
     if (f.nodePort !== undefined) out.push({ map: 'no-endpoint-nodeports', key: npKey });
     return out;
   }
-  out.push({ map: 'service-ips', key: vipKey, value: `goto ${vipChain(p, f.loadBalancing, n).name}` });
+  out.push({ map: 'service-ips', key: vipKey, value: `goto ${groupChain(frontendGroups(f)[0]!).name}` });
   f.endpoints.forEach((ep, slot) => out.push({ map: `${p}-endpoints`, key: `${f.vip} . ${f.port} . ${slot}`, value: `${ep.ip} . ${ep.port}` }));
   if (f.nodePort !== undefined) {
-    out.push({ map: 'service-nodeports', key: npKey, value: `goto ${nodePortChain(p, f.loadBalancing, n).name}` });
+    out.push({ map: 'service-nodeports', key: npKey, value: `goto ${groupChain(frontendGroups(f)[1]!).name}` });
     f.endpoints.forEach((ep, slot) => out.push({ map: `${p}-nodeport-endpoints`, key: `${f.nodePort} . ${slot}`, value: `${ep.ip} . ${ep.port}` }));
   }
   return out;
 }
 
-function lbChains(state: ProxyState): Map<string, LbChain> {
-  const chains = new Map<string, LbChain>();
-  for (const f of state.frontends.values()) {
-    const n = f.endpoints.length;
-    if (n === 0) continue;
-    const v = vipChain(proto(f), f.loadBalancing, n);
-    chains.set(v.name, v);
-    if (f.nodePort !== undefined) {
-      const np = nodePortChain(proto(f), f.loadBalancing, n);
-      chains.set(np.name, np);
-    }
-  }
-  return chains;
-}
-
-function endpointIPs(state: ProxyState): Set<string> {
-  const ips = new Set<string>();
-  for (const f of state.frontends.values()) for (const ep of f.endpoints) ips.add(ep.ip);
-  return ips;
+function groupChain(g: SelectionGroup): LbChain {
+  const p = g.protocol === 'TCP' ? 'tcp' : 'udp';
+  return g.nodePort ? nodePortChain(p, g.loadBalancing, g.endpoints) : vipChain(p, g.loadBalancing, g.endpoints);
 }
 
 function chunks<T>(items: readonly T[]): T[][] {
@@ -193,25 +177,41 @@ function addChainLines(c: LbChain): string[] {
  */
 export function renderNftFull(state: ProxyState): string {
   const lines = [`add table ${T}`, `delete table ${T}`, ...skeleton()];
-  for (const c of lbChains(state).values()) lines.push(...addChainLines(c));
+  for (const { group } of state.groups.values()) lines.push(...addChainLines(groupChain(group)));
   const elements: Element[] = [];
   for (const f of state.frontends.values()) elements.push(...frontendElements(f));
   for (const [map, items] of groupByMap(elements, true)) lines.push(...elementStatements('add', map, items));
   lines.push(...elementStatements('add', 'nodeport-ips', state.nodeAddresses));
-  lines.push(...elementStatements('add', 'hairpin', [...endpointIPs(state)].map((ip) => `${ip} . ${ip}`)));
+  lines.push(...elementStatements('add', 'hairpin', [...state.endpointIPs.keys()].map((ip) => `${ip} . ${ip}`)));
   return lines.join('\n') + '\n';
 }
 
 /**
  * Only what changed: element deletes and adds for changed frontends, new load-balancing chains
- * before the elements that jump to them, unused ones after. Returns '' when nothing changed.
+ * before the elements that jump to them, unused ones after. O(changed frontends): shared chains
+ * and hairpin elements are decided from the states' reference counts, never by a scan. Returns
+ * '' when nothing changed.
  */
 export function renderNftDiff(applied: ProxyState, desired: ProxyState, diff: ProxyDiff): string {
   const dels: Element[] = [];
   const adds: Element[] = [];
-  for (const f of diff.removed) dels.push(...frontendElements(f));
-  for (const f of diff.added) adds.push(...frontendElements(f));
+  const touchedGroups = new Set<string>();
+  const touchedIPs = new Set<string>();
+  const touch = (f: Frontend): void => {
+    for (const g of frontendGroups(f)) touchedGroups.add(g.key);
+    for (const ep of f.endpoints) touchedIPs.add(ep.ip);
+  };
+  for (const f of diff.removed) {
+    touch(f);
+    dels.push(...frontendElements(f));
+  }
+  for (const f of diff.added) {
+    touch(f);
+    adds.push(...frontendElements(f));
+  }
   for (const { before, after } of diff.changed) {
+    touch(before);
+    touch(after);
     const next = new Map(frontendElements(after).map((e) => [`${e.map} ${e.key}`, e]));
     const prev = new Map(frontendElements(before).map((e) => [`${e.map} ${e.key}`, e]));
     for (const [id, e] of prev) {
@@ -224,9 +224,9 @@ export function renderNftDiff(applied: ProxyState, desired: ProxyState, diff: Pr
     }
   }
   const lines: string[] = [];
-  const oldChains = lbChains(applied);
-  const newChains = lbChains(desired);
-  for (const [name, c] of newChains) if (!oldChains.has(name)) lines.push(...addChainLines(c));
+  const newGroups = [...touchedGroups].filter((k) => !applied.groups.has(k)).map((k) => desired.groups.get(k)!.group);
+  const oldGroups = [...touchedGroups].filter((k) => !desired.groups.has(k)).map((k) => applied.groups.get(k)!.group);
+  for (const g of newGroups) lines.push(...addChainLines(groupChain(g)));
   for (const [map, items] of groupByMap(dels, false)) lines.push(...elementStatements('delete', map, items));
   if (diff.nodeAddressesChanged) {
     const next = new Set(desired.nodeAddresses);
@@ -234,14 +234,11 @@ export function renderNftDiff(applied: ProxyState, desired: ProxyState, diff: Pr
     lines.push(...elementStatements('delete', 'nodeport-ips', applied.nodeAddresses.filter((a) => !next.has(a))));
     lines.push(...elementStatements('add', 'nodeport-ips', desired.nodeAddresses.filter((a) => !prev.has(a))));
   }
-  if (dels.length > 0 || adds.length > 0) {
-    const prevIPs = endpointIPs(applied);
-    const nextIPs = endpointIPs(desired);
-    lines.push(...elementStatements('delete', 'hairpin', [...prevIPs].filter((ip) => !nextIPs.has(ip)).map((ip) => `${ip} . ${ip}`)));
-    lines.push(...elementStatements('add', 'hairpin', [...nextIPs].filter((ip) => !prevIPs.has(ip)).map((ip) => `${ip} . ${ip}`)));
-  }
+  const ips = [...touchedIPs];
+  lines.push(...elementStatements('delete', 'hairpin', ips.filter((ip) => applied.endpointIPs.has(ip) && !desired.endpointIPs.has(ip)).map((ip) => `${ip} . ${ip}`)));
+  lines.push(...elementStatements('add', 'hairpin', ips.filter((ip) => !applied.endpointIPs.has(ip) && desired.endpointIPs.has(ip)).map((ip) => `${ip} . ${ip}`)));
   for (const [map, items] of groupByMap(adds, true)) lines.push(...elementStatements('add', map, items));
-  for (const name of oldChains.keys()) if (!newChains.has(name)) lines.push(`delete chain ${T} ${name}`);
+  for (const g of oldGroups) lines.push(`delete chain ${T} ${groupChain(g).name}`);
   return lines.length ? lines.join('\n') + '\n' : '';
 }
 
@@ -252,7 +249,7 @@ export function renderNftCleanup(): string {
 
 /** What a state programs: rules (fixed ones plus one per load-balancing chain) and elements. */
 export function nftCounts(state: ProxyState): { rules: number; elements: number } {
-  let elements = state.nodeAddresses.length + endpointIPs(state).size;
+  let elements = state.nodeAddresses.length + state.endpointIPs.size;
   for (const f of state.frontends.values()) elements += frontendElements(f).length;
-  return { rules: SKELETON_RULES + lbChains(state).size, elements };
+  return { rules: SKELETON_RULES + state.groups.size, elements };
 }

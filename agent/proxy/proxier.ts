@@ -7,8 +7,8 @@ import type { ProxyBackend } from './backend.js';
 import { deleteStaleFlows } from './conntrack.js';
 import { CommandError, type Runner } from './exec.js';
 import type { ProxyMetrics } from './metrics.js';
-import { diffProxyState, isEmptyDiff, staleUdpFlows } from './model-diff.js';
-import { EMPTY_STATE, type ProxyState } from './model.js';
+import { advanceState, diffProxyState, isEmptyDiff, staleUdpFlows } from './model-diff.js';
+import { cloneState, emptyState, type ProxyState } from './model.js';
 import { SyncLoop } from './sync-loop.js';
 
 export interface ProxierOptions {
@@ -23,8 +23,12 @@ export interface ProxierOptions {
 }
 
 export class Proxier {
-  private desired: ProxyState = EMPTY_STATE;
-  private applied: ProxyState = EMPTY_STATE;
+  private desired: ProxyState = emptyState();
+  /** What the kernel holds: the state of the last successful apply, advanced in place. */
+  private applied: ProxyState = emptyState();
+  /** Frontend keys changed since the last sync started, when the caller says which. */
+  private dirty = new Set<string>();
+  private dirtyAll = true;
   private readonly loop: SyncLoop;
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -35,11 +39,19 @@ export class Proxier {
       fullResyncMs: options.fullResyncPeriodMs,
       sync: (full) => this.sync(full),
     });
+    options.metrics.programmed = () => options.backend.counts(this.applied);
   }
 
-  /** Sets the desired state; a sync follows within the minimum sync period. */
-  setState(state: ProxyState): void {
+  /**
+   * Sets the desired state; a sync follows within the minimum sync period. A caller that knows
+   * which frontend keys it changed since its previous call passes them, and may keep changing
+   * `state` in place between calls: the next sync then costs O(changes). Without keys the next
+   * sync compares every frontend.
+   */
+  setState(state: ProxyState, changedKeys?: Iterable<string>): void {
     this.desired = state;
+    if (changedKeys) for (const k of changedKeys) this.dirty.add(k);
+    else this.dirtyAll = true;
     this.loop.request();
   }
 
@@ -62,13 +74,19 @@ export class Proxier {
 
   private async syncOnce(full: boolean): Promise<boolean> {
     const { backend, metrics, logger } = this.options;
-    const desired = this.desired;
-    const diff = diffProxyState(this.applied, desired);
-    if (!full && isEmptyDiff(diff)) return true;
     const started = performance.now();
+    // A full sync renders from a copy: the caller may change the desired state while the
+    // backend is busy, and a full render may start only after an await.
+    const target = full ? cloneState(this.desired) : this.desired;
+    const diff = diffProxyState(this.applied, target, full || this.dirtyAll ? undefined : this.dirty);
+    const nodeAddresses = [...target.nodeAddresses];
+    this.dirty = new Set();
+    this.dirtyAll = false;
+    if (!full && isEmptyDiff(diff)) return true;
     try {
-      await backend.apply(this.applied, desired, diff, full);
+      await backend.apply(this.applied, target, diff, full);
     } catch (err) {
+      this.dirtyAll = true;
       metrics.syncFailures.inc();
       const stderr = err instanceof CommandError ? err.stderr.trim() : undefined;
       logger.error(
@@ -77,14 +95,12 @@ export class Proxier {
       );
       return false;
     }
+    if (full) this.applied = target;
+    else advanceState(this.applied, diff, nodeAddresses);
     const seconds = (performance.now() - started) / 1000;
-    this.applied = desired;
     metrics.syncDuration.observe(seconds);
     (full ? metrics.fullSyncDuration : metrics.partialSyncDuration).observe(seconds);
     metrics.lastSyncTimestamp.set(this.options.clock.now() / 1000);
-    const counts = backend.counts(desired);
-    metrics.programmedRules.set(counts.rules);
-    metrics.programmedElements.set(counts.elements);
     logger.debug(
       { mode: backend.mode, full, seconds, added: diff.added.length, removed: diff.removed.length, changed: diff.changed.length },
       'service rules synced',
