@@ -3,6 +3,7 @@
 // cannot be placed, `kubectl wait --for=condition=Ready`, relabelled nodes, invalid specs and
 // deletion with the VIP finalizer.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { parse, stringify } from 'yaml';
 import { runOperator, type RunningOperator } from '../../operator/index.js';
 import { SimulatedAgents } from '../sim/simulated-agents.js';
 import {
@@ -121,9 +122,9 @@ describe('placement against the devcluster', () => {
 
   it('reports a spec that got past the schema as Degraded naming the field, and changes no assignment', async () => {
     const before = (await listAssignments(env!.cluster, ns, 'web')).map((a) => a.metadata?.name).sort();
-    const broken = JSON.parse(workloadYaml(ns, 'web', { cpu: '1500m', maxPerNode: 2 }));
+    const broken = parse(workloadYaml(ns, 'web', { cpu: '1500m', maxPerNode: 2 }));
     delete broken.spec.placement.replicas;
-    await apply(JSON.stringify(broken));
+    await apply(stringify(broken));
     const wl = await eventually('web to report the invalid spec', async () => {
       const w = await getWorkload(env!.cluster, ns, 'web');
       return condition(w, 'Degraded')?.reason === 'InvalidSpec' && w;

@@ -1,6 +1,7 @@
 // Shared pieces of the operator integration suites: a devcluster with the CRDs and the system
 // namespace, NodeWorkload manifests, and readers of what kubectl shows a user.
 import { randomBytes } from 'node:crypto';
+import { stringify } from 'yaml';
 import { KubeClient } from '../../kube/client.js';
 import { startTestCluster, type TestCluster } from '../harness/devcluster.js';
 import type { NodeAssignmentObject, NodeWorkloadObject } from '../../operator/workload-controller.js';
@@ -62,7 +63,7 @@ export function workloadYaml(namespace: string, name: string, o: WorkloadOptions
   };
   if (o.maxUnavailable !== undefined) spec['updateStrategy'] = { maxUnavailable: o.maxUnavailable };
   if (o.service || o.clusterIP) spec['service'] = { ports: [{ port: 80 }], ...(o.clusterIP ? { clusterIP: o.clusterIP } : {}) };
-  return JSON.stringify({ apiVersion: 'shopfloor.dev/v1alpha1', kind: 'NodeWorkload', metadata: { name, namespace }, spec });
+  return stringify({ apiVersion: 'shopfloor.dev/v1alpha1', kind: 'NodeWorkload', metadata: { name, namespace }, spec });
 }
 
 export async function getWorkload(cluster: TestCluster, namespace: string, name: string): Promise<NodeWorkloadObject> {
