@@ -3,7 +3,7 @@ import type { Clock } from './clock.js';
 /** What the recorder should do with one event. */
 export type EventDecision =
   | { action: 'create'; key: string }
-  | { action: 'patch'; key: string; name: string; count: number }
+  | { action: 'patch'; key: string; count: number }
   | { action: 'drop'; key: string };
 
 export interface CorrelatorOptions {
@@ -25,12 +25,14 @@ interface Bucket {
  * - an event identical to one already written (same object, type, reason, message) bumps that
  *   event's count instead of creating a new one;
  * - each object gets a token bucket, so a hot loop cannot flood the API server with events.
- * The recorder calls `recorded` once a created event has a name to patch later.
+ * A repeat may come before the first write finished: the recorder writes in order and looks
+ * the event's name up (`nameOf`) when it sends the patch.
  */
 export class EventCorrelator {
   private readonly burst: number;
   private readonly qps: number;
   private readonly cacheSize: number;
+  /** eventKey → the Event's name once created ('' while the create is pending) and its count. */
   private readonly seen = new Map<string, { name: string; count: number }>();
   private readonly buckets = new Map<string, Bucket>();
 
@@ -47,27 +49,35 @@ export class EventCorrelator {
   observe(objectKey: string, eventKey: string): EventDecision {
     if (!this.take(objectKey)) return { action: 'drop', key: eventKey };
     const prior = this.seen.get(eventKey);
-    if (!prior) return { action: 'create', key: eventKey };
-    prior.count++;
     // Refresh its place so the most recently repeated events are the last forgotten.
     this.seen.delete(eventKey);
-    this.seen.set(eventKey, prior);
-    return { action: 'patch', key: eventKey, name: prior.name, count: prior.count };
+    if (!prior) {
+      this.remember(eventKey, { name: '', count: 1 });
+      return { action: 'create', key: eventKey };
+    }
+    prior.count++;
+    this.remember(eventKey, prior);
+    return { action: 'patch', key: eventKey, count: prior.count };
   }
 
-  /** Notes that `eventKey` was written as event `name` with `count`. */
-  recorded(eventKey: string, name: string, count = 1): void {
-    this.seen.delete(eventKey);
-    this.seen.set(eventKey, { name, count });
+  /** Notes that `eventKey` was written as the Event `name`. */
+  recorded(eventKey: string, name: string): void {
+    const entry = this.seen.get(eventKey);
+    if (entry) entry.name = name;
+    else this.remember(eventKey, { name, count: 1 });
+  }
+
+  /** The name of the Event written for `eventKey`; undefined until its create succeeded. */
+  nameOf(eventKey: string): string | undefined {
+    return this.seen.get(eventKey)?.name || undefined;
+  }
+
+  private remember(eventKey: string, entry: { name: string; count: number }): void {
+    this.seen.set(eventKey, entry);
     while (this.seen.size > this.cacheSize) {
       const oldest = this.seen.keys().next().value as string;
       this.seen.delete(oldest);
     }
-  }
-
-  /** Forgets `eventKey` (e.g. its event expired on the server), so the next one is created. */
-  forget(eventKey: string): void {
-    this.seen.delete(eventKey);
   }
 
   private take(objectKey: string): boolean {

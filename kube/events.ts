@@ -74,18 +74,19 @@ export class EventRecorder {
     const now = this.clock.now();
     this.chain = this.chain.then(async () => {
       try {
-        if (decision.action === 'patch') {
+        const name = decision.action === 'patch' ? this.correlator.nameOf(decision.key) : undefined;
+        if (decision.action === 'patch' && name) {
           try {
-            await this.options.client.patch(EVENTS, decision.name, { count: decision.count, lastTimestamp: rfc3339(now) }, { namespace: this.namespaceOf(regarding) });
+            await this.options.client.patch(EVENTS, name, { count: decision.count, lastTimestamp: rfc3339(now) }, { namespace: this.namespaceOf(regarding) });
             return;
           } catch (err) {
             if (!isNotFound(err)) throw err;
             // The event expired on the server (events have a TTL): start a new one.
-            this.correlator.forget(decision.key);
           }
         }
-        const created = await this.options.client.create<CoreEvent>(EVENTS, this.build(regarding, type, reason, message, now));
-        this.correlator.recorded(decision.key, created.metadata?.name ?? '', 1);
+        const count = decision.action === 'patch' ? decision.count : 1;
+        const created = await this.options.client.create<CoreEvent>(EVENTS, this.build(regarding, type, reason, message, now, count));
+        this.correlator.recorded(decision.key, created.metadata?.name ?? '');
       } catch (err) {
         this.logger.warn({ err, namespace: meta.namespace, name: meta.name, reason }, 'could not write event');
       }
@@ -101,7 +102,7 @@ export class EventRecorder {
     return obj.metadata?.namespace || (this.options.clusterScopedNamespace ?? 'default');
   }
 
-  private build(regarding: KubeObject, type: EventType, reason: string, message: string, now: number): CoreEvent {
+  private build(regarding: KubeObject, type: EventType, reason: string, message: string, now: number, count: number): CoreEvent {
     const meta = regarding.metadata ?? {};
     const namespace = this.namespaceOf(regarding);
     const instance = this.options.instance ?? '';
@@ -121,7 +122,7 @@ export class EventRecorder {
       reason,
       message: message.length > 1024 ? `${message.slice(0, 1021)}...` : message,
       type,
-      count: 1,
+      count,
       firstTimestamp: rfc3339(now),
       lastTimestamp: rfc3339(now),
       source: { component: this.options.component, ...(instance ? { host: instance } : {}) },

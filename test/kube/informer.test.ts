@@ -1,0 +1,177 @@
+// The informer against the real devcluster (etcd-backed): it sees adds, updates and deletes
+// once each; it resumes after a cut connection, recovers after the devcluster restarts, relists
+// on 410 Gone and when a watch goes silent. A TCP proxy between client and devcluster breaks
+// the connection on purpose.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Registry } from 'prom-client';
+import { KubeClient } from '../../kube/client.js';
+import { Informer, type InformerOptions } from '../../kube/informer.js';
+import { fieldIndex, labelIndex } from '../../kube/store.js';
+import { startTestCluster, type TestCluster } from '../harness/devcluster.js';
+import { compactEtcd } from './etcd.js';
+import { CONFIGMAPS, NAMESPACES, eventually, metricValue, recordChanges, suffix, throughPort, type ConfigMap } from './support.js';
+import { TcpProxy } from './tcp-proxy.js';
+
+let cluster: TestCluster;
+let client: KubeClient;
+let proxy: TcpProxy;
+const ns = `kube-informer-${suffix()}`;
+const informers: Array<Informer<ConfigMap>> = [];
+const clients: KubeClient[] = [];
+
+beforeAll(async () => {
+  cluster = await startTestCluster();
+  client = new KubeClient(cluster.kubeConfig);
+  proxy = await TcpProxy.start('127.0.0.1', Number(new URL(cluster.url).port));
+  await client.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.all(informers.map((i) => i.stop()));
+  await proxy?.close();
+  for (const c of clients) c.close();
+  client?.close();
+  await cluster?.stop();
+});
+
+function cm(name: string, labels: Record<string, string>, data: Record<string, string> = {}): ConfigMap {
+  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns, labels }, data };
+}
+
+/** An informer on this suite's namespace; `viaProxy` routes it through the breakable proxy. */
+function informer(suite: string, registry: Registry, extra: Partial<InformerOptions<ConfigMap>> = {}, viaProxy = false): Informer<ConfigMap> {
+  const c = viaProxy ? new KubeClient(throughPort(cluster.kubeConfig, proxy.port), { timeoutMs: 5000 }) : client;
+  clients.push(c);
+  const i = new Informer<ConfigMap>({
+    client: c,
+    resource: CONFIGMAPS,
+    namespace: ns,
+    labelSelector: `suite=${suite}`,
+    registry,
+    backoff: { initialMs: 100, maxMs: 1000 },
+    ...extra,
+  });
+  informers.push(i);
+  return i;
+}
+
+describe('Informer against the devcluster', () => {
+  it('lists, then sees add, update and delete once each, filtered by label and indexed', async () => {
+    const registry = new Registry();
+    await client.create(CONFIGMAPS, cm('pre', { suite: 'basic', tier: 'web' }));
+    const inf = informer('basic', registry, {
+      indexers: { byTier: labelIndex('tier'), byColor: fieldIndex((o: ConfigMap) => o.data?.['color']) },
+    });
+    const seen = recordChanges(inf);
+    inf.start();
+    expect(await inf.waitForSync()).toBe(true);
+    expect(seen).toEqual(['add:pre']);
+
+    await client.create(CONFIGMAPS, cm('a', { suite: 'basic', tier: 'web' }));
+    await client.create(CONFIGMAPS, cm('b', { suite: 'basic', tier: 'db' }));
+    await client.create(CONFIGMAPS, cm('other', { suite: 'not-this-one' }));
+    await client.patch(CONFIGMAPS, 'a', { data: { color: 'blue' } }, { namespace: ns });
+    await client.delete(CONFIGMAPS, 'b', { namespace: ns });
+    // 'pre' stops matching the selector: the informer must see it go.
+    await client.patch(CONFIGMAPS, 'pre', { metadata: { labels: { suite: 'elsewhere' } } }, { namespace: ns });
+    await eventually('the pre relabel to arrive', () => seen.includes('delete:pre'));
+    await new Promise((r) => setTimeout(r, 300));
+
+    expect(seen).toEqual(['add:pre', 'add:a', 'add:b', 'update:a', 'delete:b', 'delete:pre']);
+    expect(inf.list().map((o) => o.metadata?.name)).toEqual(['a']);
+    expect(inf.byIndex('byTier', 'web').map((o) => o.metadata?.name)).toEqual(['a']);
+    expect(inf.byIndex('byColor', 'blue').map((o) => o.metadata?.name)).toEqual(['a']);
+    expect(inf.byIndex('byTier', 'db')).toEqual([]);
+    await inf.stop();
+  });
+
+  it('resumes a watch cut mid-stream from its resourceVersion, missing nothing', async () => {
+    const registry = new Registry();
+    await client.create(CONFIGMAPS, cm('x', { suite: 'cut' }));
+    const inf = informer('cut', registry, {}, true);
+    const seen = recordChanges(inf);
+    inf.start();
+    await inf.waitForSync();
+    await eventually('the watch to be open through the proxy', () => proxy.open() > 0);
+
+    proxy.cut();
+    // Changes made while the informer is disconnected.
+    await client.create(CONFIGMAPS, cm('y', { suite: 'cut' }));
+    await client.patch(CONFIGMAPS, 'x', { data: { k: 'v' } }, { namespace: ns });
+    await client.delete(CONFIGMAPS, 'y', { namespace: ns });
+
+    await eventually('the changes made during the cut', () => seen.includes('delete:y'));
+    expect(seen).toEqual(['add:x', 'add:y', 'update:x', 'delete:y']);
+    expect(await metricValue(registry, 'shopfloor_watch_reconnects_total')).toBeGreaterThanOrEqual(1);
+    // Resumed from its resourceVersion: no relist beyond the first.
+    expect(await metricValue(registry, 'shopfloor_relists_total')).toBe(1);
+    await inf.stop();
+  });
+
+  it('relists when a watch goes silent (the watchdog)', async () => {
+    const registry = new Registry();
+    await client.create(CONFIGMAPS, cm('s1', { suite: 'silent' }));
+    const inf = informer('silent', registry, { watchdogMs: 2500, watchTimeoutSeconds: 600 }, true);
+    const seen = recordChanges(inf);
+    inf.start();
+    await inf.waitForSync();
+    await eventually('the watch to be open through the proxy', () => proxy.open() > 0);
+
+    // The connection stays up but nothing comes through any more: a dead peer.
+    proxy.freeze();
+    await client.create(CONFIGMAPS, cm('s2', { suite: 'silent' }));
+    await client.delete(CONFIGMAPS, 's1', { namespace: ns });
+
+    await eventually('the watchdog relist to deliver the changes', () => seen.includes('delete:s1'), 15_000);
+    expect(seen).toEqual(['add:s1', 'add:s2', 'delete:s1']);
+    expect(await metricValue(registry, 'shopfloor_relists_total', { reason: 'watchdog' })).toBeGreaterThanOrEqual(1);
+    await inf.stop();
+  });
+
+  it('relists on 410 Gone after the history it would resume from was compacted', async () => {
+    const registry = new Registry();
+    await client.create(CONFIGMAPS, cm('g0', { suite: 'gone' }));
+    const inf = informer('gone', registry, {}, true);
+    const seen = recordChanges(inf);
+    const statuses: string[] = [];
+    inf.onStatus((s) => {
+      if (s.type === 'listed') statuses.push(s.reason);
+    });
+    inf.start();
+    await inf.waitForSync();
+    await eventually('the watch to be open through the proxy', () => proxy.open() > 0);
+
+    // Keep the informer off the server while history moves on and is compacted away.
+    proxy.freeze();
+    await client.create(CONFIGMAPS, cm('g1', { suite: 'gone' }));
+    await client.delete(CONFIGMAPS, 'g0', { namespace: ns });
+    const filler = await client.create<ConfigMap>(CONFIGMAPS, cm('filler', { suite: 'not-gone' }));
+    await compactEtcd(cluster.etcdEndpoint(), Number(filler.metadata?.resourceVersion));
+    // Reset the frozen watch so it reconnects at once from its old version, which is gone now.
+    proxy.cut();
+
+    await eventually('the relist after 410', () => seen.includes('delete:g0'));
+    expect(seen).toEqual(['add:g0', 'add:g1', 'delete:g0']);
+    expect(statuses).toEqual(['initial', 'gone']);
+    expect(await metricValue(registry, 'shopfloor_relists_total', { reason: 'gone' })).toBe(1);
+    await inf.stop();
+  });
+
+  it('recovers after the devcluster restarts, without announcing known objects again', async () => {
+    const registry = new Registry();
+    await client.create(CONFIGMAPS, cm('r0', { suite: 'restart' }));
+    const inf = informer('restart', registry);
+    const seen = recordChanges(inf);
+    inf.start();
+    await inf.waitForSync();
+
+    await cluster.restart();
+    await client.create(CONFIGMAPS, cm('r1', { suite: 'restart' }));
+    await client.patch(CONFIGMAPS, 'r0', { data: { after: 'restart' } }, { namespace: ns });
+
+    await eventually('changes made after the restart', () => seen.includes('update:r0'), 30_000);
+    expect(seen).toEqual(['add:r0', 'add:r1', 'update:r0']);
+    expect(await metricValue(registry, 'shopfloor_watch_reconnects_total')).toBeGreaterThanOrEqual(1);
+    await inf.stop();
+  });
+});

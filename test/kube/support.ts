@@ -1,0 +1,67 @@
+import { randomBytes } from 'node:crypto';
+import { KubeConfig } from '@kubernetes/client-node';
+import type { Registry } from 'prom-client';
+import type { Informer } from '../../kube/informer.js';
+import type { ResourceType } from '../../kube/resource.js';
+import type { KubeObject } from '../../kube/types.js';
+
+export const CONFIGMAPS: ResourceType = { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', namespaced: true };
+export const NAMESPACES: ResourceType = { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false };
+
+export interface ConfigMap extends KubeObject {
+  data?: Record<string, string>;
+}
+
+export function suffix(): string {
+  return randomBytes(4).toString('hex');
+}
+
+/** A copy of `kc` whose server is `https://127.0.0.1:<port>` (a proxy in front of the devcluster). */
+export function throughPort(kc: KubeConfig, port: number): KubeConfig {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new Error('kubeconfig has no current cluster');
+  const server = new URL(cluster.server);
+  server.port = String(port);
+  const copy = new KubeConfig();
+  copy.loadFromOptions({
+    clusters: kc.getClusters().map((c) => (c.name === cluster.name ? { ...c, server: server.href.replace(/\/$/, '') } : c)),
+    users: kc.getUsers(),
+    contexts: kc.getContexts(),
+    currentContext: kc.getCurrentContext(),
+  });
+  return copy;
+}
+
+/** Polls `check` until it returns true; fails with `what` after `timeoutMs`. */
+export async function eventually(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Records every handler call of `informer` as `add:name`, `update:name`, `delete:name`. */
+export function recordChanges<T extends KubeObject>(informer: Informer<T>): string[] {
+  const seen: string[] = [];
+  informer.addEventHandler({
+    onAdd: (o) => seen.push(`add:${o.metadata?.name}`),
+    onUpdate: (_old, o) => seen.push(`update:${o.metadata?.name}`),
+    onDelete: (o) => seen.push(`delete:${o.metadata?.name}`),
+  });
+  return seen;
+}
+
+/** The value of one sample in the registry (0 when absent). */
+export async function metricValue(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const metric = registry.getSingleMetric(name);
+  if (!metric) return 0;
+  const data = await metric.get();
+  let total = 0;
+  for (const v of data.values) {
+    const l = v.labels as Record<string, string | number>;
+    if (Object.entries(labels).every(([k, want]) => String(l[k]) === want)) total += v.value;
+  }
+  return total;
+}
