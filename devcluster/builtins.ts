@@ -24,15 +24,19 @@ interface BuiltinSpec {
   storagePrefix?: string;
   conversion?: Pick<ResourceInfo, 'fromStorage' | 'toStorage'>;
   unconditionalUpdate?: boolean;
+  selectableFields?: readonly string[];
 }
+
+const coreEventFields = ['involvedObject.kind', 'involvedObject.namespace', 'involvedObject.name', 'involvedObject.uid', 'involvedObject.apiVersion', 'involvedObject.resourceVersion', 'involvedObject.fieldPath', 'reason', 'reportingComponent', 'source', 'type'];
+const eventsV1Fields = ['regarding.kind', 'regarding.namespace', 'regarding.name', 'regarding.uid', 'regarding.apiVersion', 'regarding.resourceVersion', 'regarding.fieldPath', 'reason', 'reportingController', 'type'];
 
 const specs: BuiltinSpec[] = [
   {
-    group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace', namespaced: false, shortNames: ['ns'], hasStatus: true, nameRule: 'label',
+    group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace', namespaced: false, shortNames: ['ns'], hasStatus: true, nameRule: 'label', selectableFields: ['status.phase'],
     columns: [{ name: 'Status', type: 'string', jsonPath: '.status.phase' }, age],
   },
   {
-    group: '', version: 'v1', resource: 'nodes', kind: 'Node', namespaced: false, shortNames: ['no'], hasStatus: true,
+    group: '', version: 'v1', resource: 'nodes', kind: 'Node', namespaced: false, shortNames: ['no'], hasStatus: true, selectableFields: ['spec.unschedulable'],
     columns: [
       { name: 'Status', type: 'string', compute: nodeStatus },
       { name: 'Roles', type: 'string', compute: nodeRoles },
@@ -42,10 +46,10 @@ const specs: BuiltinSpec[] = [
     ],
   },
   { group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap', namespaced: true, shortNames: ['cm'], columns: [{ name: 'Data', type: 'integer', compute: (o) => count('data')(o) + count('binaryData')(o) }, age] },
-  { group: '', version: 'v1', resource: 'secrets', kind: 'Secret', namespaced: true, columns: [{ name: 'Type', type: 'string', jsonPath: '.type' }, { name: 'Data', type: 'integer', compute: count('data') }, age] },
+  { group: '', version: 'v1', resource: 'secrets', kind: 'Secret', namespaced: true, selectableFields: ['type'], columns: [{ name: 'Type', type: 'string', jsonPath: '.type' }, { name: 'Data', type: 'integer', compute: count('data') }, age] },
   { group: '', version: 'v1', resource: 'serviceaccounts', kind: 'ServiceAccount', namespaced: true, shortNames: ['sa'], columns: [{ name: 'Secrets', type: 'integer', compute: (o) => (Array.isArray(o.secrets) ? o.secrets.length : 0) }, age] },
   {
-    group: '', version: 'v1', resource: 'events', kind: 'Event', namespaced: true, shortNames: ['ev'], nameRule: 'path-segment', storagePrefix: '/registry/core/events/',
+    group: '', version: 'v1', resource: 'events', kind: 'Event', namespaced: true, shortNames: ['ev'], nameRule: 'path-segment', storagePrefix: '/registry/core/events/', selectableFields: coreEventFields,
     columns: [
       { name: 'Last Seen', type: 'date', compute: (o) => o.lastTimestamp ?? o.eventTime ?? o.metadata.creationTimestamp },
       { name: 'Type', type: 'string', jsonPath: '.type' },
@@ -56,7 +60,7 @@ const specs: BuiltinSpec[] = [
   },
   {
     group: 'events.k8s.io', version: 'v1', resource: 'events', kind: 'Event', namespaced: true, shortNames: ['ev'], nameRule: 'path-segment', storagePrefix: '/registry/core/events/',
-    conversion: { fromStorage: coreEventToEventsV1, toStorage: eventsV1ToCoreEvent },
+    conversion: { fromStorage: coreEventToEventsV1, toStorage: eventsV1ToCoreEvent }, selectableFields: eventsV1Fields,
     columns: [
       { name: 'Last Seen', type: 'date', compute: (o) => o.deprecatedLastTimestamp ?? o.eventTime ?? o.metadata.creationTimestamp },
       { name: 'Type', type: 'string', jsonPath: '.type' },
@@ -96,6 +100,7 @@ export function builtinResources(): ResourceInfo[] {
     ...(s.conversion ?? {}),
     nameRule: s.nameRule ?? 'subdomain',
     unconditionalUpdate: s.unconditionalUpdate ?? true,
+    ...(s.selectableFields ? { selectableFields: s.selectableFields } : {}),
   }));
 }
 

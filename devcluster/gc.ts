@@ -91,6 +91,13 @@ export class GarbageCollector {
     await this.loop;
   }
 
+  /** A namespace's phase as the index knows it (undefined when the index has not seen it). */
+  namespacePhase(name: string): 'Active' | 'Terminating' | undefined {
+    const entry = this.byKey.get(`/registry/core/namespaces/${name}`);
+    if (!entry) return undefined;
+    return entry.deleting ? 'Terminating' : 'Active';
+  }
+
   private parseKey(key: string): { info: ResourceInfo; namespace: string | undefined; name: string } | undefined {
     const parts = key.split('/');
     // ['', 'registry', group, resource, (namespace,) name]

@@ -62,7 +62,8 @@ export async function startDevcluster(opts: DevclusterOptions): Promise<Devclust
       for (const { object } of crds.items) registry.setCrd(object.metadata.name ?? '', crdResource(object));
     }
     const onCrdChange = (crd: KubeObject, deleted: boolean): void => registry.setCrd(crd.metadata.name ?? '', deleted ? undefined : crdResource(crd));
-    const api = new ResourceApi(storage, registry, logger, onCrdChange);
+    let gc: GarbageCollector | undefined;
+    const api = new ResourceApi(storage, registry, logger, onCrdChange, (name) => gc?.namespacePhase(name));
     await ensureNamespaces(api, registry);
     const server = new ApiServer({
       tls, token, registry, api, storage, logger,
@@ -73,8 +74,9 @@ export async function startDevcluster(opts: DevclusterOptions): Promise<Devclust
     const port = await server.listen(opts.port ?? 6443, host);
     const url = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
     const kubeconfigPath = writeKubeconfig(dataDir, url, tls.ca, token);
-    const gc = new GarbageCollector(storage, registry, api, logger);
-    await gc.start();
+    const collector = new GarbageCollector(storage, registry, api, logger);
+    await collector.start();
+    gc = collector;
     const compactor = new Compactor(storage, logger, opts.compactionIntervalMs ?? 5 * 60_000);
     compactor.start();
     etcd.on('down', () => {
@@ -93,7 +95,7 @@ export async function startDevcluster(opts: DevclusterOptions): Promise<Devclust
       etcdPid: () => etcd.pid,
       async stop() {
         compactor.stop();
-        await gc.stop();
+        await collector.stop();
         await server.close();
         storage.close();
         await etcd.stop();

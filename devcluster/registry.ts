@@ -42,6 +42,8 @@ export interface ResourceInfo {
   toStorage?: (object: KubeObject) => KubeObject;
   /** Name rule: Namespaces and Nodes... use DNS labels or subdomains as kube-apiserver does. */
   nameRule: 'subdomain' | 'label' | 'path-segment';
+  /** Field selector fields beyond metadata.name and metadata.namespace. */
+  selectableFields?: readonly string[];
   /** Whether updates without a resourceVersion are allowed (most built-ins; never custom resources). */
   unconditionalUpdate: boolean;
 }

@@ -38,11 +38,11 @@ export interface ListResult {
 const staleMessage = 'the object has been modified; please apply your changes to the latest version and try again';
 
 /** Reads the label and field selectors of a list, watch or deletecollection request. */
-export function selectorsOf(query: URLSearchParams): { labels: Selector; fields: FieldRequirement[] } {
+export function selectorsOf(info: ResourceInfo, query: URLSearchParams): { labels: Selector; fields: FieldRequirement[] } {
   try {
     return {
       labels: parseLabelSelector(query.get('labelSelector') ?? ''),
-      fields: parseFieldSelector(query.get('fieldSelector') ?? ''),
+      fields: parseFieldSelector(query.get('fieldSelector') ?? '', info.selectableFields),
     };
   } catch (err) {
     throw badRequest((err as Error).message);
@@ -107,6 +107,8 @@ export class ResourceApi {
     private readonly logger: Logger,
     /** Called after a CRD is written or removed so that its resource is served at once. */
     private readonly onCrdChange: (crd: KubeObject, deleted: boolean) => void,
+    /** A cache of namespace phases (from the garbage collector's index); a miss reads etcd. */
+    private readonly cachedNamespace: (name: string) => 'Active' | 'Terminating' | undefined = () => undefined,
   ) {}
 
   async get(req: ResourceRequest): Promise<ApiResult> {
@@ -117,7 +119,7 @@ export class ResourceApi {
   /** A page of the collection on one etcd snapshot, filtered by selectors; `limit` + `continue` page through it. */
   async list(req: ResourceRequest): Promise<ListResult> {
     const { info, path, query } = req;
-    const { labels, fields } = selectorsOf(query);
+    const { labels, fields } = selectorsOf(info, query);
     const limit = intParam(query, 'limit') ?? 0;
     const prefix = collectionPrefix(info, path.namespace);
     let revision: number | undefined;
@@ -144,8 +146,9 @@ export class ResourceApi {
         revision = page.revision;
         for (const { key, object } of page.items) {
           lastKey = key;
-          if (filtered && !(matchesLabels(labels, object.metadata.labels) && matchesFields(fields, object))) continue;
-          items.push(toServed(info, req.version.name, object));
+          const served = toServed(info, req.version.name, object);
+          if (filtered && !(matchesLabels(labels, served.metadata.labels) && matchesFields(fields, served))) continue;
+          items.push(served);
         }
         more = page.more;
         if (!filtered && more) remaining = page.count - page.items.length;
@@ -373,9 +376,13 @@ export class ResourceApi {
   private async checkNamespaceWritable(namespace: string): Promise<void> {
     const ns = this.registry.byResource('', 'namespaces');
     if (!ns) return;
-    const stored = await this.storage.get(objectKey(ns, undefined, namespace));
-    if (!stored) throw notFound('namespaces', '', namespace);
-    if (stored.metadata.deletionTimestamp) {
+    let phase = this.cachedNamespace(namespace);
+    if (phase === undefined) {
+      const stored = await this.storage.get(objectKey(ns, undefined, namespace));
+      if (!stored) throw notFound('namespaces', '', namespace);
+      phase = stored.metadata.deletionTimestamp ? 'Terminating' : 'Active';
+    }
+    if (phase === 'Terminating') {
       throw new ApiError(403, `unable to create new content in namespace ${namespace} because it is being terminated`, 'Forbidden', { name: namespace, kind: 'namespaces' });
     }
   }

@@ -44,3 +44,13 @@ describe('field selectors', () => {
     expect(() => parseFieldSelector('spec.nodeName=x')).toThrow('field label not supported: spec.nodeName (supported: metadata.name, metadata.namespace)');
   });
 });
+
+describe('resource-specific field selectors', () => {
+  it('selects events by their involved object, as kubectl describe does', () => {
+    const event = { metadata: { name: 'e', namespace: 'n' }, involvedObject: { kind: 'NodeWorkload', name: 'web', uid: 'u1' } };
+    const reqs = parseFieldSelector('involvedObject.name=web,involvedObject.kind=NodeWorkload,involvedObject.uid=u1', ['involvedObject.name', 'involvedObject.kind', 'involvedObject.uid']);
+    expect(matchesFields(reqs, event)).toBe(true);
+    expect(matchesFields(parseFieldSelector('involvedObject.name!=web', ['involvedObject.name']), event)).toBe(false);
+    expect(() => parseFieldSelector('involvedObject.name=web')).toThrow(/field label not supported: involvedObject.name/);
+  });
+});

@@ -73,27 +73,36 @@ export function matchesLabels(selector: Selector, labels: Record<string, string>
 }
 
 export interface FieldRequirement {
-  field: 'metadata.name' | 'metadata.namespace';
+  /** A dotted path into the object, e.g. `metadata.name` or `involvedObject.uid`. */
+  field: string;
   equal: boolean;
   value: string;
 }
 
-/** Parses a field selector over `metadata.name` and `metadata.namespace` (`=`, `==`, `!=`). */
-export function parseFieldSelector(text: string): FieldRequirement[] {
+/**
+ * Parses a field selector (`=`, `==`, `!=`) over the fields a resource supports:
+ * `metadata.name` and `metadata.namespace` everywhere, plus `extra` (e.g. an Event's
+ * `involvedObject.name`, which `kubectl describe` selects on).
+ */
+export function parseFieldSelector(text: string, extra: readonly string[] = []): FieldRequirement[] {
+  const supported = ['metadata.name', 'metadata.namespace', ...extra];
   return splitTop(text).map((part) => {
     const m = /^([^=!]+?)\s*(==|=|!=)\s*(.*)$/.exec(part);
     if (!m) throw new Error(`invalid selector: '${part}'; can't understand '${part}'`);
     const field = (m[1] as string).trim();
-    if (field !== 'metadata.name' && field !== 'metadata.namespace') {
-      throw new Error(`field label not supported: ${field} (supported: metadata.name, metadata.namespace)`);
+    if (!supported.includes(field)) {
+      throw new Error(`field label not supported: ${field} (supported: ${supported.join(', ')})`);
     }
     return { field, equal: m[2] !== '!=', value: (m[3] as string).trim() };
   });
 }
 
+function fieldValue(object: KubeObject, path: string): string {
+  let node: unknown = object;
+  for (const key of path.split('.')) node = node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined;
+  return node === undefined || node === null ? '' : String(node);
+}
+
 export function matchesFields(reqs: FieldRequirement[], object: KubeObject): boolean {
-  return reqs.every((r) => {
-    const actual = (r.field === 'metadata.name' ? object.metadata.name : object.metadata.namespace) ?? '';
-    return (actual === r.value) === r.equal;
-  });
+  return reqs.every((r) => (fieldValue(object, r.field) === r.value) === r.equal);
 }

@@ -53,7 +53,8 @@ export class Storage {
   }
 
   async get(key: string): Promise<KubeObject | undefined> {
-    const res = await call(() => this.client.kv.range({ key: Buffer.from(key) }));
+    // Serializable reads skip etcd's read-index round; on a single member they see every applied write.
+    const res = await call(() => this.client.kv.range({ key: Buffer.from(key), serializable: true }));
     const kv = res.kvs[0];
     return kv ? decode(kv) : undefined;
   }
@@ -70,6 +71,7 @@ export class Storage {
       range_end: prefixEnd(prefix),
       revision: opts.revision ?? 0,
       limit: opts.limit ?? 0,
+      serializable: true,
     }));
     return {
       items: res.kvs.map((kv) => ({ key: kv.key.toString(), object: decode(kv) })),

@@ -26,7 +26,7 @@ type WatchEvent = { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: KubeObject }
  */
 export async function serveWatch(res: ServerResponse, req: ResourceRequest, api: ResourceApi, storage: Storage, opts: WatchOptions): Promise<void> {
   const { info, version, path, query } = req;
-  const { labels, fields } = selectorsOf(query);
+  const { labels, fields } = selectorsOf(info, query);
   const matches = (o: KubeObject | undefined): boolean => o !== undefined && matchesLabels(labels, o.metadata.labels) && matchesFields(fields, o);
   const timeoutRaw = query.get('timeoutSeconds');
   const timeout = timeoutRaw !== null && /^\d+$/.test(timeoutRaw) ? Number(timeoutRaw) : 1800 + Math.floor(Math.random() * 1800);
@@ -95,9 +95,9 @@ export async function serveWatch(res: ServerResponse, req: ResourceRequest, api:
     if (closed) return;
     for (const ev of events) {
       lastRevision = ev.revision;
-      const now = matches(ev.object);
-      const before = matches(ev.previous);
       const served = toServed(info, version.name, ev.object);
+      const now = matches(served);
+      const before = matches(ev.previous && toServed(info, version.name, ev.previous));
       if (ev.type === 'DELETED') {
         if (before) sendEvent({ type: 'DELETED', object: served });
       } else if (now && before) sendEvent({ type: 'MODIFIED', object: served });

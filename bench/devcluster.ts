@@ -1,0 +1,161 @@
+// bench/devcluster: the devcluster's API against the physical limit under it (raw etcd puts),
+// measured side by side in one run on this machine:
+// - create throughput and p99 latency through the API vs raw etcd puts (same value size and concurrency)
+// - list of 10,000 objects
+// - watch delivery latency with 100 concurrent watchers
+// The devcluster runs as a child process (the test harness), so load generator and server do
+// not share an event loop. Ends with one JSON line: create_ratio, watch_p99_ms, list10k_s, ...
+import { Agent, request } from 'node:https';
+import { Etcd3 } from 'etcd3';
+import { startTestCluster, type TestCluster } from '../test/harness/devcluster.js';
+
+const CONCURRENCY = 16;
+const CREATES = 2000;
+const LIST_SIZE = 10_000;
+const WATCHERS = 100;
+const WATCH_WRITES = 100;
+const VALUE = 'v'.repeat(600);
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+}
+
+async function pool(total: number, concurrency: number, task: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < total) await task(next++);
+  }));
+}
+
+type Call = (method: string, path: string, body?: unknown, contentType?: string) => Promise<{ status: number; text: string }>;
+
+function client(c: TestCluster, maxSockets: number): Call {
+  const ca = Buffer.from(c.kubeConfig.getCurrentCluster()?.caData ?? '', 'base64');
+  const agent = new Agent({ keepAlive: true, maxSockets, ca });
+  return (method, path, body, contentType = 'application/json') => new Promise((resolve, reject) => {
+    const data = body === undefined ? undefined : JSON.stringify(body);
+    const req = request(new URL(path, c.url), { method, agent, headers: { Authorization: `Bearer ${c.token}`, ...(data ? { 'Content-Type': contentType } : {}) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (d: Buffer) => chunks.push(d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+async function rawPuts(endpoint: string): Promise<{ perSecond: number; p99: number }> {
+  const etcd = new Etcd3({ hosts: endpoint });
+  const latencies: number[] = [];
+  const start = performance.now();
+  await pool(CREATES, CONCURRENCY, async (i) => {
+    const t = performance.now();
+    await etcd.put(`/bench-raw/${i}`).value(JSON.stringify({ metadata: { name: `cm-${i}`, namespace: 'bench' }, data: { v: VALUE } }));
+    latencies.push(performance.now() - t);
+  });
+  const seconds = (performance.now() - start) / 1000;
+  await etcd.delete().prefix('/bench-raw/');
+  etcd.close();
+  return { perSecond: CREATES / seconds, p99: percentile(latencies, 99) };
+}
+
+async function apiCreates(call: Call, namespace: string, from: number, count: number): Promise<{ perSecond: number; p99: number }> {
+  const latencies: number[] = [];
+  const start = performance.now();
+  await pool(count, CONCURRENCY, async (i) => {
+    const t = performance.now();
+    const res = await call('POST', `/api/v1/namespaces/${namespace}/configmaps`, { metadata: { name: `cm-${from + i}` }, data: { v: VALUE } });
+    if (res.status !== 201) throw new Error(`create failed: ${res.status} ${res.text}`);
+    latencies.push(performance.now() - t);
+  });
+  const seconds = (performance.now() - start) / 1000;
+  return { perSecond: count / seconds, p99: percentile(latencies, 99) };
+}
+
+async function watchLatency(c: TestCluster, call: Call): Promise<{ p50: number; p99: number; delivered: number }> {
+  const ca = Buffer.from(c.kubeConfig.getCurrentCluster()?.caData ?? '', 'base64');
+  const agent = new Agent({ keepAlive: false, maxSockets: WATCHERS + 1, ca });
+  const sent = new Map<string, number>();
+  const latencies: number[] = [];
+  let delivered = 0;
+  const created = await call('POST', '/api/v1/namespaces/watch/configmaps', { metadata: { name: 'target' }, data: { seq: '0' } });
+  const rv = (JSON.parse(created.text) as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
+  const streams = await Promise.all(Array.from({ length: WATCHERS }, () => new Promise<() => void>((resolve, reject) => {
+    const req = request(new URL(`/api/v1/namespaces/watch/configmaps?watch=true&resourceVersion=${rv}`, c.url), { agent, headers: { Authorization: `Bearer ${c.token}` } }, (res) => {
+      let buf = '';
+      res.on('data', (d: Buffer) => {
+        const now = performance.now();
+        buf += d.toString();
+        let nl: number;
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          const ev = JSON.parse(buf.slice(0, nl)) as { object: { data?: { seq?: string } } };
+          buf = buf.slice(nl + 1);
+          const at = sent.get(ev.object.data?.seq ?? '');
+          if (at !== undefined) {
+            latencies.push(now - at);
+            delivered++;
+          }
+        }
+      });
+      resolve(() => req.destroy());
+    });
+    req.on('error', (err) => {
+      if (!req.destroyed) reject(err);
+    });
+    req.end();
+  })));
+  // Let every watch reach etcd before the first write.
+  await new Promise((r) => setTimeout(r, 1000));
+  for (let i = 1; i <= WATCH_WRITES; i++) {
+    sent.set(String(i), performance.now());
+    const res = await call('PATCH', '/api/v1/namespaces/watch/configmaps/target', { data: { seq: String(i) } }, 'application/merge-patch+json');
+    if (res.status !== 200) throw new Error(`patch failed: ${res.status} ${res.text}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const expected = WATCHERS * WATCH_WRITES;
+  for (let i = 0; i < 100 && delivered < expected; i++) await new Promise((r) => setTimeout(r, 50));
+  for (const stop of streams) stop();
+  if (delivered < expected) throw new Error(`only ${delivered} of ${expected} watch events arrived`);
+  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), delivered };
+}
+
+async function main(): Promise<void> {
+  console.log(`bench/devcluster: ${CREATES} creates at concurrency ${CONCURRENCY} (600-byte values), list of ${LIST_SIZE}, ${WATCHERS} watchers`);
+  const c = await startTestCluster();
+  try {
+    const call = client(c, CONCURRENCY);
+    for (const ns of ['bench', 'list', 'watch']) await call('POST', '/api/v1/namespaces', { metadata: { name: ns } });
+    const raw = await rawPuts(c.etcdEndpoint());
+    console.log(`raw etcd put:  ${raw.perSecond.toFixed(0)}/s, p99 ${raw.p99.toFixed(1)} ms`);
+    const api = await apiCreates(call, 'bench', 0, CREATES);
+    console.log(`API create:    ${api.perSecond.toFixed(0)}/s, p99 ${api.p99.toFixed(1)} ms  (ratio ${(api.perSecond / raw.perSecond).toFixed(2)})`);
+    await apiCreates(call, 'list', 0, LIST_SIZE);
+    const listTimes: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const t = performance.now();
+      const res = await call('GET', '/api/v1/namespaces/list/configmaps');
+      const items = (JSON.parse(res.text) as { items: unknown[] }).items.length;
+      if (items !== LIST_SIZE) throw new Error(`list returned ${items} items, expected ${LIST_SIZE}`);
+      listTimes.push((performance.now() - t) / 1000);
+    }
+    const list10k = percentile(listTimes, 50);
+    console.log(`list ${LIST_SIZE}:   ${list10k.toFixed(3)} s (median of 3, JSON parsed)`);
+    const watch = await watchLatency(c, call);
+    console.log(`watch:         ${watch.delivered} deliveries, p50 ${watch.p50.toFixed(1)} ms, p99 ${watch.p99.toFixed(1)} ms`);
+    console.log(JSON.stringify({
+      create_ratio: Number((api.perSecond / raw.perSecond).toFixed(3)),
+      watch_p99_ms: Number(watch.p99.toFixed(1)),
+      list10k_s: Number(list10k.toFixed(3)),
+      api_create_per_s: Math.round(api.perSecond),
+      raw_put_per_s: Math.round(raw.perSecond),
+      api_create_p99_ms: Number(api.p99.toFixed(1)),
+      raw_put_p99_ms: Number(raw.p99.toFixed(1)),
+      watch_p50_ms: Number(watch.p50.toFixed(1)),
+    }));
+  } finally {
+    await c.stop();
+  }
+}
+
+await main();
