@@ -62,8 +62,9 @@ export async function startDevcluster(opts: DevclusterOptions): Promise<Devclust
       for (const { object } of crds.items) registry.setCrd(object.metadata.name ?? '', crdResource(object));
     }
     const onCrdChange = (crd: KubeObject, deleted: boolean): void => registry.setCrd(crd.metadata.name ?? '', deleted ? undefined : crdResource(crd));
-    let gc: GarbageCollector | undefined;
-    const api = new ResourceApi(storage, registry, logger, onCrdChange, (name) => gc?.namespacePhase(name));
+    // The collector's index doubles as the namespace cache; it exists once the API does.
+    const late: { gc?: GarbageCollector } = {};
+    const api = new ResourceApi(storage, registry, logger, onCrdChange, (name) => late.gc?.namespacePhase(name));
     await ensureNamespaces(api, registry);
     const server = new ApiServer({
       tls, token, registry, api, storage, logger,
@@ -76,7 +77,7 @@ export async function startDevcluster(opts: DevclusterOptions): Promise<Devclust
     const kubeconfigPath = writeKubeconfig(dataDir, url, tls.ca, token);
     const collector = new GarbageCollector(storage, registry, api, logger);
     await collector.start();
-    gc = collector;
+    late.gc = collector;
     const compactor = new Compactor(storage, logger, opts.compactionIntervalMs ?? 5 * 60_000);
     compactor.start();
     etcd.on('down', () => {
