@@ -3,6 +3,7 @@ import { UsageError, type Command } from './command.js';
 
 // Commands load lazily so that `shopfloor validate` does not pay for the operator's imports.
 const commands: Record<string, () => Promise<Command>> = {
+  agent: async () => (await import('./agent.js')).agentCommand,
   devcluster: async () => (await import('./devcluster.js')).devclusterCommand,
   operator: async () => (await import('./operator.js')).operatorCommand,
   up: async () => (await import('./up.js')).upCommand,

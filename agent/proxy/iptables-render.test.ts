@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { diffProxyState } from './model-diff.js';
-import { buildProxyState } from './model.js';
+import { buildProxyState } from './service-catalog.js';
 import { iptablesRuleCount, parseOurChains, renderIptablesCleanup, renderIptablesDiff, renderIptablesFull, sepChain, svcChain } from './iptables-render.js';
 import { dns, eps, web } from './test-fixtures.js';
 

@@ -10,12 +10,13 @@ export interface ProxyMetrics {
   lastSyncTimestamp: Gauge;
   syncFailures: Counter;
   conntrackFailures: Counter;
-  servicePortProblems: Gauge;
   /**
    * What the rules last applied program; the proxier sets it. Read when metrics are scraped,
    * because counting is O(services) and a sync must stay O(changes).
    */
   programmed: () => { rules: number; elements: number };
+  /** How many service ports, nodePorts or addresses are left out of the rules; read at scrape time. */
+  problems: () => number;
 }
 
 /** kube-proxy's buckets: 1 ms doubling to about 16 s. */
@@ -44,8 +45,8 @@ export function proxyMetrics(registry: Registry, mode: ProxyMode): ProxyMetrics 
         ? counter(registry, 'kubeproxy_sync_proxy_rules_nftables_sync_failures_total', 'nft transactions the kernel refused.')
         : counter(registry, 'kubeproxy_sync_proxy_rules_iptables_restore_failures_total', 'iptables-restore runs that failed.'),
     conntrackFailures: counter(registry, 'shopfloor_proxy_conntrack_cleanup_failures_total', 'conntrack deletions of stale UDP flows that failed.'),
-    servicePortProblems: gauge(registry, 'shopfloor_proxy_service_port_problems', 'Service ports (or nodePorts, endpoints) left out of the rules: clashes and bad addresses.'),
     programmed: () => ({ rules: 0, elements: 0 }),
+    problems: () => 0,
   };
   if (!registry.getSingleMetric('shopfloor_proxy_programmed_rules')) {
     new Gauge({
@@ -62,6 +63,14 @@ export function proxyMetrics(registry: Registry, mode: ProxyMode): ProxyMetrics 
       registers: [registry],
       collect() {
         this.set(metrics.programmed().elements);
+      },
+    });
+    new Gauge({
+      name: 'shopfloor_proxy_service_problems',
+      help: 'Service ports, nodePorts, endpoints or node addresses left out of the rules (clashes, bad addresses); the agent logs each.',
+      registers: [registry],
+      collect() {
+        this.set(metrics.problems());
       },
     });
   }

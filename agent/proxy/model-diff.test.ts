@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { advanceState, diffProxyState, isEmptyDiff, staleUdpFlows } from './model-diff.js';
-import { buildProxyState, emptyState } from './model.js';
+import { emptyState } from './model.js';
+import { buildProxyState } from './service-catalog.js';
 import { dns, eps, web } from './test-fixtures.js';
 
 const state = (...args: Parameters<typeof buildProxyState>) => buildProxyState(...args).state;

@@ -147,77 +147,44 @@ function compareEndpoints(a: Endpoint, b: Endpoint): number {
   return a.port - b.port;
 }
 
-export interface BuildResult {
-  state: ProxyState;
-  /** Service ports left out, each with the reason (a clash with another service, a bad address). */
-  problems: string[];
-}
-
 /**
- * Flattens services into frontends. Services are taken in namespace/name order, so when two claim
- * the same VIP:port or nodePort the same one wins on every node and every sync.
+ * A service's frontends as if no other service existed, each endpoint list sorted and unique,
+ * and what had to be left out (bad addresses or ports). Conflicts between services are the
+ * ServiceCatalog's business.
  */
-export function buildProxyState(services: readonly Service[], nodeAddresses: readonly string[]): BuildResult {
+export function serviceFrontends(svc: Service): { frontends: Frontend[]; problems: string[] } {
+  const id = `${svc.namespace}/${svc.name}`;
   const problems: string[] = [];
-  const state = emptyState();
-  const frontends = state.frontends;
-  const nodePortOwners = new Map<string, string>();
-  const sorted = [...services].sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`));
-  for (const svc of sorted) {
-    const id = `${svc.namespace}/${svc.name}`;
-    if (!isIPv4(svc.clusterIP)) {
-      problems.push(`${id}: clusterIP "${svc.clusterIP}" is not an IPv4 address; its service is not programmed`);
+  const frontends: Frontend[] = [];
+  if (!isIPv4(svc.clusterIP)) {
+    problems.push(`${id}: clusterIP "${svc.clusterIP}" is not an IPv4 address; its service is not programmed`);
+    return { frontends, problems };
+  }
+  for (const p of svc.ports) {
+    const label = p.name ? `${id}:${p.name}` : `${id}:${p.port}`;
+    if (!isPort(p.port)) {
+      problems.push(`${label}: port ${p.port} is not a port number from 1 to 65535; left out`);
       continue;
     }
-    for (const p of svc.ports) {
-      const label = p.name ? `${id}:${p.name}` : `${id}:${p.port}`;
-      if (!isPort(p.port)) {
-        problems.push(`${label}: port ${p.port} is not a port number from 1 to 65535; left out`);
+    const seen = new Set<string>();
+    const endpoints: Endpoint[] = [];
+    for (const ep of p.endpoints) {
+      if (!isIPv4(ep.ip) || !isPort(ep.port)) {
+        problems.push(`${label}: endpoint ${ep.ip}:${ep.port} is not an IPv4 address and port; left out`);
         continue;
       }
-      const key = frontendKey(svc.clusterIP, p.protocol, p.port);
-      const owner = frontends.get(key);
-      if (owner) {
-        problems.push(`${label}: ${svc.clusterIP}:${p.port}/${p.protocol} is already served for ${owner.service}; left out`);
-        continue;
-      }
-      let nodePort = p.nodePort;
-      if (nodePort !== undefined) {
-        const npKey = `${p.protocol}/${nodePort}`;
-        const npOwner = nodePortOwners.get(npKey);
-        if (!isPort(nodePort)) {
-          problems.push(`${label}: nodePort ${nodePort} is not a port number from 1 to 65535; served without it`);
-          nodePort = undefined;
-        } else if (npOwner) {
-          problems.push(`${label}: nodePort ${nodePort}/${p.protocol} is already used by ${npOwner}; served without it`);
-          nodePort = undefined;
-        } else {
-          nodePortOwners.set(npKey, label);
-        }
-      }
-      const seen = new Set<string>();
-      const endpoints: Endpoint[] = [];
-      for (const ep of p.endpoints) {
-        if (!isIPv4(ep.ip) || !isPort(ep.port)) {
-          problems.push(`${label}: endpoint ${ep.ip}:${ep.port} is not an IPv4 address and port; left out`);
-          continue;
-        }
-        const k = `${ep.ip}:${ep.port}`;
-        if (seen.has(k)) continue;
-        seen.add(k);
-        endpoints.push({ ip: ep.ip, port: ep.port });
-      }
-      endpoints.sort(compareEndpoints);
-      const frontend: Frontend = { key, service: label, vip: svc.clusterIP, protocol: p.protocol, port: p.port, loadBalancing: svc.loadBalancing, endpoints };
-      if (nodePort !== undefined) frontend.nodePort = nodePort;
-      putFrontend(state, frontend);
+      const k = `${ep.ip}:${ep.port}`;
+      if (seen.has(k)) continue;
+      seen.add(k);
+      endpoints.push({ ip: ep.ip, port: ep.port });
     }
+    endpoints.sort(compareEndpoints);
+    const frontend: Frontend = { key: frontendKey(svc.clusterIP, p.protocol, p.port), service: label, vip: svc.clusterIP, protocol: p.protocol, port: p.port, loadBalancing: svc.loadBalancing, endpoints };
+    if (p.nodePort !== undefined) {
+      if (isPort(p.nodePort)) frontend.nodePort = p.nodePort;
+      else problems.push(`${label}: nodePort ${p.nodePort} is not a port number from 1 to 65535; served without it`);
+    }
+    frontends.push(frontend);
   }
-  const addresses = [...new Set(nodeAddresses)].filter((a) => {
-    if (isIPv4(a)) return true;
-    problems.push(`node address "${a}" is not an IPv4 address; nodePorts are not served on it`);
-    return false;
-  });
-  state.nodeAddresses = addresses.sort();
-  return { state, problems };
+  return { frontends, problems };
 }

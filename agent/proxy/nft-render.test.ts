@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { diffProxyState } from './model-diff.js';
-import { buildProxyState, emptyState } from './model.js';
+import { emptyState } from './model.js';
+import { buildProxyState } from './service-catalog.js';
 import { nftCounts, renderNftCleanup, renderNftDiff, renderNftFull } from './nft-render.js';
 import { dns, eps, web } from './test-fixtures.js';
 

@@ -29,6 +29,7 @@ export class Proxier {
   /** Frontend keys changed since the last sync started, when the caller says which. */
   private dirty = new Set<string>();
   private dirtyAll = true;
+  private synced = false;
   private readonly loop: SyncLoop;
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -53,6 +54,11 @@ export class Proxier {
     if (changedKeys) for (const k of changedKeys) this.dirty.add(k);
     else this.dirtyAll = true;
     this.loop.request();
+  }
+
+  /** Whether a sync has succeeded since start: the rules match the API (readiness). */
+  hasSynced(): boolean {
+    return this.synced;
   }
 
   /** Starts syncing, with a full sync first. */
@@ -97,6 +103,7 @@ export class Proxier {
     }
     if (full) this.applied = target;
     else advanceState(this.applied, diff, nodeAddresses);
+    this.synced = true;
     const seconds = (performance.now() - started) / 1000;
     metrics.syncDuration.observe(seconds);
     (full ? metrics.fullSyncDuration : metrics.partialSyncDuration).observe(seconds);

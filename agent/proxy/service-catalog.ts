@@ -1,0 +1,151 @@
+// The desired proxy state, kept up to date one service at a time. A service's change touches
+// only the frontends it claims, so the catalog reports exactly which frontend keys changed and a
+// sync costs O(changes), not O(services). When services clash (the same VIP:port, or the same
+// nodePort), the one first in namespace/name order wins, on every node and after every restart.
+import { dropFrontend, emptyState, isIPv4, putFrontend, serviceFrontends, type Frontend, type ProxyState, type Service } from './model.js';
+import { sameFrontend } from './model-diff.js';
+
+function first(ids: ReadonlySet<string>): string | undefined {
+  let min: string | undefined;
+  for (const id of ids) if (min === undefined || id < min) min = id;
+  return min;
+}
+
+function claim(index: Map<string, Set<string>>, key: string, id: string): void {
+  let ids = index.get(key);
+  if (!ids) index.set(key, (ids = new Set()));
+  ids.add(id);
+}
+
+function release(index: Map<string, Set<string>>, key: string, id: string): void {
+  const ids = index.get(key);
+  if (!ids) return;
+  ids.delete(id);
+  if (ids.size === 0) index.delete(key);
+}
+
+const nodePortKey = (f: Frontend) => `${f.protocol}/${f.nodePort}`;
+
+export class ServiceCatalog {
+  /** The live desired state; changed in place, hand it to the proxier with the changed keys. */
+  readonly state: ProxyState = emptyState();
+  /** Each service's frontends as it asks for them, by `namespace/name`. */
+  private readonly wanted = new Map<string, Map<string, Frontend>>();
+  private readonly keyClaims = new Map<string, Set<string>>();
+  private readonly nodePortClaims = new Map<string, Set<string>>();
+  /** Each service's own problems (bad fields). */
+  private readonly fieldProblems = new Map<string, string[]>();
+  /** Clashes lost, by frontend key, as of the last time the key was resolved. */
+  private readonly clashes = new Map<string, string[]>();
+  private readonly addressProblems: string[] = [];
+
+  /**
+   * Sets one service (undefined removes it). Returns the frontend keys whose rules changed and
+   * the service's problems (bad fields, clashes it lost), for the caller to log.
+   */
+  setService(id: string, service: Service | undefined): { changed: string[]; problems: string[] } {
+    const affected = new Set<string>();
+    const touchNodePort = (npKey: string): void => {
+      for (const other of this.nodePortClaims.get(npKey) ?? []) {
+        for (const f of this.wanted.get(other)?.values() ?? []) if (f.nodePort !== undefined && nodePortKey(f) === npKey) affected.add(f.key);
+      }
+    };
+    const old = this.wanted.get(id);
+    if (old) {
+      for (const f of old.values()) {
+        affected.add(f.key);
+        release(this.keyClaims, f.key, id);
+        if (f.nodePort !== undefined) {
+          touchNodePort(nodePortKey(f));
+          release(this.nodePortClaims, nodePortKey(f), id);
+        }
+      }
+      this.wanted.delete(id);
+    }
+    let own: string[] = [];
+    if (service) {
+      const built = serviceFrontends(service);
+      own = built.problems;
+      const mine = new Map<string, Frontend>();
+      for (const f of built.frontends) {
+        mine.set(f.key, f);
+        affected.add(f.key);
+        claim(this.keyClaims, f.key, id);
+        if (f.nodePort !== undefined) {
+          claim(this.nodePortClaims, nodePortKey(f), id);
+          touchNodePort(nodePortKey(f));
+        }
+      }
+      this.wanted.set(id, mine);
+    }
+    if (service) this.fieldProblems.set(id, own);
+    else this.fieldProblems.delete(id);
+    const changed: string[] = [];
+    for (const key of affected) if (this.resolve(key)) changed.push(key);
+    const lost = [...(this.wanted.get(id)?.keys() ?? [])].flatMap((k) => (this.clashes.get(k) ?? []).filter((m) => m.startsWith(`${id}:`)));
+    return { changed, problems: [...own, ...lost] };
+  }
+
+  /** Sets the addresses nodePorts answer on; returns whether they changed. */
+  setNodeAddresses(addresses: readonly string[]): boolean {
+    this.addressProblems.length = 0;
+    const valid = [...new Set(addresses)].filter((a) => {
+      if (isIPv4(a)) return true;
+      this.addressProblems.push(`node address "${a}" is not an IPv4 address; nodePorts are not served on it`);
+      return false;
+    });
+    valid.sort();
+    const same = valid.length === this.state.nodeAddresses.length && valid.every((a, i) => a === this.state.nodeAddresses[i]);
+    this.state.nodeAddresses = valid;
+    return !same;
+  }
+
+  /** Every problem now: bad fields, clashes, bad node addresses. */
+  problems(): string[] {
+    return [...[...this.fieldProblems.values()].flat(), ...[...this.clashes.values()].flat()].sort().concat(this.addressProblems);
+  }
+
+  /** Recomputes the frontend at `key` from its claimants; returns whether it changed. */
+  private resolve(key: string): boolean {
+    const claimants = this.keyClaims.get(key);
+    const owner = claimants ? first(claimants) : undefined;
+    let next = owner === undefined ? undefined : this.wanted.get(owner)?.get(key);
+    const notes: string[] = [];
+    for (const id of [...(claimants ?? [])].sort()) {
+      const loser = this.wanted.get(id)?.get(key);
+      if (id !== owner && loser && next) notes.push(`${loser.service}: ${next.vip}:${next.port}/${next.protocol} is already served for ${next.service}; left out`);
+    }
+    if (next?.nodePort !== undefined) {
+      const np = next.nodePort;
+      const npOwner = first(this.nodePortClaims.get(nodePortKey(next)) ?? new Set());
+      if (npOwner !== undefined && npOwner !== owner) {
+        const winner = [...(this.wanted.get(npOwner)?.values() ?? [])].find((f) => f.nodePort === np && f.protocol === next!.protocol);
+        notes.push(`${next.service}: nodePort ${np}/${next.protocol} is already used by ${winner?.service ?? npOwner}; served without it`);
+        next = { ...next };
+        delete next.nodePort;
+      }
+    }
+    if (notes.length) this.clashes.set(key, notes);
+    else this.clashes.delete(key);
+    const current = this.state.frontends.get(key);
+    if (current && next && sameFrontend(current, next)) return false;
+    if (!current && !next) return false;
+    if (next) putFrontend(this.state, next);
+    else dropFrontend(this.state, key);
+    return true;
+  }
+}
+
+export interface BuildResult {
+  state: ProxyState;
+  /** What was left out and why: clashes between services, bad addresses. */
+  problems: string[];
+}
+
+/** The state of a whole set of services at once (tests, benchmarks). */
+export function buildProxyState(services: readonly Service[], nodeAddresses: readonly string[]): BuildResult {
+  const catalog = new ServiceCatalog();
+  for (const svc of services) catalog.setService(`${svc.namespace}/${svc.name}`, svc);
+  catalog.setNodeAddresses(nodeAddresses);
+  return { state: catalog.state, problems: catalog.problems() };
+}
