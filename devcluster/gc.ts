@@ -87,7 +87,8 @@ export class GarbageCollector {
     this.running = false;
     if (this.resync) clearInterval(this.resync);
     this.wake?.();
-    if (this.cancelWatch) await this.cancelWatch().catch(() => undefined);
+    // Not awaited: after an etcd restart a watch cancel can wait for a stream that is gone; the client closes next anyway.
+    if (this.cancelWatch) void this.cancelWatch().catch(() => undefined);
     await this.loop;
   }
 

@@ -11,9 +11,10 @@ import { OpenApi } from './openapi.js';
 import { Registry } from './registry.js';
 import { ResourceApi } from './resource-api.js';
 import { ApiServer } from './server.js';
-import { ApiError } from './status.js';
+import { ApiError, unavailable } from './status.js';
 import { Storage } from './storage.js';
 import { ensureTls } from './tls.js';
+import { WatchHub } from './watch-hub.js';
 
 export interface DevclusterOptions {
   /** Where etcd's data, the certificates, the token and the kubeconfig live. */
@@ -66,8 +67,9 @@ export async function startDevcluster(opts: DevclusterOptions): Promise<Devclust
     const late: { gc?: GarbageCollector } = {};
     const api = new ResourceApi(storage, registry, logger, onCrdChange, (name) => late.gc?.namespacePhase(name));
     await ensureNamespaces(api, registry);
+    const hub = new WatchHub(storage, logger);
     const server = new ApiServer({
-      tls, token, registry, api, storage, logger,
+      tls, token, registry, api, hub, logger,
       openapi: new OpenApi(registry),
       etcdUp: () => etcdUp,
       bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000,
@@ -98,6 +100,7 @@ export async function startDevcluster(opts: DevclusterOptions): Promise<Devclust
         compactor.stop();
         await collector.stop();
         await server.close();
+        hub.closeAll(unavailable('the devcluster is stopping'));
         storage.close();
         await etcd.stop();
       },

@@ -10,10 +10,10 @@ import type { Registry } from './registry.js';
 import { parseResourcePath } from './request-path.js';
 import type { ApiResult, ResourceApi, ResourceRequest } from './resource-api.js';
 import { ApiError, badRequest } from './status.js';
-import type { Storage } from './storage.js';
 import { buildTable, type IncludeObject } from './tables.js';
 import type { TlsFiles } from './tls.js';
 import { serveWatch } from './watch.js';
+import type { WatchHub } from './watch-hub.js';
 
 /** kube-apiserver refuses request bodies over 3 MiB. */
 export const maxBodyBytes = 3 * 1024 * 1024;
@@ -23,7 +23,7 @@ export interface ServerDeps {
   token: string;
   registry: Registry;
   api: ResourceApi;
-  storage: Storage;
+  hub: WatchHub;
   openapi: OpenApi;
   logger: Logger;
   /** False while etcd is down: resource requests answer 503. */
@@ -116,7 +116,7 @@ export class ApiServer {
       if (method === 'GET') {
         const w = url.searchParams.get('watch');
         if (w === 'true' || w === '1') {
-          await serveWatch(res, rr, this.deps.api, this.deps.storage, { table, include, bookmarkIntervalMs: this.deps.bookmarkIntervalMs, register: (end) => this.register(end) });
+          await serveWatch(res, rr, this.deps.api, this.deps.hub, { table, include, bookmarkIntervalMs: this.deps.bookmarkIntervalMs, register: (end) => this.register(end) });
           return;
         }
         const list = await this.deps.api.list(rr);

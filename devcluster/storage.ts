@@ -146,7 +146,7 @@ export class Storage {
     onEvents: (events: StorageEvent[]) => void,
     onError: (err: ApiError) => void,
   ): Promise<() => Promise<void>> {
-    await this.assertNotCompacted(prefix, afterRevision);
+    await this.checkRevision(prefix, afterRevision);
     const watcher: Watcher = await call(() => this.client.watch().prefix(prefix).startRevision(String(afterRevision + 1)).withPreviousKV().create());
     watcher.on('data', (res) => {
       const events: StorageEvent[] = [];
@@ -166,7 +166,7 @@ export class Storage {
     watcher.on('error', () => {
       // etcd cancels a watch whose start revision was compacted away meanwhile.
       const last = Number(watcher.lastRevision() ?? afterRevision + 1) - 1;
-      this.assertNotCompacted(prefix, last).then(
+      this.checkRevision(prefix, last).then(
         () => onError(new ApiError(500, `the storage watch on ${prefix} was canceled by etcd; watch again`)),
         (err: ApiError) => onError(err),
       );
@@ -174,7 +174,8 @@ export class Storage {
     return () => watcher.cancel();
   }
 
-  private async assertNotCompacted(prefix: string, revision: number): Promise<void> {
+  /** Throws 410 Gone when `revision` has been compacted away. */
+  async checkRevision(prefix: string, revision: number): Promise<void> {
     if (revision <= 0) return;
     await call(() => this.client.kv.range({ key: Buffer.from(prefix), range_end: prefixEnd(prefix), revision, limit: 1, keys_only: true }));
   }

@@ -5,7 +5,8 @@ import { parseResourceVersion, selectorsOf, type ResourceApi, type ResourceReque
 import { matchesFields, matchesLabels } from './selectors.js';
 import { collectionPrefix, toServed } from './served-object.js';
 import { ApiError } from './status.js';
-import type { Storage, StorageEvent } from './storage.js';
+import type { StorageEvent } from './storage.js';
+import type { WatchHub } from './watch-hub.js';
 import { buildTable, type IncludeObject } from './tables.js';
 
 export interface WatchOptions {
@@ -24,7 +25,7 @@ type WatchEvent = { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: KubeObject }
  * current objects come first as ADDED; then every change after that revision, from etcd.
  * Selector watches get DELETED when an object stops matching and ADDED when it starts to.
  */
-export async function serveWatch(res: ServerResponse, req: ResourceRequest, api: ResourceApi, storage: Storage, opts: WatchOptions): Promise<void> {
+export async function serveWatch(res: ServerResponse, req: ResourceRequest, api: ResourceApi, hub: WatchHub, opts: WatchOptions): Promise<void> {
   const { info, version, path, query } = req;
   const { labels, fields } = selectorsOf(info, query);
   const matches = (o: KubeObject | undefined): boolean => o !== undefined && matchesLabels(labels, o.metadata.labels) && matchesFields(fields, o);
@@ -51,7 +52,7 @@ export async function serveWatch(res: ServerResponse, req: ResourceRequest, api:
   };
   const sendEvent = (ev: WatchEvent): void => {
     if (!opts.table) {
-      send(ev.type, ev.object);
+      res.write(eventLine(ev.type, ev.object));
       return;
     }
     const table = buildTable(columns, [ev.object], { resourceVersion: ev.object.metadata.resourceVersion ?? '' }, opts.include);
@@ -95,9 +96,9 @@ export async function serveWatch(res: ServerResponse, req: ResourceRequest, api:
     if (closed) return;
     for (const ev of events) {
       lastRevision = ev.revision;
-      const served = toServed(info, version.name, ev.object);
+      const served = servedOnce(info, version.name, ev.object);
       const now = matches(served);
-      const before = matches(ev.previous && toServed(info, version.name, ev.previous));
+      const before = matches(ev.previous && servedOnce(info, version.name, ev.previous));
       if (ev.type === 'DELETED') {
         if (before) sendEvent({ type: 'DELETED', object: served });
       } else if (now && before) sendEvent({ type: 'MODIFIED', object: served });
@@ -111,9 +112,42 @@ export async function serveWatch(res: ServerResponse, req: ResourceRequest, api:
     end();
   };
   try {
-    cancel = await storage.watch(collectionPrefix(info, path.namespace), start, onEvents, onError);
+    cancel = await hub.watch(info.storagePrefix, collectionPrefix(info, path.namespace), start, onEvents, onError);
     if (closed) await cancel();
   } catch (err) {
     onError(err instanceof ApiError ? err : new ApiError(500, (err as Error).message));
   }
+}
+
+// Watchers of one resource share each change (see watch-hub.ts): convert and serialize it once.
+const served = new WeakMap<KubeObject, Map<string, KubeObject>>();
+const lines = new WeakMap<KubeObject, Map<string, string>>();
+
+function servedOnce(info: ResourceRequest['info'], version: string, stored: KubeObject): KubeObject {
+  const key = `${info.group}/${version}`;
+  let byVersion = served.get(stored);
+  if (!byVersion) {
+    byVersion = new Map();
+    served.set(stored, byVersion);
+  }
+  let out = byVersion.get(key);
+  if (!out) {
+    out = toServed(info, version, stored);
+    byVersion.set(key, out);
+  }
+  return out;
+}
+
+function eventLine(type: string, object: KubeObject): string {
+  let byType = lines.get(object);
+  if (!byType) {
+    byType = new Map();
+    lines.set(object, byType);
+  }
+  let line = byType.get(type);
+  if (line === undefined) {
+    line = JSON.stringify({ type, object }) + '\n';
+    byType.set(type, line);
+  }
+  return line;
 }

@@ -1,0 +1,93 @@
+import type { Logger } from 'pino';
+import type { ApiError } from './status.js';
+import type { Storage, StorageEvent } from './storage.js';
+
+type Listener = { prefix: string; after: number; onEvents: (events: StorageEvent[]) => void; onError: (err: ApiError) => void };
+
+interface Stream {
+  /** Events of the resource after `start`, oldest first, at most `capacity` of them. */
+  buffer: StorageEvent[];
+  start: number;
+  listeners: Set<Listener>;
+  cancel?: () => Promise<void>;
+  ready: Promise<void>;
+}
+
+/**
+ * Shares one etcd watch per resource among all API watches of it (like kube-apiserver's watch
+ * cache): each change is decoded once and fanned out in-process, and recent changes are kept so
+ * that a watch starting from a recent resourceVersion replays them. A watch from before what the
+ * hub holds gets its own etcd watch (which answers 410 when compacted).
+ */
+export class WatchHub {
+  private readonly streams = new Map<string, Stream>();
+
+  constructor(
+    private readonly storage: Storage,
+    private readonly logger: Logger,
+    private readonly capacity = 10_000,
+  ) {}
+
+  /** Watches keys under `prefix` (inside the resource's `resourcePrefix`) for changes after `after`. */
+  async watch(resourcePrefix: string, prefix: string, after: number, onEvents: (events: StorageEvent[]) => void, onError: (err: ApiError) => void): Promise<() => Promise<void>> {
+    // A resourceVersion etcd has compacted answers 410 even while the hub still holds its events.
+    await this.storage.checkRevision(prefix, after);
+    let stream = this.streams.get(resourcePrefix);
+    if (!stream) stream = this.open(resourcePrefix, after);
+    await stream.ready;
+    if (this.streams.get(resourcePrefix) !== stream || after < stream.start) {
+      const own = (events: StorageEvent[]): void => onEvents(events.filter((e) => e.key.startsWith(prefix)));
+      return this.storage.watch(prefix, after, own, onError);
+    }
+    const listener: Listener = { prefix, after, onEvents, onError };
+    const backlog = stream.buffer.filter((e) => e.revision > after && e.key.startsWith(prefix));
+    if (backlog.length > 0) onEvents(backlog);
+    stream.listeners.add(listener);
+    const s = stream;
+    return async () => {
+      s.listeners.delete(listener);
+    };
+  }
+
+  private open(resourcePrefix: string, after: number): Stream {
+    const stream: Stream = { buffer: [], start: after, listeners: new Set(), ready: Promise.resolve() };
+    this.streams.set(resourcePrefix, stream);
+    stream.ready = this.storage.watch(resourcePrefix, after, (events) => {
+      stream.buffer.push(...events);
+      if (stream.buffer.length > this.capacity) {
+        const dropped = stream.buffer.splice(0, stream.buffer.length - this.capacity);
+        stream.start = dropped[dropped.length - 1]?.revision ?? stream.start;
+      }
+      for (const l of stream.listeners) {
+        const mine = events.filter((e) => e.revision > l.after && e.key.startsWith(l.prefix));
+        if (mine.length > 0) l.onEvents(mine);
+      }
+    }, (err) => this.fail(resourcePrefix, stream, err)).then(
+      (cancel) => {
+        stream.cancel = cancel;
+      },
+      (err: ApiError) => {
+        this.streams.delete(resourcePrefix);
+        throw err;
+      },
+    );
+    return stream;
+  }
+
+  private fail(resourcePrefix: string, stream: Stream, err: ApiError): void {
+    this.logger.warn({ prefix: resourcePrefix, err: err.message }, 'shared watch ended; its watchers watch again');
+    if (this.streams.get(resourcePrefix) === stream) this.streams.delete(resourcePrefix);
+    for (const l of stream.listeners) l.onError(err);
+    stream.listeners.clear();
+  }
+
+  /** Ends every shared watch (etcd went down, or the devcluster stops); their watchers end too. */
+  closeAll(err: ApiError): void {
+    const streams = [...this.streams.entries()];
+    this.streams.clear();
+    for (const [prefix, stream] of streams) {
+      this.fail(prefix, stream, err);
+      if (stream.cancel) void stream.cancel().catch(() => undefined);
+    }
+  }
+}
