@@ -14,7 +14,7 @@ import { TcpProxy } from './tcp-proxy.js';
 
 let cluster: TestCluster;
 let client: KubeClient;
-let proxy: TcpProxy;
+const proxies: TcpProxy[] = [];
 const ns = `kube-informer-${suffix()}`;
 const informers: Array<Informer<ConfigMap>> = [];
 const clients: KubeClient[] = [];
@@ -22,25 +22,37 @@ const clients: KubeClient[] = [];
 beforeAll(async () => {
   cluster = await startTestCluster();
   client = new KubeClient(cluster.kubeConfig);
-  proxy = await TcpProxy.start('127.0.0.1', Number(new URL(cluster.url).port));
   await client.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
 }, 120_000);
 
 afterAll(async () => {
   await Promise.all(informers.map((i) => i.stop()));
-  await proxy?.close();
+  await Promise.all(proxies.map((p) => p.close()));
   for (const c of clients) c.close();
   client?.close();
   await cluster?.stop();
 });
 
+/** Returns once the informer's watch delivers events: it has seen `<suite>-live` created. */
+async function watchIsLive(suite: string, seen: string[]): Promise<void> {
+  await client.create(CONFIGMAPS, cm(`${suite}-live`, { suite }));
+  await eventually(`the watch to deliver ${suite}-live`, () => seen.includes(`add:${suite}-live`));
+}
+
 function cm(name: string, labels: Record<string, string>, data: Record<string, string> = {}): ConfigMap {
   return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns, labels }, data };
 }
 
-/** An informer on this suite's namespace; `viaProxy` routes it through the breakable proxy. */
-function informer(suite: string, registry: Registry, extra: Partial<InformerOptions<ConfigMap>> = {}, viaProxy = false): Informer<ConfigMap> {
-  const c = viaProxy ? new KubeClient(throughPort(cluster.kubeConfig, proxy.port), { timeoutMs: 5000 }) : client;
+/** A proxy of its own for one test, so no other test's connections pass through it. */
+async function newProxy(): Promise<TcpProxy> {
+  const p = await TcpProxy.start('127.0.0.1', Number(new URL(cluster.url).port));
+  proxies.push(p);
+  return p;
+}
+
+/** An informer on this suite's namespace; with `proxy`, its connections go through it. */
+function informer(suite: string, registry: Registry, extra: Partial<InformerOptions<ConfigMap>> = {}, proxy?: TcpProxy): Informer<ConfigMap> {
+  const c = proxy ? new KubeClient(throughPort(cluster.kubeConfig, proxy.port), { timeoutMs: 5000 }) : client;
   clients.push(c);
   const i = new Informer<ConfigMap>({
     client: c,
@@ -56,16 +68,20 @@ function informer(suite: string, registry: Registry, extra: Partial<InformerOpti
 }
 
 describe('Informer against the devcluster', () => {
-  it('lists, then sees add, update and delete once each, filtered by label and indexed', async () => {
+  it('lists page by page, then sees add, update and delete once each, filtered by label and indexed', async () => {
     const registry = new Registry();
+    // Three objects at pageSize 2: the first list takes two pages.
     await client.create(CONFIGMAPS, cm('pre', { suite: 'basic', tier: 'web' }));
+    await client.create(CONFIGMAPS, cm('pre-2', { suite: 'basic' }));
+    await client.create(CONFIGMAPS, cm('pre-3', { suite: 'basic' }));
     const inf = informer('basic', registry, {
+      pageSize: 2,
       indexers: { byTier: labelIndex('tier'), byColor: fieldIndex((o: ConfigMap) => o.data?.['color']) },
     });
     const seen = recordChanges(inf);
     inf.start();
     expect(await inf.waitForSync()).toBe(true);
-    expect(seen).toEqual(['add:pre']);
+    expect(seen).toEqual(['add:pre', 'add:pre-2', 'add:pre-3']);
 
     await client.create(CONFIGMAPS, cm('a', { suite: 'basic', tier: 'web' }));
     await client.create(CONFIGMAPS, cm('b', { suite: 'basic', tier: 'db' }));
@@ -77,8 +93,8 @@ describe('Informer against the devcluster', () => {
     await eventually('the pre relabel to arrive', () => seen.includes('delete:pre'));
     await new Promise((r) => setTimeout(r, 300));
 
-    expect(seen).toEqual(['add:pre', 'add:a', 'add:b', 'update:a', 'delete:b', 'delete:pre']);
-    expect(inf.list().map((o) => o.metadata?.name)).toEqual(['a']);
+    expect(seen).toEqual(['add:pre', 'add:pre-2', 'add:pre-3', 'add:a', 'add:b', 'update:a', 'delete:b', 'delete:pre']);
+    expect(inf.list().map((o) => o.metadata?.name).sort()).toEqual(['a', 'pre-2', 'pre-3']);
     expect(inf.byIndex('byTier', 'web').map((o) => o.metadata?.name)).toEqual(['a']);
     expect(inf.byIndex('byColor', 'blue').map((o) => o.metadata?.name)).toEqual(['a']);
     expect(inf.byIndex('byTier', 'db')).toEqual([]);
@@ -88,11 +104,12 @@ describe('Informer against the devcluster', () => {
   it('resumes a watch cut mid-stream from its resourceVersion, missing nothing', async () => {
     const registry = new Registry();
     await client.create(CONFIGMAPS, cm('x', { suite: 'cut' }));
-    const inf = informer('cut', registry, {}, true);
+    const proxy = await newProxy();
+    const inf = informer('cut', registry, {}, proxy);
     const seen = recordChanges(inf);
     inf.start();
     await inf.waitForSync();
-    await eventually('the watch to be open through the proxy', () => proxy.open() > 0);
+    await watchIsLive('cut', seen);
 
     proxy.cut();
     // Changes made while the informer is disconnected.
@@ -101,7 +118,7 @@ describe('Informer against the devcluster', () => {
     await client.delete(CONFIGMAPS, 'y', { namespace: ns });
 
     await eventually('the changes made during the cut', () => seen.includes('delete:y'));
-    expect(seen).toEqual(['add:x', 'add:y', 'update:x', 'delete:y']);
+    expect(seen).toEqual(['add:x', 'add:cut-live', 'add:y', 'update:x', 'delete:y']);
     expect(await metricValue(registry, 'shopfloor_watch_reconnects_total')).toBeGreaterThanOrEqual(1);
     // Resumed from its resourceVersion: no relist beyond the first.
     expect(await metricValue(registry, 'shopfloor_relists_total')).toBe(1);
@@ -111,11 +128,12 @@ describe('Informer against the devcluster', () => {
   it('relists when a watch goes silent (the watchdog)', async () => {
     const registry = new Registry();
     await client.create(CONFIGMAPS, cm('s1', { suite: 'silent' }));
-    const inf = informer('silent', registry, { watchdogMs: 2500, watchTimeoutSeconds: 600 }, true);
+    const proxy = await newProxy();
+    const inf = informer('silent', registry, { watchdogMs: 2500, watchTimeoutSeconds: 600 }, proxy);
     const seen = recordChanges(inf);
     inf.start();
     await inf.waitForSync();
-    await eventually('the watch to be open through the proxy', () => proxy.open() > 0);
+    await watchIsLive('silent', seen);
 
     // The connection stays up but nothing comes through any more: a dead peer.
     proxy.freeze();
@@ -123,7 +141,7 @@ describe('Informer against the devcluster', () => {
     await client.delete(CONFIGMAPS, 's1', { namespace: ns });
 
     await eventually('the watchdog relist to deliver the changes', () => seen.includes('delete:s1'), 15_000);
-    expect(seen).toEqual(['add:s1', 'add:s2', 'delete:s1']);
+    expect(seen).toEqual(['add:s1', 'add:silent-live', 'add:s2', 'delete:s1']);
     expect(await metricValue(registry, 'shopfloor_relists_total', { reason: 'watchdog' })).toBeGreaterThanOrEqual(1);
     await inf.stop();
   });
@@ -131,7 +149,8 @@ describe('Informer against the devcluster', () => {
   it('relists on 410 Gone after the history it would resume from was compacted', async () => {
     const registry = new Registry();
     await client.create(CONFIGMAPS, cm('g0', { suite: 'gone' }));
-    const inf = informer('gone', registry, {}, true);
+    const proxy = await newProxy();
+    const inf = informer('gone', registry, {}, proxy);
     const seen = recordChanges(inf);
     const statuses: string[] = [];
     inf.onStatus((s) => {
@@ -139,7 +158,7 @@ describe('Informer against the devcluster', () => {
     });
     inf.start();
     await inf.waitForSync();
-    await eventually('the watch to be open through the proxy', () => proxy.open() > 0);
+    await watchIsLive('gone', seen);
 
     // Keep the informer off the server while history moves on and is compacted away.
     proxy.freeze();
@@ -151,7 +170,7 @@ describe('Informer against the devcluster', () => {
     proxy.cut();
 
     await eventually('the relist after 410', () => seen.includes('delete:g0'));
-    expect(seen).toEqual(['add:g0', 'add:g1', 'delete:g0']);
+    expect(seen).toEqual(['add:g0', 'add:gone-live', 'add:g1', 'delete:g0']);
     expect(statuses).toEqual(['initial', 'gone']);
     expect(await metricValue(registry, 'shopfloor_relists_total', { reason: 'gone' })).toBe(1);
     await inf.stop();
