@@ -73,6 +73,7 @@ export class EtcdProcess extends EventEmitter {
       // Bodies up to 3 MiB are accepted by the API; etcd's default request limit is 1.5 MiB.
       '--max-request-bytes', String(4 * 1024 * 1024),
       '--logger', 'zap',
+      '--log-level', 'warn',
       '--log-outputs', 'stderr',
     ];
   }
