@@ -73,7 +73,10 @@ async function ours(run: Runner, backend: ProxyBackend, n: number, changes: bool
   const base = services(n);
   p.setState(buildProxyState(base, []).state);
   const cold = await timed(() => mustSync(p, true));
-  if (!changes) return { cold };
+  if (!changes) {
+    await p.stop();
+    return { cold };
+  }
   const adds: number[] = [];
   const edits: number[] = [];
   const dels: number[] = [];
@@ -91,6 +94,7 @@ async function ours(run: Runner, backend: ProxyBackend, n: number, changes: bool
     p.setState(buildProxyState(edited, []).state, [keyOf(extra)]);
     dels.push(await timed(() => mustSync(p, false)));
   }
+  await p.stop();
   await backend.cleanup();
   return { cold, add: median(adds), change: median(edits), del: median(dels) };
 }

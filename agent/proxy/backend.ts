@@ -17,4 +17,6 @@ export interface ProxyBackend {
   counts(state: ProxyState): { rules: number; elements: number };
   /** Removes this backend's table or chains and nothing else; a no-op when they are absent. */
   cleanup(): Promise<void>;
+  /** Ends any long-lived helper process; the rules stay. */
+  close(): void;
 }

@@ -1,6 +1,6 @@
 // Spawns the kernel tools (nft, iptables-restore, conntrack) with argument arrays, never a
 // shell, feeding stdin and capturing stderr for the error report.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 
 export interface RunResult {
   code: number;
@@ -8,8 +8,12 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs `program` with `args` and optional stdin; resolves with its exit code and output. */
-export type Runner = (program: string, args: readonly string[], stdin?: string) => Promise<RunResult>;
+export interface Runner {
+  /** Runs `program` with `args` and optional stdin; resolves with its exit code and output. */
+  (program: string, args: readonly string[], stdin?: string): Promise<RunResult>;
+  /** Starts a long-lived `program` with piped stdio, in the same place the runs happen. */
+  start(program: string, args: readonly string[]): ChildProcessWithoutNullStreams;
+}
 
 /** A program that exited with a code the caller does not accept. Carries its stderr. */
 export class CommandError extends Error {
@@ -29,10 +33,13 @@ export class CommandError extends Error {
  * (`ip netns exec`), which is how tests and the benchmark keep their rules off the host.
  */
 export function spawnRunner(options: { netns?: string } = {}): Runner {
-  return (program, args, stdin) =>
+  const start = (program: string, args: readonly string[]): ChildProcessWithoutNullStreams => {
+    const [file, argv] = options.netns ? ['ip', ['netns', 'exec', options.netns, program, ...args]] : [program, [...args]];
+    return spawn(file, argv, { stdio: ['pipe', 'pipe', 'pipe'] });
+  };
+  const run = (program: string, args: readonly string[], stdin?: string): Promise<RunResult> =>
     new Promise((resolve, reject) => {
-      const [file, argv] = options.netns ? ['ip', ['netns', 'exec', options.netns, program, ...args]] : [program, [...args]];
-      const child = spawn(file, argv, { stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = start(program, args);
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       child.stdout.on('data', (b: Buffer) => out.push(b));
@@ -46,6 +53,7 @@ export function spawnRunner(options: { netns?: string } = {}): Runner {
       child.stdin.on('error', () => undefined);
       child.stdin.end(stdin ?? '');
     });
+  return Object.assign(run, { start });
 }
 
 /** Runs and throws a CommandError unless the exit code is 0. */

@@ -31,6 +31,10 @@ export class IptablesBackend implements ProxyBackend {
     }
   }
 
+  close(): void {
+    // Every apply is a process of its own: nothing stays running.
+  }
+
   counts(state: ProxyState): { rules: number; elements: number } {
     return { rules: iptablesRuleCount(state), elements: 0 };
   }

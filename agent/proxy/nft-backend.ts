@@ -1,20 +1,33 @@
-// nftables mode: every apply is one `nft -f -` transaction.
 import type { ProxyBackend } from './backend.js';
 import { runChecked, type Runner } from './exec.js';
 import type { ProxyDiff } from './model-diff.js';
 import type { ProxyState } from './model.js';
 import { nftCounts, renderNftCleanup, renderNftDiff, renderNftFull } from './nft-render.js';
+import { NftSession, SESSION_MAX_BYTES } from './nft-session.js';
 
 const NFT_ARGS = ['-f', '-'];
 
+/**
+ * nftables mode: full syncs are one `nft -f -` transaction; incremental ones go through a
+ * long-lived `nft -i` session (see nft-session.ts), each one atomic too.
+ */
 export class NftBackend implements ProxyBackend {
   readonly mode = 'nftables';
+  private readonly session: NftSession;
 
-  constructor(private readonly run: Runner) {}
+  constructor(private readonly run: Runner) {
+    this.session = new NftSession(run);
+  }
 
   async apply(applied: ProxyState, desired: ProxyState, diff: ProxyDiff, full: boolean): Promise<void> {
     const text = full ? renderNftFull(desired) : renderNftDiff(applied, desired, diff);
-    if (text) await runChecked(this.run, 'nft', NFT_ARGS, text);
+    if (!text) return;
+    if (full || text.length > SESSION_MAX_BYTES) await runChecked(this.run, 'nft', NFT_ARGS, text);
+    else await this.session.apply(text);
+  }
+
+  close(): void {
+    this.session.close();
   }
 
   counts(state: ProxyState): { rules: number; elements: number } {

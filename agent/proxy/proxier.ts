@@ -69,6 +69,7 @@ export class Proxier {
   async stop(): Promise<void> {
     await this.loop.stop();
     await this.queue;
+    this.options.backend.close();
   }
 
   /** One sync now (callers without the loop: tests, benchmarks). Resolves false if it failed. */
