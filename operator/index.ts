@@ -1,5 +1,6 @@
 // The operator process: caches of workloads, assignments, NodeAgents and node Leases; the
 // NodeWorkload controller on top of them, run only by the leader; and the metrics/health server.
+import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
@@ -132,6 +133,8 @@ export async function runOperator(options: OperatorOptions): Promise<RunningOper
     registry,
     logger,
     reconcile: async (key, signal) => {
+      // Every write of every worker listens on this one signal; dozens at once are expected.
+      setMaxListeners(0, signal);
       await reconciler.reconcile(key, signal);
     },
   });
