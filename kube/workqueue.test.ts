@@ -58,6 +58,17 @@ describe('WorkQueue', () => {
     expect(q.inFlight()).toBe(1);
   });
 
+  it('hands a key added twice in one burst to a waiting worker once', async () => {
+    const q = newQueue();
+    const got = q.get();
+    q.add('x');
+    q.add('x');
+    expect(await got).toBe('x');
+    q.done('x');
+    expect(q.len()).toBe(0);
+    expect(q.inFlight()).toBe(0);
+  });
+
   it('addAfter adds when the delay passes and keeps the earliest schedule', async () => {
     const clock = new FakeClock();
     const q = newQueue(clock);

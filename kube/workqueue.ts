@@ -40,6 +40,7 @@ export class WorkQueue implements InFlightSource {
   private processing = new Map<string, number>();
   private waiting = new Map<string, { at: number; cancel: () => void }>();
   private getters: Array<(key: string | undefined) => void> = [];
+  private wakeScheduled = false;
   private shuttingDown = false;
   private draining = false;
   private drained: Array<() => void> = [];
@@ -177,14 +178,23 @@ export class WorkQueue implements InFlightSource {
   }
 
   private enqueue(key: string): void {
-    const getter = this.getters.shift();
-    if (getter) {
-      this.handOut(key);
-      getter(key);
-      return;
-    }
     this.queue.push(key);
     this.setDepth();
+    // Waiting workers get keys on the next microtask, not inside add(): a key added twice in one
+    // burst (an update handler adding old and new object) is then still dirty and queued once.
+    if (this.getters.length > 0 && !this.wakeScheduled) {
+      this.wakeScheduled = true;
+      queueMicrotask(() => this.wake());
+    }
+  }
+
+  private wake(): void {
+    this.wakeScheduled = false;
+    while (this.getters.length > 0) {
+      const key = this.take();
+      if (key === undefined) return;
+      (this.getters.shift() as (key: string | undefined) => void)(key);
+    }
   }
 
   private take(): string | undefined {
