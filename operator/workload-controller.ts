@@ -188,14 +188,25 @@ export class WorkloadReconciler {
       usage: this.d.ledger.usage(),
     });
 
-    const changed = await this.apply(key, workload, current, revision, plan, mine, stale, signal);
+    let changed = false;
+    let writeError: Error | undefined;
+    try {
+      changed = await this.apply(key, workload, current, revision, plan, mine, stale, signal);
+    } catch (err) {
+      writeError = err instanceof Error ? err : new Error(String(err));
+    }
 
     if (plan.unplaced) this.blocked.add(key);
     else this.blocked.delete(key);
 
     // Writes above come back as watch events that reconcile again; the status is written once
-    // the assignments stand still, which keeps writes per replica low.
-    if (changed) return;
+    // the assignments stand still, which keeps writes per replica low. A failed write is shown
+    // at once (and retried with backoff), because it may not go away by itself.
+    if (changed && !writeError) return;
+    if (writeError) {
+      const message = writeError.message.length > 400 ? `${writeError.message.slice(0, 397)}...` : writeError.message;
+      problems.unshift({ reason: 'WriteFailed', message: `could not write NodeAssignments (retrying): ${message}` });
+    }
     const live = new Set(nodes.filter((n) => n.live).map((n) => n.name));
     if (plan.unplaced) problems.push(plan.unplaced);
     const lost = plan.kept.filter((a) => !live.has(a.nodeName));
@@ -224,6 +235,7 @@ export class WorkloadReconciler {
     if (written.changed && after?.status === 'True' && after.message !== before?.message) {
       this.d.events.event(wl, 'Warning', after.reason === 'InsufficientResources' || after.reason === 'Unschedulable' ? 'FailedScheduling' : after.reason, after.message);
     }
+    if (writeError) throw writeError;
   }
 
   /** Writes the plan; true when anything was written. Throws (for a retry) after trying every write. */
@@ -293,15 +305,12 @@ export class WorkloadReconciler {
       pending.recordCreate(key, obj);
       ledger.set(k, node, assignmentRequests(obj));
       creates.push(
-        client.create(NODE_ASSIGNMENTS, obj, { fieldManager: FIELD_MANAGER, signal }).then(
-          (created) => pending.recordCreate(key, created as NodeAssignmentObject),
-          (err: unknown) => {
-            if (isAlreadyExists(err)) return;
-            pending.forgetCreate(k);
-            ledger.remove(k);
-            throw err;
-          },
-        ),
+        client.create(NODE_ASSIGNMENTS, obj, { fieldManager: FIELD_MANAGER, signal }).catch((err: unknown) => {
+          if (isAlreadyExists(err)) return;
+          pending.forgetCreate(k);
+          ledger.remove(k);
+          throw err;
+        }),
       );
     }
 
