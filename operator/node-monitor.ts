@@ -4,8 +4,7 @@
 import { cpuMillis, memoryBytes, type NodeAgentStatus } from '../api/index.js';
 import { systemClock, type Clock } from '../kube/clock.js';
 import type { Lease } from '../kube/leader-election.js';
-import type { Informer } from '../kube/informer.js';
-import type { KubeObject } from '../kube/types.js';
+import type { KubeObject, ResourceEventHandler } from '../kube/types.js';
 import { LeaseTracker, nodeHealth, type HealthVerdict, type NodeHealth } from './liveness.js';
 import type { PlanNode } from './plan.js';
 import type { Allocatable } from './scheduler.js';
@@ -15,10 +14,17 @@ export interface NodeAgentObject extends KubeObject {
   status?: NodeAgentStatus;
 }
 
+/** The part of an informer the monitor reads. */
+export interface Cache<T> {
+  addEventHandler(handler: ResourceEventHandler<T>): void;
+  get(key: string): T | undefined;
+  list(): T[];
+}
+
 export interface NodeMonitorOptions {
-  agents: Informer<NodeAgentObject>;
+  agents: Cache<NodeAgentObject>;
   /** Leases of the system namespace; those named after a NodeAgent are its heartbeat. */
-  leases: Informer<Lease>;
+  leases: Cache<Lease>;
   nodeLossGraceMs: number;
   /** Called when a node appears, goes, changes what it offers, or changes health. */
   onNodeChange: (node: string) => void;
