@@ -21,7 +21,10 @@ class FakeCache<T extends { metadata?: { name?: string } }> implements Cache<T> 
     const name = obj.metadata?.name ?? '';
     const old = this.items.get(name);
     this.items.set(name, obj);
-    for (const h of this.handlers) (old ? h.onUpdate?.(old, obj) : h.onAdd?.(obj));
+    for (const h of this.handlers) {
+      if (old) h.onUpdate?.(old, obj);
+      else h.onAdd?.(obj);
+    }
   }
   drop(name: string): void {
     const old = this.items.get(name);
