@@ -77,6 +77,16 @@ export class Informer<T extends KubeObject> implements EventSource<T> {
   private lastEvent = 0;
 
   constructor(options: InformerOptions<T>) {
+    const positive: Array<[string, number | undefined]> = [
+      ['pageSize', options.pageSize],
+      ['watchTimeoutSeconds', options.watchTimeoutSeconds],
+      ['watchdogMs', options.watchdogMs],
+    ];
+    for (const [field, value] of positive) {
+      if (value !== undefined && !(Number.isFinite(value) && value > 0)) {
+        throw new Error(`informer ${resourceName(options.resource)}: ${field} must be a positive number, got ${value}`);
+      }
+    }
     this.options = options;
     this.resource = options.resource;
     this.clock = options.clock ?? systemClock;

@@ -1,0 +1,29 @@
+import { describe, expect, it } from '@jest/globals';
+import { KubeConfig } from '@kubernetes/client-node';
+import { KubeClient } from './client.js';
+import { Informer } from './informer.js';
+
+const kc = new KubeConfig();
+kc.loadFromOptions({
+  clusters: [{ name: 'c', server: 'https://127.0.0.1:1' }],
+  users: [{ name: 'u', token: 't' }],
+  contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+  currentContext: 'x',
+});
+const resource = { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', namespaced: true };
+
+describe('Informer options', () => {
+  it('names the option that is out of range', () => {
+    const client = new KubeClient(kc);
+    expect(() => new Informer({ client, resource, pageSize: 0 })).toThrow('informer configmaps: pageSize must be a positive number, got 0');
+    expect(() => new Informer({ client, resource, watchdogMs: -1 })).toThrow(/watchdogMs must be a positive number/);
+  });
+
+  it('is not synced before it has listed, and waitForSync gives up when stopped', async () => {
+    const informer = new Informer({ client: new KubeClient(kc), resource });
+    expect(informer.hasSynced()).toBe(false);
+    const waiting = informer.waitForSync();
+    await informer.stop();
+    expect(await waiting).toBe(false);
+  });
+});
