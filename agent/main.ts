@@ -96,7 +96,7 @@ export async function runAgent(o: AgentOptions): Promise<RunningAgent> {
     minSyncPeriodMs: o.minSyncPeriodMs ?? DEFAULT_MIN_SYNC_PERIOD_MS,
     fullResyncPeriodMs: o.fullResyncPeriodMs ?? DEFAULT_FULL_RESYNC_PERIOD_MS,
   });
-  watchServices({ workloads, assignments, catalog, proxier, logger: logger.child({ component: 'proxy' }) });
+  watchServices({ workloads, assignments, catalog, proxier, nodeName: o.nodeName, logger: logger.child({ component: 'proxy' }) });
 
   let server: HealthServer | undefined;
   if (o.metricsAddress !== false) {

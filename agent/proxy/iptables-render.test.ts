@@ -63,6 +63,15 @@ describe('renderIptablesFull', () => {
   });
 });
 
+describe('endpoints on other nodes', () => {
+  it('mark every connection to them for masquerade', () => {
+    const s = state([web([{ ip: '10.2.0.1', port: 8080, remote: true }])], []);
+    const f = s.frontends.get('10.96.0.10/TCP/80')!;
+    const sep = sepChain(f, f.endpoints[0]!);
+    expect(lines(renderIptablesFull(s, none))).toContain(`-A ${sep} -j SHOPFLOOR-MARK-MASQ`);
+  });
+});
+
 describe('renderIptablesDiff', () => {
   it('rewrites the dispatch chains and only the chains of the changed frontend', () => {
     const before = state([web(eps('10.1.0.1', '10.1.0.2')), dns(eps('10.1.0.5'))], []);

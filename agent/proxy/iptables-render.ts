@@ -7,7 +7,8 @@
 // `statistic --mode random` with probability 1/(remaining endpoints), RoundRobin by `statistic
 // --mode nth` (an exact cycle, since only a connection's first packet reaches the nat table),
 // SourceIP by `recent` (a client returns to the endpoint it got first while it keeps talking,
-// three hours at most). A SEP chain marks hairpin traffic for masquerade and DNATs. filter
+// three hours at most). A SEP chain marks hairpin traffic (or, for an endpoint on another node,
+// all its traffic, which leaves the node) for masquerade and DNATs. filter
 // SHOPFLOOR-NO-ENDPOINTS rejects traffic to frontends without endpoints. iptables-restore
 // rewrites every chain it names, so an incremental apply names the three dispatch chains (they
 // are O(services), iptables has no map) plus the SVC/SEP chains of changed frontends only.
@@ -91,7 +92,7 @@ function frontendChains(f: Frontend): Map<string, string[]> {
     let pick = '';
     if (left > 1) pick = f.loadBalancing === 'RoundRobin' ? `-m statistic --mode nth --every ${left} --packet 0 ` : `-m statistic --mode random --probability ${probability(left)} `;
     picks.push(`-A ${svc} ${pick}-j ${sep}`);
-    const sepRules = [`-A ${sep} -s ${ep.ip}/32 -j ${MARK_MASQ}`];
+    const sepRules = [ep.remote ? `-A ${sep} -j ${MARK_MASQ}` : `-A ${sep} -s ${ep.ip}/32 -j ${MARK_MASQ}`];
     if (f.loadBalancing === 'SourceIP') sepRules.push(`-A ${sep} -m recent --name ${sep} --set`);
     sepRules.push(`-A ${sep} -p ${p} -m ${p} -j DNAT --to-destination ${ep.ip}:${ep.port}`);
     chains.set(sep, sepRules);

@@ -15,7 +15,7 @@ function sameEndpoints(a: readonly Endpoint[], b: readonly Endpoint[]): boolean 
   for (let i = 0; i < a.length; i++) {
     const x = a[i]!;
     const y = b[i]!;
-    if (x.ip !== y.ip || x.port !== y.port) return false;
+    if (x.ip !== y.ip || x.port !== y.port || !x.remote !== !y.remote) return false;
   }
   return true;
 }

@@ -16,19 +16,19 @@ function workload(over: Partial<NodeWorkload['spec']['service']> = {}, clusterIP
   } as NodeWorkload;
 }
 
-function assignment(name: string, podIP: string | undefined, ready: boolean, containerPort = 8080, extra: Partial<NodeAssignment['metadata']> = {}): NodeAssignment {
+function assignment(name: string, podIP: string | undefined, ready: boolean, containerPort = 8080, extra: Partial<NodeAssignment['metadata']> = {}, nodeName = 'n1'): NodeAssignment {
   return {
     apiVersion: 'shopfloor.dev/v1alpha1',
     kind: 'NodeAssignment',
     metadata: { namespace: 'shop', name, ...extra },
-    spec: { nodeName: 'n1', workloadRef: { name: 'web' }, revision: 'r1', template: template('http', containerPort) },
+    spec: { nodeName, workloadRef: { name: 'web' }, revision: 'r1', template: template('http', containerPort) },
     status: { ready, ...(podIP ? { podIP } : {}) },
   } as NodeAssignment;
 }
 
 describe('serviceFromWorkload', () => {
   it('takes the VIP from status, defaults the protocol and load balancing, and resolves named target ports per assignment', () => {
-    const svc = serviceFromWorkload(workload(), [assignment('a', '10.1.0.1', true), assignment('b', '10.1.0.2', true, 9090)]);
+    const svc = serviceFromWorkload(workload(), [assignment('a', '10.1.0.1', true), assignment('b', '10.1.0.2', true, 9090)], 'n1');
     expect(svc).toEqual({
       namespace: 'shop',
       name: 'web',
@@ -44,7 +44,7 @@ describe('serviceFromWorkload', () => {
       assignment('b', undefined, true),
       assignment('c', '10.1.0.3', true, 8080, { deletionTimestamp: '2026-01-01T00:00:00Z' }),
       assignment('d', '10.1.0.4', true),
-    ]);
+    ], 'n1');
     expect(svc?.ports).toEqual([{ name: '', protocol: 'UDP', port: 53, nodePort: 30053, endpoints: [{ ip: '10.1.0.4', port: 53 }] }]);
     expect(svc?.loadBalancing).toBe('SourceIP');
   });
@@ -52,8 +52,13 @@ describe('serviceFromWorkload', () => {
   it('is undefined without a service or before the operator allocated the VIP', () => {
     const noService = workload();
     delete (noService.spec as { service?: unknown }).service;
-    expect(serviceFromWorkload(noService, [])).toBeUndefined();
-    expect(serviceFromWorkload(workload({}, null), [])).toBeUndefined();
+    expect(serviceFromWorkload(noService, [], 'n1')).toBeUndefined();
+    expect(serviceFromWorkload(workload({}, null), [], 'n1')).toBeUndefined();
+  });
+
+  it('marks endpoints on other nodes remote', () => {
+    const svc = serviceFromWorkload(workload(), [assignment('a', '10.1.0.1', true), assignment('b', '10.2.0.1', true, 8080, {}, 'n2')], 'n1');
+    expect(svc?.ports[0]?.endpoints).toEqual([{ ip: '10.1.0.1', port: 8080 }, { ip: '10.2.0.1', port: 8080, remote: true }]);
   });
 
   it('finds the workload of an assignment', () => {

@@ -1,7 +1,7 @@
 // A NodeWorkload's service as the proxy sees it: the VIP the operator allocated
 // (status.clusterIP), the ports of spec.service, and as endpoints the pod IPs of the workload's
 // ready NodeAssignments, with named target ports resolved in each assignment's own template (a
-// rolling update may rename a port). Pure. Objects come straight from the API, so defaults the
+// rolling update may rename a port), marked remote when they run on another node. Pure. Objects come straight from the API, so defaults the
 // schema would fill in are applied here.
 import { namedPorts, type NodeAssignment, type NodeWorkload } from '../../api/index.js';
 import type { Endpoint, LoadBalancing, Protocol, Service } from './model.js';
@@ -21,7 +21,7 @@ function serving(na: NodeAssignment): boolean {
  * The service of `workload` with the endpoints of its serving `assignments`; undefined when the
  * workload has no service or the operator has not allocated its VIP yet.
  */
-export function serviceFromWorkload(workload: NodeWorkload, assignments: readonly NodeAssignment[]): Service | undefined {
+export function serviceFromWorkload(workload: NodeWorkload, assignments: readonly NodeAssignment[], nodeName: string): Service | undefined {
   const spec = workload.spec?.service;
   const clusterIP = workload.status?.clusterIP;
   if (!spec || !clusterIP) return undefined;
@@ -37,7 +37,10 @@ export function serviceFromWorkload(workload: NodeWorkload, assignments: readonl
       for (const na of ready) {
         const target = p.targetPort ?? p.port;
         const port = typeof target === 'number' ? target : named.get(na)?.get(target)?.containerPort;
-        if (port !== undefined) endpoints.push({ ip: na.status!.podIP!, port });
+        if (port === undefined) continue;
+        const ep: Endpoint = { ip: na.status!.podIP!, port };
+        if (na.spec?.nodeName !== nodeName) ep.remote = true;
+        endpoints.push(ep);
       }
       const out = { name: p.name ?? '', protocol: (p.protocol ?? 'TCP') as Protocol, port: p.port, endpoints };
       return p.nodePort === undefined ? out : { ...out, nodePort: p.nodePort };

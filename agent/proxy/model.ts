@@ -9,6 +9,12 @@ export type LoadBalancing = 'Random' | 'RoundRobin' | 'SourceIP';
 export interface Endpoint {
   ip: string;
   port: number;
+  /**
+   * The replica runs on another node. Connections to it leave this node and are masqueraded:
+   * the other node routes its replies to this node's address, not to a client pod IP it has no
+   * route for.
+   */
+  remote?: boolean;
 }
 
 export interface ServicePort {
@@ -67,17 +73,31 @@ export interface ProxyState {
   groups: Map<string, { group: SelectionGroup; refs: number }>;
   /** Endpoint IPs in use, with how many frontends use each. */
   endpointIPs: Map<string, number>;
+  /** The remote ones among them, counted the same way. */
+  remoteIPs: Map<string, number>;
 }
 
 export function emptyState(): ProxyState {
-  return { frontends: new Map(), nodeAddresses: [], groups: new Map(), endpointIPs: new Map() };
+  return { frontends: new Map(), nodeAddresses: [], groups: new Map(), endpointIPs: new Map(), remoteIPs: new Map() };
 }
 
 /** A copy whose maps can be changed without touching `state` (frontends are never mutated). */
 export function cloneState(state: ProxyState): ProxyState {
   const groups = new Map<string, { group: SelectionGroup; refs: number }>();
   for (const [k, v] of state.groups) groups.set(k, { group: v.group, refs: v.refs });
-  return { frontends: new Map(state.frontends), nodeAddresses: [...state.nodeAddresses], groups, endpointIPs: new Map(state.endpointIPs) };
+  return {
+    frontends: new Map(state.frontends),
+    nodeAddresses: [...state.nodeAddresses],
+    groups,
+    endpointIPs: new Map(state.endpointIPs),
+    remoteIPs: new Map(state.remoteIPs),
+  };
+}
+
+function count(refs: Map<string, number>, key: string, by: 1 | -1): void {
+  const n = (refs.get(key) ?? 0) + by;
+  if (n === 0) refs.delete(key);
+  else refs.set(key, n);
 }
 
 /** Puts a frontend into a state, counting its group and endpoint IP references. */
@@ -90,7 +110,10 @@ export function putFrontend(state: ProxyState, f: Frontend): void {
     if (used) used.refs++;
     else state.groups.set(g.key, { group: g, refs: 1 });
   }
-  for (const ep of f.endpoints) state.endpointIPs.set(ep.ip, (state.endpointIPs.get(ep.ip) ?? 0) + 1);
+  for (const ep of f.endpoints) {
+    count(state.endpointIPs, ep.ip, 1);
+    if (ep.remote) count(state.remoteIPs, ep.ip, 1);
+  }
 }
 
 /** Takes a frontend out of a state, releasing its references. */
@@ -103,9 +126,8 @@ export function dropFrontend(state: ProxyState, key: string): void {
     if (--used.refs === 0) state.groups.delete(g.key);
   }
   for (const ep of f.endpoints) {
-    const n = state.endpointIPs.get(ep.ip)! - 1;
-    if (n === 0) state.endpointIPs.delete(ep.ip);
-    else state.endpointIPs.set(ep.ip, n);
+    count(state.endpointIPs, ep.ip, -1);
+    if (ep.remote) count(state.remoteIPs, ep.ip, -1);
   }
 }
 
@@ -176,7 +198,7 @@ export function serviceFrontends(svc: Service): { frontends: Frontend[]; problem
       const k = `${ep.ip}:${ep.port}`;
       if (seen.has(k)) continue;
       seen.add(k);
-      endpoints.push({ ip: ep.ip, port: ep.port });
+      endpoints.push(ep.remote ? { ip: ep.ip, port: ep.port, remote: true } : { ip: ep.ip, port: ep.port });
     }
     endpoints.sort(compareEndpoints);
     const frontend: Frontend = { key: frontendKey(svc.clusterIP, p.protocol, p.port), service: label, vip: svc.clusterIP, protocol: p.protocol, port: p.port, loadBalancing: svc.loadBalancing, endpoints };

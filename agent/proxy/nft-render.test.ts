@@ -105,6 +105,18 @@ describe('renderNftDiff', () => {
   });
 });
 
+describe('endpoints on other nodes', () => {
+  it('are masqueraded: listed in remote-endpoints, added and removed with their frontends', () => {
+    const remote = [{ ip: '10.2.0.1', port: 8080, remote: true }, ...eps('10.1.0.1')];
+    const s = state([web(remote)], []);
+    expect(renderNftFull(s)).toContain('add rule ip shopfloor masquerading ct status dnat ip daddr @remote-endpoints masquerade');
+    expect(renderNftFull(s)).toContain('add element ip shopfloor remote-endpoints { 10.2.0.1 }');
+    const local = state([web(eps('10.1.0.1', '10.2.0.1'))], []);
+    expect(lines(renderNftDiff(s, local, diffProxyState(s, local)))).toContain('delete element ip shopfloor remote-endpoints { 10.2.0.1 }');
+    expect(lines(renderNftDiff(local, s, diffProxyState(local, s)))).toContain('add element ip shopfloor remote-endpoints { 10.2.0.1 }');
+  });
+});
+
 describe('renderNftCleanup', () => {
   it('deletes only our table, whether or not it exists', () => {
     expect(renderNftCleanup()).toBe('add table ip shopfloor\ndelete table ip shopfloor\n');

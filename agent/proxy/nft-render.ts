@@ -12,7 +12,8 @@
 // once that map is in the kernel. Services without endpoints sit in a set that filter chains
 // reject from. Hairpin traffic (an endpoint reaching its own service) is found by one
 // (source . destination) lookup after DNAT and masqueraded; nodePort traffic carries a packet
-// mark that the postrouting chain turns into a masquerade.
+// mark that the postrouting chain turns into a masquerade; connections DNATed to an endpoint on
+// another node (`remote-endpoints`) leave the node and are masqueraded too.
 //
 // RoundRobin's counter belongs to its rule, which all services with the same endpoint count
 // share: each service still spreads its connections over all its endpoints, and one client
@@ -137,6 +138,7 @@ function skeleton(): string[] {
     `add set ${T} no-endpoint-services { type ipv4_addr . inet_proto . inet_service; }`,
     `add set ${T} no-endpoint-nodeports { type inet_proto . inet_service; }`,
     `add set ${T} hairpin { type ipv4_addr . ipv4_addr; }`,
+    `add set ${T} remote-endpoints { type ipv4_addr; }`,
     `add chain ${T} services`,
     `add rule ${T} services ip daddr . meta l4proto . th dport vmap @service-ips`,
     `add rule ${T} services ip daddr @nodeport-ips meta l4proto . th dport vmap @service-nodeports`,
@@ -149,6 +151,7 @@ function skeleton(): string[] {
     `add chain ${T} masquerading`,
     `add rule ${T} masquerading meta mark & ${MASQ} == ${MASQ} meta mark set meta mark ^ ${MASQ} masquerade fully-random`,
     `add rule ${T} masquerading ct status dnat ip saddr . ip daddr @hairpin masquerade`,
+    `add rule ${T} masquerading ct status dnat ip daddr @remote-endpoints masquerade`,
     `add chain ${T} nat-prerouting { type nat hook prerouting priority -100; policy accept; }`,
     `add rule ${T} nat-prerouting jump services`,
     `add chain ${T} nat-output { type nat hook output priority -100; policy accept; }`,
@@ -183,6 +186,7 @@ export function renderNftFull(state: ProxyState): string {
   for (const [map, items] of groupByMap(elements, true)) lines.push(...elementStatements('add', map, items));
   lines.push(...elementStatements('add', 'nodeport-ips', state.nodeAddresses));
   lines.push(...elementStatements('add', 'hairpin', [...state.endpointIPs.keys()].map((ip) => `${ip} . ${ip}`)));
+  lines.push(...elementStatements('add', 'remote-endpoints', [...state.remoteIPs.keys()]));
   return lines.join('\n') + '\n';
 }
 
@@ -237,6 +241,8 @@ export function renderNftDiff(applied: ProxyState, desired: ProxyState, diff: Pr
   const ips = [...touchedIPs];
   lines.push(...elementStatements('delete', 'hairpin', ips.filter((ip) => applied.endpointIPs.has(ip) && !desired.endpointIPs.has(ip)).map((ip) => `${ip} . ${ip}`)));
   lines.push(...elementStatements('add', 'hairpin', ips.filter((ip) => !applied.endpointIPs.has(ip) && desired.endpointIPs.has(ip)).map((ip) => `${ip} . ${ip}`)));
+  lines.push(...elementStatements('delete', 'remote-endpoints', ips.filter((ip) => applied.remoteIPs.has(ip) && !desired.remoteIPs.has(ip))));
+  lines.push(...elementStatements('add', 'remote-endpoints', ips.filter((ip) => !applied.remoteIPs.has(ip) && desired.remoteIPs.has(ip))));
   for (const [map, items] of groupByMap(adds, true)) lines.push(...elementStatements('add', map, items));
   for (const g of oldGroups) lines.push(`delete chain ${T} ${groupChain(g).name}`);
   return lines.length ? lines.join('\n') + '\n' : '';
@@ -249,7 +255,7 @@ export function renderNftCleanup(): string {
 
 /** What a state programs: rules (fixed ones plus one per load-balancing chain) and elements. */
 export function nftCounts(state: ProxyState): { rules: number; elements: number } {
-  let elements = state.nodeAddresses.length + state.endpointIPs.size;
+  let elements = state.nodeAddresses.length + state.endpointIPs.size + state.remoteIPs.size;
   for (const f of state.frontends.values()) elements += frontendElements(f).length;
   return { rules: SKELETON_RULES + state.groups.size, elements };
 }

@@ -21,6 +21,8 @@ export interface ServiceWatchOptions {
   assignments: { byIndex(index: string, value: string): NodeAssignment[]; addEventHandler(h: ResourceEventHandler<NodeAssignment>): void };
   catalog: ServiceCatalog;
   proxier: Proxier;
+  /** This node: endpoints elsewhere are remote. */
+  nodeName: string;
   logger: Logger;
 }
 
@@ -28,7 +30,7 @@ export function watchServices(o: ServiceWatchOptions): void {
   const refresh = (key: string | undefined): void => {
     if (!key) return;
     const workload = o.workloads.get(key);
-    const service = workload ? serviceFromWorkload(workload, o.assignments.byIndex(BY_WORKLOAD, key)) : undefined;
+    const service = workload ? serviceFromWorkload(workload, o.assignments.byIndex(BY_WORKLOAD, key), o.nodeName) : undefined;
     const { changed, problems } = o.catalog.setService(key, service);
     if (changed.length === 0) return;
     const { namespace, name } = splitKey(key);

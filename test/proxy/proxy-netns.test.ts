@@ -25,7 +25,8 @@ describe.each<ProxyMode>(['nftables', 'iptables'])('service proxy in %s mode', (
   let names: string[];
 
   interface Spec {
-    web?: { endpoints: number[]; lb?: LoadBalancing; nodePort?: number };
+    /** `remote`: endpoints (by index) said to run on another node. */
+    web?: { endpoints: number[]; lb?: LoadBalancing; nodePort?: number; remote?: number[] };
     dns?: number[];
     self?: number[];
   }
@@ -37,7 +38,13 @@ describe.each<ProxyMode>(['nftables', 'iptables'])('service proxy in %s mode', (
     if (spec.web) {
       services.push({
         namespace: 'shop', name: 'web', clusterIP: WEB_VIP, loadBalancing: spec.web.lb ?? 'Random',
-        ports: [{ name: 'http', protocol: 'TCP', port: 80, endpoints: spec.web.endpoints.map((i) => ep(i, 8080)), ...(spec.web.nodePort ? { nodePort: spec.web.nodePort } : {}) }],
+        ports: [
+          {
+            name: 'http', protocol: 'TCP', port: 80,
+            endpoints: spec.web.endpoints.map((i) => (spec.web!.remote?.includes(i) ? { ...ep(i, 8080), remote: true } : ep(i, 8080))),
+            ...(spec.web.nodePort ? { nodePort: spec.web.nodePort } : {}),
+          },
+        ],
       });
     }
     if (spec.dns) {
@@ -153,6 +160,13 @@ describe.each<ProxyMode>(['nftables', 'iptables'])('service proxy in %s mode', (
     expect(answers.every((a) => a.split(' ')[1] === topo.bridgeAddress)).toBe(true);
     expect(await apply({ web: { endpoints: [], nodePort: 30080 } })).toBe(true);
     expect(await http(topo.nodeAddress, 30080)).toEqual(['ECONNREFUSED']);
+  });
+
+  it('masquerades connections to an endpoint on another node, and keeps the client address for local ones', async () => {
+    expect(await apply({ web: { endpoints: [0, 1], lb: 'RoundRobin', remote: [1] } })).toBe(true);
+    const answers = await http(WEB_VIP, 80, 4);
+    const from = new Map(answers.map((a) => a.split(' ') as [string, string]));
+    expect(from).toEqual(new Map([[names[0], topo.clientAddress], [names[1], topo.bridgeAddress]]));
   });
 
   it('answers a pod that reaches its own service through the VIP (hairpin)', async () => {
