@@ -1,9 +1,11 @@
 // Two `shopfloor operator` processes against one devcluster: only the Lease holder reconciles,
 // and when it is killed (SIGKILL, no hand-over) the other takes over within 20 s without
-// duplicating any assignment. Then a single operator whose connections are cut mid-stream (a TCP
-// proxy resets every connection, watches included) keeps converging.
+// duplicating any assignment; a leader cut off from the API server (a TCP proxy that stops
+// forwarding) stops and exits 1. Then a single operator whose connections are cut mid-stream
+// (the proxy resets every connection, watches included) keeps converging.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { dirname, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { runOperator, type RunningOperator } from '../../operator/index.js';
@@ -148,6 +150,37 @@ describe('two operator replicas', () => {
     await follower.exited;
     expect(follower.child.exitCode).toBe(0);
   }, 120_000);
+});
+
+describe('a leader cut off from the API server', () => {
+  let proxy: TcpProxy | undefined;
+
+  afterAll(async () => {
+    proxy?.thaw();
+    await proxy?.close();
+  });
+
+  it('stops acting and exits 1 once it cannot renew, and the other replica takes over', async () => {
+    const url = new URL(env!.cluster.url);
+    proxy = await TcpProxy.start(url.hostname, Number(url.port));
+    const proxied = join(env!.cluster.dataDir, 'through-proxy.kubeconfig');
+    writeFileSync(proxied, throughPort(env!.cluster.kubeConfig, proxy.port).exportConfig(), { mode: 0o600 });
+    const cutOff = startOperatorProcess(proxied);
+    await cutOff.metricsUrl;
+    await eventually('the proxied operator to lead', async () => holds(cutOff, await leaseHolder()), 40_000);
+    const standby = startOperatorProcess(env!.cluster.kubeconfigPath);
+    await standby.metricsUrl;
+
+    proxy.freeze({ newConnections: true });
+    const exitedInTime = await Promise.race([cutOff.exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 60_000))]);
+    expect(exitedInTime).toBe(true);
+    expect(cutOff.child.exitCode).toBe(1);
+    await eventually('the standby to take the lease', async () => holds(standby, await leaseHolder()), 30_000);
+    await apply(workloadYaml(ns, 'after-cut-off', { replicas: 2, maxPerNode: 1 }));
+    await converged('after-cut-off', 2);
+    standby.child.kill('SIGTERM');
+    await standby.exited;
+  }, 150_000);
 });
 
 describe('a watch connection cut mid-stream', () => {
