@@ -52,7 +52,9 @@ export class ApiServer {
 
   listen(port: number, host: string): Promise<number> {
     return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
+      this.server.once('error', (err: NodeJS.ErrnoException) => {
+        reject(err.code === 'EADDRINUSE' ? new Error(`port ${port} on ${host} is in use; pass --port N (0 picks a free port)`) : err);
+      });
       this.server.listen(port, host, () => {
         const addr = this.server.address();
         const bound = typeof addr === 'object' && addr ? addr.port : port;

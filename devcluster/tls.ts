@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -25,6 +25,7 @@ export async function ensureTls(dataDir: string): Promise<TlsFiles> {
     await openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
       '-keyout', caKey, '-out', caCrt, '-days', '3650', '-subj', '/CN=shopfloor-devcluster-ca',
       '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+    chmodSync(caKey, 0o600);
   }
   if (!existsSync(crt) || !existsSync(key)) {
     const csr = join(dataDir, 'server.csr');
@@ -40,6 +41,7 @@ export async function ensureTls(dataDir: string): Promise<TlsFiles> {
     ].join('\n'));
     await openssl(['x509', '-req', '-in', csr, '-CA', caCrt, '-CAkey', caKey, '-CAcreateserial',
       '-out', crt, '-days', '3650', '-extfile', ext]);
+    chmodSync(key, 0o600);
     rmSync(csr);
     rmSync(ext);
   }
