@@ -218,6 +218,9 @@ export class ResourceApi {
       throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
     }
     const current = await this.mustGet(info, path.namespace, name);
+    if (object.metadata.uid && object.metadata.uid !== current.metadata.uid) {
+      throw conflict(info.resource, info.group, name, `Precondition failed: UID in precondition: ${object.metadata.uid}, UID in object meta: ${current.metadata.uid ?? ''}`);
+    }
     const wanted = parseResourceVersion(object.metadata.resourceVersion, 'metadata.resourceVersion');
     if (wanted === undefined && !info.unconditionalUpdate) {
       throw invalid(info.kind, info.group, name, [{ reason: 'FieldValueInvalid', field: 'metadata.resourceVersion', message: 'Invalid value: 0x0: must be specified for an update' }]);

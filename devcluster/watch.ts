@@ -33,7 +33,9 @@ export async function serveWatch(res: ServerResponse, req: ResourceRequest, api:
   const timeout = timeoutRaw !== null && /^\d+$/.test(timeoutRaw) ? Number(timeoutRaw) : 1800 + Math.floor(Math.random() * 1800);
   const bookmarks = query.get('allowWatchBookmarks') === 'true';
   const rvParam = query.get('resourceVersion');
-  let start = rvParam === '0' ? undefined : parseResourceVersion(rvParam, 'resourceVersion');
+  // sendInitialEvents (the watch-list protocol) asks for the current objects first whatever the resourceVersion.
+  const initialEvents = query.get('sendInitialEvents') === 'true';
+  let start = rvParam === '0' || initialEvents ? undefined : parseResourceVersion(rvParam, 'resourceVersion');
   let initial: KubeObject[] = [];
   if (start === undefined) {
     const list = await api.list({ ...req, query: new URLSearchParams([...query.entries()].filter(([k]) => k === 'labelSelector' || k === 'fieldSelector')) });
@@ -77,6 +79,9 @@ export async function serveWatch(res: ServerResponse, req: ResourceRequest, api:
   unregister = opts.register(end);
 
   for (const object of initial) sendEvent({ type: 'ADDED', object });
+  if (initialEvents && bookmarks) {
+    send('BOOKMARK', { kind: info.kind, apiVersion: groupVersion(info.group, version.name), metadata: { resourceVersion: String(start), annotations: { 'k8s.io/initial-events-end': 'true' } } });
+  }
 
   const bookmark = (): void => {
     send('BOOKMARK', { kind: info.kind, apiVersion: groupVersion(info.group, version.name), metadata: { resourceVersion: String(lastRevision) } });

@@ -54,6 +54,26 @@ describe('devcluster: API behaviour', () => {
     expect(selected.metadata.continue).toBeUndefined();
   });
 
+  it('checks delete preconditions and update UIDs', async () => {
+    const made = (await post(base, { metadata: { name: 'pre' } })).json() as { metadata: { uid: string; resourceVersion: string } };
+    const wrongUid = await http(c, 'DELETE', `${base}/pre`, { body: JSON.stringify({ preconditions: { uid: 'nope' } }), contentType: 'application/json' });
+    expect(wrongUid.json()).toMatchObject({ reason: 'Conflict', code: 409, message: `Operation cannot be fulfilled on configmaps "pre": Precondition failed: UID in precondition: nope, UID in object meta: ${made.metadata.uid}` });
+    const wrongRv = await http(c, 'DELETE', `${base}/pre`, { body: JSON.stringify({ preconditions: { resourceVersion: '1' } }), contentType: 'application/json' });
+    expect(wrongRv.json()).toMatchObject({ reason: 'Conflict', code: 409 });
+    const put = await http(c, 'PUT', `${base}/pre`, { body: JSON.stringify({ metadata: { name: 'pre', uid: 'other' }, data: { a: 'b' } }), contentType: 'application/json' });
+    expect(put.json()).toMatchObject({ reason: 'Conflict', code: 409 });
+    const ok = await http(c, 'DELETE', `${base}/pre`, { body: JSON.stringify({ preconditions: { uid: made.metadata.uid, resourceVersion: made.metadata.resourceVersion } }), contentType: 'application/json' });
+    expect(ok.json()).toMatchObject({ kind: 'Status', status: 'Success', details: { name: 'pre', kind: 'configmaps' } });
+  });
+
+  it('sends the initial objects and an initial-events-end bookmark for sendInitialEvents', async () => {
+    const w = await http(c, 'GET', `${base}?watch=true&sendInitialEvents=true&allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan&timeoutSeconds=1`);
+    const events = w.text.trim().split('\n').map((l) => JSON.parse(l) as { type: string; object: { metadata: { name?: string; annotations?: Record<string, string> } } });
+    const end = events.findIndex((e) => e.type === 'BOOKMARK' && e.object.metadata.annotations?.['k8s.io/initial-events-end'] === 'true');
+    expect(end).toBeGreaterThan(0);
+    expect(events.slice(0, end).every((e) => e.type === 'ADDED')).toBe(true);
+  });
+
   it('deletes a collection by label selector', async () => {
     const res = await http(c, 'DELETE', `${base}?labelSelector=page%3Dlow`);
     expect(res.status).toBe(200);

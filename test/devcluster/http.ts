@@ -18,6 +18,8 @@ export function http(c: TestCluster, method: string, path: string, opts: { body?
   if (token !== null) headers.Authorization = `Bearer ${token}`;
   if (opts.contentType) headers['Content-Type'] = opts.contentType;
   if (opts.accept) headers.Accept = opts.accept;
+  // Node frames DELETE bodies only with an explicit length.
+  if (opts.body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(opts.body));
   return new Promise((resolve, reject) => {
     const req = request(url, { method, ca, headers }, (res) => {
       const chunks: Buffer[] = [];
