@@ -154,7 +154,19 @@ export async function runOperator(options: OperatorOptions): Promise<RunningOper
     },
   });
   // Closures above use it only once informers deliver events, after this line.
-  const reconciler = new WorkloadReconciler({ client, workloads, assignments, nodes, vips, ledger, pending, events, logger, now: () => Date.now() });
+  const reconciler = new WorkloadReconciler({
+    client,
+    workloads,
+    assignments,
+    nodes,
+    vips,
+    ledger,
+    pending,
+    events,
+    logger,
+    now: () => Date.now(),
+    requeue: (key) => queue.add(key),
+  });
   const blocked = reconciler.blocked;
 
   workloads.addEventHandler({

@@ -72,6 +72,8 @@ export interface WorkloadReconcilerDeps {
   events: EventRecorder;
   logger: Logger;
   now: () => number;
+  /** Reconcile `key` again soon (workloads waiting for a VIP that was just released). */
+  requeue: (key: string) => void;
 }
 
 /** The requests of an assignment's template; malformed ones (not written by us) count as nothing. */
@@ -116,24 +118,32 @@ export function assignmentName(workload: string, revision: string, node: string,
 export class WorkloadReconciler {
   /** Workloads whose last plan left replicas without a node: node changes and freed capacity retry them. */
   readonly blocked = new Set<string>();
+  /** Workloads whose requested clusterIP is taken: a release may be what they wait for. */
+  private readonly vipWaiters = new Set<string>();
 
   constructor(private readonly d: WorkloadReconcilerDeps) {}
 
   async reconcile(key: string, signal: AbortSignal): Promise<void> {
     const { workloads, assignments, pending } = this.d;
     const wl = workloads.get(key);
-    const owned = pending.view(key, assignments.byIndex(BY_WORKLOAD, key));
+    const cached = assignments.byIndex(BY_WORKLOAD, key);
+    const all = pending.view(key, cached);
     if (!wl) {
       this.blocked.delete(key);
-      this.d.vips.release(key);
-      await this.deleteAll(key, owned, 'its NodeWorkload is gone', signal);
+      this.vipWaiters.delete(key);
+      this.releaseVip(key);
+      await this.deleteAll(key, all.filter((a) => !a.metadata?.deletionTimestamp), 'its NodeWorkload is gone', signal);
       return;
     }
     if (wl.metadata?.deletionTimestamp) {
       this.blocked.delete(key);
-      await this.finalize(key, wl, owned, signal);
+      await this.finalize(key, wl, all, signal);
       return;
     }
+    // Terminating assignments (an agent may hold them while it stops containers) are no longer
+    // replicas, but their names stay taken and their resources stay counted until they are gone.
+    const owned = all.filter((a) => !a.metadata?.deletionTimestamp);
+    const takenNames = new Set([...cached, ...all].map((a) => a.metadata?.name ?? ''));
     const log = this.d.logger.child({ namespace: wl.metadata?.namespace, name: wl.metadata?.name });
     const generation = wl.metadata?.generation ?? 0;
     const check = checkWorkload(wl);
@@ -159,11 +169,20 @@ export class WorkloadReconciler {
     let current: NodeWorkloadObject = wl;
     if (spec.service) {
       current = await this.setFinalizer(current, true, signal);
+      const held = this.d.vips.ipOf(key);
       const r = this.d.vips.ensure(key, spec.service.clusterIP);
-      if (r.ok) clusterIP = r.ip;
-      else problems.push({ reason: r.reason, message: r.message });
+      if (r.ok) {
+        clusterIP = r.ip;
+        this.vipWaiters.delete(key);
+        // Moving to a requested address frees the old one, which someone may be waiting for.
+        if (held !== undefined && held !== r.ip) for (const k of this.vipWaiters) this.d.requeue(k);
+      } else {
+        problems.push({ reason: r.reason, message: r.message });
+        this.vipWaiters.add(key);
+      }
     } else {
-      this.d.vips.release(key);
+      this.vipWaiters.delete(key);
+      this.releaseVip(key);
       current = await this.setFinalizer(current, false, signal);
     }
 
@@ -191,7 +210,7 @@ export class WorkloadReconciler {
     let changed = false;
     let writeError: Error | undefined;
     try {
-      changed = await this.apply(key, workload, current, revision, plan, mine, stale, signal);
+      changed = await this.apply(key, workload, current, revision, plan, mine, stale, takenNames, signal);
     } catch (err) {
       writeError = err instanceof Error ? err : new Error(String(err));
     }
@@ -247,6 +266,7 @@ export class WorkloadReconciler {
     plan: Plan,
     mine: NodeAssignmentObject[],
     stale: NodeAssignmentObject[],
+    takenNames: ReadonlySet<string>,
     signal: AbortSignal,
   ): Promise<boolean> {
     const { client, pending, ledger } = this.d;
@@ -292,7 +312,7 @@ export class WorkloadReconciler {
     const removals = await Promise.allSettled(writes);
     const removalFailed = removals.some((r) => r.status === 'rejected');
     const creates: Array<Promise<unknown>> = [];
-    const taken = new Set(byName.keys());
+    const taken = new Set(takenNames);
     const ordinals = new Map<string, number>();
     for (const node of removalFailed ? [] : plan.create) {
       let ordinal = ordinals.get(node) ?? 0;
@@ -366,15 +386,16 @@ export class WorkloadReconciler {
 
   /** Deletion: remove the replicas, then release the VIP, then let the workload go. */
   private async finalize(key: string, wl: NodeWorkloadObject, owned: NodeAssignmentObject[], signal: AbortSignal): Promise<void> {
+    this.vipWaiters.delete(key);
     if (!wl.metadata?.finalizers?.includes(FINALIZER_VIP)) {
-      this.d.vips.release(key);
+      this.releaseVip(key);
       return;
     }
     if (owned.length) {
-      await this.deleteAll(key, owned, 'its NodeWorkload is being deleted', signal);
+      await this.deleteAll(key, owned.filter((a) => !a.metadata?.deletionTimestamp), 'its NodeWorkload is being deleted', signal);
       return;
     }
-    this.d.vips.release(key);
+    this.releaseVip(key);
     await ignoreNotFound(this.setFinalizer(wl, false, signal));
     this.d.logger.info({ namespace: wl.metadata?.namespace, name: wl.metadata?.name }, 'replicas gone; VIP released');
   }
@@ -392,6 +413,12 @@ export class WorkloadReconciler {
     );
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
+  }
+
+  private releaseVip(key: string): void {
+    if (this.d.vips.ipOf(key) === undefined) return;
+    this.d.vips.release(key);
+    for (const k of this.vipWaiters) this.d.requeue(k);
   }
 
   private failing(list: NodeAssignmentObject[]): Problem | undefined {

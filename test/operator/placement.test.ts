@@ -147,4 +147,33 @@ describe('placement against the devcluster', () => {
     const gone = await env!.cluster.kubectl(['get', 'nw', 'svc', '-n', ns]);
     expect(gone.stderr).toContain('NotFound');
   });
+
+  it('keeps the VIP reserved while an agent still holds an assignment of a deleted workload', async () => {
+    await apply(workloadYaml(ns, 'held', { replicas: 1, service: true }));
+    const wl = await eventually('held to get a VIP and its replica', async () => {
+      const w = await getWorkload(env!.cluster, ns, 'held');
+      return w.status?.clusterIP && w.status.replicas === 1 ? w : undefined;
+    });
+    const ip = wl.status?.clusterIP as string;
+    const [na] = await listAssignments(env!.cluster, ns, 'held');
+    const name = na!.metadata?.name as string;
+    // What an agent does while it stops containers: a finalizer of its own on the assignment.
+    await mustKubectl(env!.cluster, ['patch', 'na', name, '-n', ns, '--type=merge', '-p', '{"metadata":{"finalizers":["test.shopfloor.dev/simulated-agent-hold"]}}']);
+    await mustKubectl(env!.cluster, ['delete', 'nw', 'held', '-n', ns, '--wait=false']);
+    await apply(workloadYaml(ns, 'wants-ip', { replicas: 0, clusterIP: ip }));
+    const refused = await eventually('wants-ip to be refused while held', async () => {
+      const w = await getWorkload(env!.cluster, ns, 'wants-ip');
+      return condition(w, 'Degraded')?.status === 'True' && w;
+    });
+    expect(condition(refused, 'Degraded')?.reason).toBe('ClusterIPTaken');
+    expect((await getWorkload(env!.cluster, ns, 'held')).metadata?.deletionTimestamp).toBeDefined();
+
+    await mustKubectl(env!.cluster, ['patch', 'na', name, '-n', ns, '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
+    await eventually('held to be gone', async () => (await env!.cluster.kubectl(['get', 'nw', 'held', '-n', ns])).stderr.includes('NotFound'));
+    const got = await eventually('wants-ip to get the address', async () => {
+      const w = await getWorkload(env!.cluster, ns, 'wants-ip');
+      return w.status?.clusterIP === ip && w;
+    });
+    expect(condition(got, 'Degraded')?.status).toBe('False');
+  });
 });
