@@ -196,17 +196,6 @@ export class KubeClient {
     return this.request<T>({ method: 'PUT', path: objectPath(r, obj), query: writeQuery(options), body: obj, signal: options.signal });
   }
 
-  /** PUT of the `/status` subresource. */
-  updateStatus<T extends KubeObject>(r: ResourceType, obj: T, options: WriteOptions = {}): Promise<T> {
-    return this.request<T>({
-      method: 'PUT',
-      path: objectPath(r, obj, 'status'),
-      query: writeQuery(options),
-      body: obj,
-      signal: options.signal,
-    });
-  }
-
   patch<T extends KubeObject>(r: ResourceType, name: string, patch: unknown, options: PatchOptions = {}): Promise<T> {
     return this.sendPatch<T>(r, name, patch, options);
   }
@@ -406,10 +395,10 @@ function writeQuery(options: WriteOptions): Query {
   return { fieldManager: options.fieldManager, dryRun: options.dryRun ? 'All' : undefined };
 }
 
-function objectPath(r: ResourceType, obj: KubeObject, subresource?: string): string {
+function objectPath(r: ResourceType, obj: KubeObject): string {
   const name = obj.metadata?.name;
   if (!name) throw new Error(`${r.kind}: cannot update an object without metadata.name`);
-  return resourcePath(r, { namespace: obj.metadata?.namespace, name, subresource });
+  return resourcePath(r, { namespace: obj.metadata?.namespace, name });
 }
 
 function abortError(req: RequestOptions): Error {

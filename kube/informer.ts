@@ -136,11 +136,6 @@ export class Informer<T extends KubeObject> implements EventSource<T> {
     });
   }
 
-  /** Milliseconds since the epoch of the last watch event or list, 0 before the first. */
-  lastEventAt(): number {
-    return this.lastEvent;
-  }
-
   get(key: string): T | undefined {
     return this.store.get(key);
   }

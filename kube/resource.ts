@@ -12,11 +12,6 @@ export interface ResourceType {
 export const LEASES: ResourceType = { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', kind: 'Lease', namespaced: true };
 export const EVENTS: ResourceType = { group: '', version: 'v1', plural: 'events', kind: 'Event', namespaced: true };
 
-/** `group/version`, or just `version` for the core group. */
-export function apiVersionOf(r: ResourceType): string {
-  return r.group ? `${r.group}/${r.version}` : r.version;
-}
-
 /** `plural.group` (or `plural`), the name kubectl and RBAC use. */
 export function resourceName(r: ResourceType): string {
   return r.group ? `${r.plural}.${r.group}` : r.plural;

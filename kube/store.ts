@@ -20,9 +20,6 @@ export function fieldIndex<T>(pick: (obj: T) => string | readonly string[] | und
   };
 }
 
-/** Indexes objects by namespace. */
-export const namespaceIndex: IndexFunc<KubeObject> = (obj) => (obj.metadata?.namespace ? [obj.metadata.namespace] : []);
-
 export type StoreChange<T> =
   | { type: 'add'; obj: T }
   | { type: 'update'; oldObj: T; obj: T }

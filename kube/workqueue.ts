@@ -129,10 +129,6 @@ export class WorkQueue implements InFlightSource {
     return this.processing.size;
   }
 
-  isShuttingDown(): boolean {
-    return this.shuttingDown;
-  }
-
   /** Stops at once: queued and scheduled keys are dropped, waiting workers get `undefined`. */
   shutDown(): void {
     this.beginShutdown();
