@@ -13,6 +13,8 @@ const SENTINEL = 'describe ip length';
 const SENTINEL_ANSWER = /payload expression, datatype integer \(integer\), 16 bits\n/;
 /** Longer transactions go through `nft -f -`: interactive input is read line by line. */
 export const SESSION_MAX_BYTES = 256 * 1024;
+/** A transaction that has not answered by then is taken for a hung session: it is killed. */
+const ANSWER_TIMEOUT_MS = 30_000;
 
 export class NftSession {
   private child: ChildProcessWithoutNullStreams | undefined;
@@ -28,10 +30,18 @@ export class NftSession {
     const child = this.ensure();
     this.stdout = '';
     this.stderr = '';
-    await new Promise<void>((resolve, reject) => {
-      this.pending = { resolve, reject };
-      child.stdin.write(`${line}\n${SENTINEL}\n`);
-    });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      this.fail(new Error(`nft -i did not answer within ${ANSWER_TIMEOUT_MS / 1000} s; the session was killed and the next sync starts a new one`));
+    }, ANSWER_TIMEOUT_MS);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        this.pending = { resolve, reject };
+        child.stdin.write(`${line}\n${SENTINEL}\n`);
+      });
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   close(): void {
@@ -55,16 +65,19 @@ export class NftSession {
     child.stdin.on('error', () => undefined);
     child.on('exit', (code) => {
       if (this.child === child) this.child = undefined;
-      this.pending?.reject(new CommandError('nft', ['-i'], code ?? 1, this.stderr || 'the interactive nft session ended'));
-      this.pending = undefined;
+      this.fail(new CommandError('nft', ['-i'], code ?? 1, this.stderr || 'the interactive nft session ended'));
     });
     child.on('error', (err) => {
       if (this.child === child) this.child = undefined;
-      this.pending?.reject(new Error(`cannot run nft: ${err.message}; is it installed and on PATH?`));
-      this.pending = undefined;
+      this.fail(new Error(`cannot run nft: ${err.message}; is it installed and on PATH?`));
     });
     this.child = child;
     return child;
+  }
+
+  private fail(err: Error): void {
+    this.pending?.reject(err);
+    this.pending = undefined;
   }
 
   private settle(): void {
