@@ -56,6 +56,7 @@ const specs: BuiltinSpec[] = [
       { name: 'Reason', type: 'string', jsonPath: '.reason' },
       { name: 'Object', type: 'string', compute: (o) => involved(o.involvedObject) },
       { name: 'Message', type: 'string', jsonPath: '.message' },
+      { name: 'Name', type: 'string', format: 'name', priority: 1, jsonPath: '.metadata.name' },
     ],
   },
   {
@@ -67,6 +68,7 @@ const specs: BuiltinSpec[] = [
       { name: 'Reason', type: 'string', jsonPath: '.reason' },
       { name: 'Object', type: 'string', compute: (o) => involved(o.regarding) },
       { name: 'Note', type: 'string', jsonPath: '.note' },
+      { name: 'Name', type: 'string', format: 'name', priority: 1, jsonPath: '.metadata.name' },
     ],
   },
   {

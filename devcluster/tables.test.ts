@@ -41,4 +41,11 @@ describe('tables', () => {
     expect(table.rows[0]?.cells).toEqual(['w', 'Replicas', null, '10m']);
     expect(table.rows[0]?.object.kind).toBe('PartialObjectMetadata');
   });
+
+  it('lets a kind place its own name column (Events show it only with -o wide)', () => {
+    const table = buildTable([{ name: 'Reason', type: 'string', jsonPath: '.reason' }, { name: 'Name', type: 'string', format: 'name', priority: 1, jsonPath: '.metadata.name' }],
+      [{ metadata: { name: 'e1' }, reason: 'Scheduled' }], {}, 'None') as { rows: { cells: unknown[] }[]; columnDefinitions: { name: string; priority: number }[] };
+    expect(table.columnDefinitions.map((c) => [c.name, c.priority])).toEqual([['Reason', 0], ['Name', 1]]);
+    expect(table.rows[0]?.cells).toEqual(['Scheduled', 'e1']);
+  });
 });

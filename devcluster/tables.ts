@@ -46,7 +46,7 @@ function cell(column: PrinterColumn, object: KubeObject, now: number): unknown {
 
 export type IncludeObject = 'None' | 'Metadata' | 'Object';
 
-/** A meta.k8s.io/v1 Table of `objects` with the name column first and then `columns`. */
+/** A meta.k8s.io/v1 Table of `objects`: the name column (unless `columns` has one) and then `columns`. */
 export function buildTable(
   columns: PrinterColumn[],
   objects: KubeObject[],
@@ -54,8 +54,10 @@ export function buildTable(
   include: IncludeObject,
   now = Date.now(),
 ): Record<string, unknown> {
+  // A kind may place its name column itself (Events show it only with -o wide); else it comes first.
+  const ownName = columns.some((c) => c.format === 'name');
   const definitions = [
-    { name: 'Name', type: 'string', format: 'name', description: 'Name must be unique within a namespace.', priority: 0 },
+    ...(ownName ? [] : [{ name: 'Name', type: 'string', format: 'name', description: 'Name must be unique within a namespace.', priority: 0 }]),
     ...columns.map((c) => ({ name: c.name, type: c.type === 'date' ? 'string' : c.type, format: c.format ?? '', description: c.description ?? '', priority: c.priority ?? 0 })),
   ];
   return {
@@ -64,7 +66,7 @@ export function buildTable(
     metadata: meta,
     columnDefinitions: definitions,
     rows: objects.map((o) => ({
-      cells: [o.metadata.name, ...columns.map((c) => cell(c, o, now))],
+      cells: [...(ownName ? [] : [o.metadata.name]), ...columns.map((c) => cell(c, o, now))],
       ...(include === 'None' ? {} : { object: include === 'Object' ? o : { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata } }),
     })),
   };
