@@ -227,6 +227,7 @@ export class Informer<T extends KubeObject> implements EventSource<T> {
     };
     const opened = this.clock.now();
     let events = 0;
+    let healthy = false;
     let rv = resourceVersion;
     armWatchdog();
     try {
@@ -254,11 +255,14 @@ export class Informer<T extends KubeObject> implements EventSource<T> {
     } finally {
       cancelWatchdog();
       this.abort.signal.removeEventListener('abort', stop);
+      // A watch that carried events or lasted was healthy: whatever ended it, the next failure
+      // starts a fresh backoff.
+      healthy = events > 0 || this.clock.now() - opened > 10_000;
+      if (healthy) this.backoff.reset();
     }
     if (silent) throw new WatchSilent(`no watch event for ${watchdogMs} ms`);
-    // A watch that carried events or lasted is healthy: the next failure starts a fresh backoff.
-    if (events > 0 || this.clock.now() - opened > 10_000) this.backoff.reset();
-    else if (!this.abort.signal.aborted) await sleep(this.clock, this.backoff.next(), this.abort.signal);
+    // A server that ends watches at once must not be hammered with reconnects.
+    if (!healthy && !this.abort.signal.aborted) await sleep(this.clock, this.backoff.next(), this.abort.signal);
     return rv;
   }
 
