@@ -1,5 +1,6 @@
 // The proxy with real rules and real packets: both modes, in network namespaces of their own.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
 import { systemClock } from '../../kube/clock.js';
 import { silentLogger } from '../../kube/logger.js';
@@ -202,9 +203,12 @@ describe.each<ProxyMode>(['nftables', 'iptables'])('service proxy in %s mode', (
     expect(text).toMatch(/shopfloor_proxy_programmed_rules [1-9]/);
   });
 
-  it('cleanup removes its table and chains and nothing else', async () => {
-    await backend.cleanup();
-    await backend.cleanup();
+  it('`shopfloor agent cleanup` removes its table and chains and nothing else, and can run again', async () => {
+    const cli = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
+    for (let i = 0; i < 2; i++) {
+      const r = await topo.runInNode(process.execPath, ['--import', 'tsx', cli, 'agent', 'cleanup']);
+      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    }
     if (mode === 'nftables') {
       const tables = (await runChecked(topo.runInNode, 'nft', ['list', 'tables'])).stdout;
       expect(tables).not.toContain('shopfloor');
