@@ -108,14 +108,18 @@ export async function startTestCluster(opts: { crds?: boolean } = {}): Promise<T
 
   const kubectl = (args: string[], o: { input?: string } = {}): Promise<KubectlResult> =>
     new Promise((res, rej) => {
-      const child = spawn('kubectl', ['--kubeconfig', kubeconfigPath, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn('kubectl', ['--kubeconfig', kubeconfigPath, ...args], { stdio: [o.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
-      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      child.stdout?.on('data', (c: Buffer) => (stdout += c.toString()));
+      child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
       child.on('error', rej);
       child.on('close', (code) => res({ code: code ?? -1, stdout, stderr }));
-      child.stdin.end(o.input ?? '');
+      if (child.stdin) {
+        // kubectl may exit (an error) before it reads its input; that is its answer, not ours.
+        child.stdin.on('error', () => undefined);
+        child.stdin.end(o.input);
+      }
     });
 
   const cluster: TestCluster = {
