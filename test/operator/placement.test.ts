@@ -59,6 +59,8 @@ describe('placement against the devcluster', () => {
       expect(a.metadata?.ownerReferences).toEqual([expect.objectContaining({ kind: 'NodeWorkload', name: 'agent-ssd', uid: wl.metadata?.uid, controller: true })]);
     }
     expect(wl.status).toMatchObject({ desiredReplicas: 2, replicas: 2, readyReplicas: 2, availableReplicas: 2, updatedReplicas: 2, observedGeneration: 1 });
+    const described = await mustKubectl(env!.cluster, ['describe', 'nw', 'agent-ssd', '-n', ns]);
+    expect(described).toContain(`placed 2 replicas of revision ${wl.status?.currentRevision} on n1, n2`);
   });
 
   it('spreads Replicas over the nodes that have room, honouring maxPerNode, and kubectl wait returns once they are ready', async () => {
