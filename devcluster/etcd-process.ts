@@ -55,10 +55,6 @@ export class EtcdProcess extends EventEmitter {
     return proc;
   }
 
-  get pid(): number | undefined {
-    return this.child?.pid;
-  }
-
   private args(): string[] {
     const client = `http://127.0.0.1:${this.clientPort}`;
     const peer = `http://127.0.0.1:${this.peerPort}`;

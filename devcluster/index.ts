@@ -36,7 +36,6 @@ export interface Devcluster {
   token: string;
   /** etcd's client URL (for tests that compact or inspect storage directly). */
   etcdEndpoint: string;
-  etcdPid: () => number | undefined;
   stop(): Promise<void>;
 }
 
@@ -95,7 +94,6 @@ export async function startDevcluster(opts: DevclusterOptions): Promise<Devclust
       kubeconfigPath,
       token,
       etcdEndpoint: etcd.endpoint,
-      etcdPid: () => etcd.pid,
       async stop() {
         compactor.stop();
         await collector.stop();

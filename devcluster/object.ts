@@ -43,8 +43,6 @@ export interface KubeObject {
   [key: string]: unknown;
 }
 
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

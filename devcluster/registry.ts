@@ -77,12 +77,6 @@ export class Registry {
     return this.byGroupResource.get(`${group}/${resource}`);
   }
 
-  /** Finds the resource serving `kind` in `apiVersion` (owner references name kinds, not resources). */
-  byKind(apiVersion: string, kind: string): ResourceInfo | undefined {
-    const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') as [string, string] : ['', apiVersion];
-    return this.all().find((i) => i.group === group && i.kind === kind && i.versions.some((v) => v.name === version));
-  }
-
   /** Serves (or stops serving) a CRD's resource; the CRD's name is `<plural>.<group>`. */
   setCrd(crdName: string, info: ResourceInfo | undefined): void {
     this.generation++;
@@ -96,10 +90,6 @@ export class Registry {
       this.byGroupResource.set(key, info);
       this.crdResources.set(crdName, key);
     }
-  }
-
-  crdNames(): string[] {
-    return [...this.crdResources.keys()];
   }
 
   /** Group → versions served, preferred (first) version first. */
