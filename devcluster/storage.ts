@@ -1,4 +1,4 @@
-import { Etcd3, type IKeyValue, type IOptions, type Watcher } from 'etcd3';
+import { Etcd3, type IKeyValue, type IOptions, type IWatchCreateRequest, type Watcher } from 'etcd3';
 import { ApiError, gone, unavailable } from './status.js';
 import type { KubeObject } from './object.js';
 
@@ -138,17 +138,28 @@ export class Storage {
 
   /**
    * Watches every key under `prefix` for changes after `afterRevision`. Answers 410 at once when
-   * that revision is compacted. `onError` gets an ApiError when the watch cannot go on.
+   * that revision is compacted. `onError` gets an ApiError when the watch cannot go on;
+   * `onProgress` gets revisions up to which every change has been delivered.
    */
   async watch(
     prefix: string,
     afterRevision: number,
     onEvents: (events: StorageEvent[]) => void,
     onError: (err: ApiError) => void,
+    onProgress?: (revision: number) => void,
   ): Promise<() => Promise<void>> {
     await this.checkRevision(prefix, afterRevision);
-    const watcher: Watcher = await call(() => this.client.watch().prefix(prefix).startRevision(String(afterRevision + 1)).withPreviousKV().create());
+    const builder = this.client.watch().prefix(prefix).startRevision(String(afterRevision + 1)).withPreviousKV();
+    // etcd's progress notifications say "every change up to revision R has been sent"; they let
+    // bookmarks of quiet resources move on. etcd3's builder has no option for them, so this sets
+    // the field on the create request it sends.
+    (builder as unknown as { request: IWatchCreateRequest }).request.progress_notify = true;
+    const watcher: Watcher = await call(() => builder.create());
     watcher.on('data', (res) => {
+      if (res.events.length === 0) {
+        onProgress?.(Number(res.header.revision));
+        return;
+      }
       const events: StorageEvent[] = [];
       for (const ev of res.events) {
         const revision = Number(ev.kv.mod_revision);

@@ -2,7 +2,13 @@ import type { Logger } from 'pino';
 import type { ApiError } from './status.js';
 import type { Storage, StorageEvent } from './storage.js';
 
-type Listener = { prefix: string; after: number; onEvents: (events: StorageEvent[]) => void; onError: (err: ApiError) => void };
+type Listener = {
+  prefix: string;
+  after: number;
+  onEvents: (events: StorageEvent[]) => void;
+  onError: (err: ApiError) => void;
+  onProgress: (revision: number) => void;
+};
 
 interface Stream {
   /** Events of the resource after `start`, oldest first, at most `capacity` of them. */
@@ -29,7 +35,14 @@ export class WatchHub {
   ) {}
 
   /** Watches keys under `prefix` (inside the resource's `resourcePrefix`) for changes after `after`. */
-  async watch(resourcePrefix: string, prefix: string, after: number, onEvents: (events: StorageEvent[]) => void, onError: (err: ApiError) => void): Promise<() => Promise<void>> {
+  async watch(
+    resourcePrefix: string,
+    prefix: string,
+    after: number,
+    onEvents: (events: StorageEvent[]) => void,
+    onError: (err: ApiError) => void,
+    onProgress: (revision: number) => void,
+  ): Promise<() => Promise<void>> {
     // A resourceVersion etcd has compacted answers 410 even while the hub still holds its events.
     await this.storage.checkRevision(prefix, after);
     let stream = this.streams.get(resourcePrefix);
@@ -37,9 +50,9 @@ export class WatchHub {
     await stream.ready;
     if (this.streams.get(resourcePrefix) !== stream || after < stream.start) {
       const own = (events: StorageEvent[]): void => onEvents(events.filter((e) => e.key.startsWith(prefix)));
-      return this.storage.watch(prefix, after, own, onError);
+      return this.storage.watch(prefix, after, own, onError, onProgress);
     }
-    const listener: Listener = { prefix, after, onEvents, onError };
+    const listener: Listener = { prefix, after, onEvents, onError, onProgress };
     const backlog = stream.buffer.filter((e) => e.revision > after && e.key.startsWith(prefix));
     if (backlog.length > 0) onEvents(backlog);
     stream.listeners.add(listener);
@@ -62,7 +75,9 @@ export class WatchHub {
         const mine = events.filter((e) => e.revision > l.after && e.key.startsWith(l.prefix));
         if (mine.length > 0) l.onEvents(mine);
       }
-    }, (err) => this.fail(resourcePrefix, stream, err)).then(
+    }, (err) => this.fail(resourcePrefix, stream, err), (revision) => {
+      for (const l of stream.listeners) l.onProgress(revision);
+    }).then(
       (cancel) => {
         stream.cancel = cancel;
       },

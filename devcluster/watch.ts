@@ -30,7 +30,8 @@ export async function serveWatch(res: ServerResponse, req: ResourceRequest, api:
   const { labels, fields } = selectorsOf(info, query);
   const matches = (o: KubeObject | undefined): boolean => o !== undefined && matchesLabels(labels, o.metadata.labels) && matchesFields(fields, o);
   const timeoutRaw = query.get('timeoutSeconds');
-  const timeout = timeoutRaw !== null && /^\d+$/.test(timeoutRaw) ? Number(timeoutRaw) : 1800 + Math.floor(Math.random() * 1800);
+  // Like kube-apiserver: no timeout (or 0) means a random 30 to 60 minutes.
+  const timeout = timeoutRaw !== null && /^[1-9]\d*$/.test(timeoutRaw) ? Number(timeoutRaw) : 1800 + Math.floor(Math.random() * 1800);
   const bookmarks = query.get('allowWatchBookmarks') === 'true';
   const rvParam = query.get('resourceVersion');
   // sendInitialEvents (the watch-list protocol) asks for the current objects first whatever the resourceVersion.
@@ -117,7 +118,10 @@ export async function serveWatch(res: ServerResponse, req: ResourceRequest, api:
     end();
   };
   try {
-    cancel = await hub.watch(info.storagePrefix, collectionPrefix(info, path.namespace), start, onEvents, onError);
+    const onProgress = (revision: number): void => {
+      lastRevision = Math.max(lastRevision, revision);
+    };
+    cancel = await hub.watch(info.storagePrefix, collectionPrefix(info, path.namespace), start, onEvents, onError, onProgress);
     if (closed) await cancel();
   } catch (err) {
     onError(err instanceof ApiError ? err : new ApiError(500, (err as Error).message));

@@ -91,6 +91,15 @@ describe('devcluster: API behaviour', () => {
     expect(Number(events.at(-1)?.object.metadata.resourceVersion)).toBeGreaterThanOrEqual(Number(list.metadata.resourceVersion));
   });
 
+  it('moves bookmarks of a quiet resource on with etcd progress', async () => {
+    const quiet = (await http(c, 'GET', '/api/v1/namespaces/paging/secrets')).json() as List;
+    const watching = http(c, 'GET', `/api/v1/namespaces/paging/secrets?watch=true&timeoutSeconds=8&allowWatchBookmarks=true&resourceVersion=${quiet.metadata.resourceVersion}`);
+    const elsewhere = (await post(base, { metadata: { name: 'elsewhere' } })).json() as { metadata: { resourceVersion: string } };
+    const events = (await watching).text.trim().split('\n').map((l) => JSON.parse(l) as { type: string; object: { metadata: { resourceVersion: string } } });
+    expect(events.map((e) => e.type)).toEqual(['BOOKMARK']);
+    expect(Number(events[0]?.object.metadata.resourceVersion)).toBeGreaterThanOrEqual(Number(elsewhere.metadata.resourceVersion));
+  }, 30_000);
+
   it('answers Table requests with the CRD printer columns', async () => {
     await post('/apis/shopfloor.dev/v1alpha1/namespaces/paging/nodeworkloads', { apiVersion: 'shopfloor.dev/v1alpha1', kind: 'NodeWorkload', metadata: { name: 'tbl' }, spec: { placement: { mode: 'EveryNode' }, template: { containers: [{ name: 'c', image: 'busybox' }] } } });
     const res = await http(c, 'GET', '/apis/shopfloor.dev/v1alpha1/namespaces/paging/nodeworkloads', { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json' });
