@@ -31,6 +31,14 @@ describe('PendingWrites', () => {
     expect(names(p.view('ns/web', [obj('a')]))).toEqual(['a']);
   });
 
+  it('shows a deleted object again once the cache has it terminating (held by a finalizer)', () => {
+    const p = new PendingWrites<KubeObject>(() => 0);
+    p.recordDelete('ns/web', 'ns/a');
+    expect(names(p.view('ns/web', [obj('a')]))).toEqual([]);
+    const terminating = { metadata: { namespace: 'ns', name: 'a', deletionTimestamp: '2026-01-01T00:00:00Z' } };
+    expect(names(p.view('ns/web', [terminating]))).toEqual(['a']);
+  });
+
   it('trusts the cache again after the time to live', () => {
     let now = 0;
     const p = new PendingWrites<KubeObject>(() => now, 1000);

@@ -11,7 +11,8 @@ interface Pending<T> {
 
 /**
  * Entries are grouped (by owning workload) and expire after `ttlMs`: should a watch event never
- * come (the write failed after all), the cache is trusted again.
+ * come (the write failed after all), the cache is trusted again. A deleted object the cache shows
+ * as terminating (held by a finalizer) is shown again: callers must see it until it is gone.
  */
 export class PendingWrites<T extends KubeObject> {
   private readonly created = new Map<string, Pending<T>>();
@@ -61,8 +62,12 @@ export class PendingWrites<T extends KubeObject> {
       const key = objectKey(obj);
       seen.add(key);
       const d = this.deleted.get(key);
-      if (d && now - d.at < this.ttlMs) continue;
-      if (d) this.deleted.delete(key);
+      if (d) {
+        // A finalizer holds it: the delete took (the object is terminating) but it is not gone.
+        if (obj.metadata?.deletionTimestamp) this.deleted.delete(key);
+        else if (now - d.at < this.ttlMs) continue;
+        else this.deleted.delete(key);
+      }
       out.push(obj);
     }
     for (const [key, c] of this.created) {

@@ -168,7 +168,10 @@ describe('placement against the devcluster', () => {
       return condition(w, 'Degraded')?.status === 'True' && w;
     });
     expect(condition(refused, 'Degraded')?.reason).toBe('ClusterIPTaken');
+    // Long enough for the watch events of the deletion to be reconciled several times over.
+    await new Promise((r) => setTimeout(r, 4000));
     expect((await getWorkload(env!.cluster, ns, 'held')).metadata?.deletionTimestamp).toBeDefined();
+    expect(condition(await getWorkload(env!.cluster, ns, 'wants-ip'), 'Degraded')?.reason).toBe('ClusterIPTaken');
 
     await mustKubectl(env!.cluster, ['patch', 'na', name, '-n', ns, '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
     await eventually('held to be gone', async () => (await env!.cluster.kubectl(['get', 'nw', 'held', '-n', ns])).stderr.includes('NotFound'));
