@@ -104,4 +104,16 @@ describe('service VIPs', () => {
     await mustKubectl(env!.cluster, ['apply', '-f', '-'], workloadYaml(ns, 'reuse', { replicas: 0, clusterIP: ip }));
     await eventually(`reuse to get ${ip}`, async () => (await getWorkload(env!.cluster, ns, 'reuse')).status?.clusterIP === ip);
   }, 60_000);
+
+  it('releases the address and the finalizer when the service is removed from the spec', async () => {
+    const ip = (await clusterIPs()).get('svc-2') as string;
+    await mustKubectl(env!.cluster, ['apply', '-f', '-'], workloadYaml(ns, 'svc-2', { replicas: 0 }));
+    const wl = await eventually('svc-2 to drop its VIP', async () => {
+      const w = await getWorkload(env!.cluster, ns, 'svc-2');
+      return w.status?.observedGeneration === w.metadata?.generation && w.status?.clusterIP === undefined && w;
+    });
+    expect(wl.metadata?.finalizers ?? []).not.toContain('shopfloor.dev/vip');
+    await mustKubectl(env!.cluster, ['apply', '-f', '-'], workloadYaml(ns, 'takes-over', { replicas: 0, clusterIP: ip }));
+    await eventually(`takes-over to get ${ip}`, async () => (await getWorkload(env!.cluster, ns, 'takes-over')).status?.clusterIP === ip);
+  }, 60_000);
 });
