@@ -25,7 +25,17 @@ interface BuiltinSpec {
   conversion?: Pick<ResourceInfo, 'fromStorage' | 'toStorage'>;
   unconditionalUpdate?: boolean;
   selectableFields?: readonly string[];
+  review?: ResourceInfo['review'];
 }
+
+// Every authenticated token is an administrator, and `kubectl auth can-i` says so.
+const adminReason = 'the Shopfloor devcluster treats every authenticated token as an administrator (RBAC objects are stored, not enforced)';
+const accessReview = (body: KubeObject): KubeObject => ({ ...body, metadata: { ...body.metadata }, status: { allowed: true, reason: adminReason } });
+const rulesReview = (body: KubeObject): KubeObject => ({
+  ...body,
+  metadata: { ...body.metadata },
+  status: { resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }], nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }], incomplete: false },
+});
 
 const coreEventFields = ['involvedObject.kind', 'involvedObject.namespace', 'involvedObject.name', 'involvedObject.uid', 'involvedObject.apiVersion', 'involvedObject.resourceVersion', 'involvedObject.fieldPath', 'reason', 'reportingComponent', 'source', 'type'];
 const eventsV1Fields = ['regarding.kind', 'regarding.namespace', 'regarding.name', 'regarding.uid', 'regarding.apiVersion', 'regarding.resourceVersion', 'regarding.fieldPath', 'reason', 'reportingController', 'type'];
@@ -79,6 +89,8 @@ const specs: BuiltinSpec[] = [
     group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions', kind: 'CustomResourceDefinition', namespaced: false, shortNames: ['crd', 'crds'], hasStatus: true,
     unconditionalUpdate: false, columns: [{ name: 'Created At', type: 'string', format: 'date-time', compute: (o) => o.metadata.creationTimestamp }],
   },
+  { group: 'authorization.k8s.io', version: 'v1', resource: 'selfsubjectaccessreviews', kind: 'SelfSubjectAccessReview', namespaced: false, review: accessReview },
+  { group: 'authorization.k8s.io', version: 'v1', resource: 'selfsubjectrulesreviews', kind: 'SelfSubjectRulesReview', namespaced: false, review: rulesReview },
   // RBAC objects are stored so that manifests and charts apply; every token is an administrator.
   { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'roles', kind: 'Role', namespaced: true, nameRule: 'path-segment', columns: [{ name: 'Created At', type: 'string', format: 'date-time', compute: (o) => o.metadata.creationTimestamp }] },
   { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'rolebindings', kind: 'RoleBinding', namespaced: true, nameRule: 'path-segment', columns: [{ name: 'Role', type: 'string', compute: roleRef }, age] },
@@ -103,6 +115,7 @@ export function builtinResources(): ResourceInfo[] {
     nameRule: s.nameRule ?? 'subdomain',
     unconditionalUpdate: s.unconditionalUpdate ?? true,
     ...(s.selectableFields ? { selectableFields: s.selectableFields } : {}),
+    ...(s.review ? { review: s.review } : {}),
   }));
 }
 

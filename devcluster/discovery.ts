@@ -48,7 +48,7 @@ function resourceEntries(info: ResourceInfo, version: string): Record<string, un
     singularName: info.singular,
     namespaced: info.namespaced,
     kind: info.kind,
-    verbs,
+    verbs: info.review ? ['create'] : verbs,
     ...(info.shortNames.length ? { shortNames: info.shortNames } : {}),
     ...(info.categories.length ? { categories: info.categories } : {}),
   };

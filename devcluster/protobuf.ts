@@ -1,5 +1,5 @@
-// kubectl's typed clients (`kubectl create configmap|secret|namespace|serviceaccount|role|...`)
-// send bodies as Kubernetes protobuf. This decodes that wire format for the built-in kinds those
+// kubectl's typed clients (`kubectl create configmap|secret|namespace|serviceaccount|role|...`,
+// `kubectl auth can-i`) send bodies as Kubernetes protobuf. This decodes that wire format for the built-in kinds those
 // commands create, into the same JSON objects the JSON path takes.
 
 type Scalar = 'string' | 'bytes' | 'bool' | 'int' | 'time';
@@ -91,6 +91,17 @@ const kinds: Record<string, Message> = {
     2: { name: 'secrets', type: objectReference, repeated: true },
     3: { name: 'imagePullSecrets', type: msg({ 1: { name: 'name', type: 'string' } }), repeated: true },
     4: { name: 'automountServiceAccountToken', type: 'bool' },
+  }),
+  'authorization.k8s.io/v1/SelfSubjectAccessReview': msg({
+    1: { name: 'metadata', type: objectMeta },
+    2: { name: 'spec', type: msg({
+      1: { name: 'resourceAttributes', type: msg({ 1: { name: 'namespace', type: 'string' }, 2: { name: 'verb', type: 'string' }, 3: { name: 'group', type: 'string' }, 4: { name: 'version', type: 'string' }, 5: { name: 'resource', type: 'string' }, 6: { name: 'subresource', type: 'string' }, 7: { name: 'name', type: 'string' } }) },
+      2: { name: 'nonResourceAttributes', type: msg({ 1: { name: 'path', type: 'string' }, 2: { name: 'verb', type: 'string' } }) },
+    }) },
+  }),
+  'authorization.k8s.io/v1/SelfSubjectRulesReview': msg({
+    1: { name: 'metadata', type: objectMeta },
+    2: { name: 'spec', type: msg({ 1: { name: 'namespace', type: 'string' } }) },
   }),
   'rbac.authorization.k8s.io/v1/Role': role,
   'rbac.authorization.k8s.io/v1/ClusterRole': role,

@@ -42,6 +42,11 @@ export interface ResourceInfo {
   toStorage?: (object: KubeObject) => KubeObject;
   /** Name rule: Namespaces and Nodes... use DNS labels or subdomains as kube-apiserver does. */
   nameRule: 'subdomain' | 'label' | 'path-segment';
+  /**
+   * A review that is answered, never stored (SelfSubjectAccessReview, SelfSubjectRulesReview):
+   * the only verb is create, and the answer is what `review` returns.
+   */
+  review?: (body: KubeObject) => KubeObject;
   /** Field selector fields beyond metadata.name and metadata.namespace. */
   selectableFields?: readonly string[];
   /** Whether updates without a resourceVersion are allowed (most built-ins; never custom resources). */

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { decodeBody, mediaType, unsupportedMediaType } from './body.js';
 import { apiGroupDocument, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
 import type { OpenApi } from './openapi.js';
+import { isPlainObject } from './object.js';
 import { decodeKubernetesProtobuf, ProtobufError } from './protobuf.js';
 import type { Registry } from './registry.js';
 import { parseResourcePath } from './request-path.js';
@@ -113,6 +114,12 @@ export class ApiServer {
       throw new ApiError(406, `only the following media types are accepted: application/json, application/yaml (asked for ${accept})`, 'NotAcceptable');
     }
     const include = includeObject(url.searchParams);
+    if (info.review) {
+      if (method !== 'POST' || rp.name !== undefined) throw methodNotAllowed(method);
+      const body = await this.objectBody(req);
+      if (!isPlainObject(body)) throw badRequest(`the body must be a ${info.kind} object`);
+      return this.json(res, 201, info.review({ apiVersion: `${info.group}/${rp.version}`, kind: info.kind, ...body, metadata: isPlainObject(body.metadata) ? body.metadata : {} }));
+    }
     const namespacedWithout = info.namespaced && rp.namespace === undefined;
     if (rp.name === undefined) {
       if (method === 'GET') {

@@ -51,6 +51,11 @@ describe('devcluster with kubectl', () => {
     expect(await ok(['get', 'nw', 'hello', '-n', 'ssa', '-o', 'jsonpath={.spec.placement.mode}'])).toBe('Replicas');
   });
 
+  it('answers kubectl auth can-i with yes: every token is an administrator', async () => {
+    expect(await ok(['auth', 'can-i', 'delete', 'nodeworkloads', '--all-namespaces'])).toBe('yes\n');
+    expect(await ok(['auth', 'can-i', '--list'])).toMatch(/\*\.\*\s+\[\]\s+\[\]\s+\[\*\]/);
+  });
+
   it('explains a field of a NodeWorkload from the OpenAPI document', async () => {
     const out = await ok(['explain', 'nodeworkloads.spec.placement']);
     expect(out).toContain('KIND:       NodeWorkload');
