@@ -10,6 +10,8 @@ export interface StorageEvent {
   /** The object before the change (for MODIFIED and DELETED). */
   previous?: KubeObject;
   revision: number;
+  /** Bytes of the stored values behind the event (for bounding what is kept in memory). */
+  bytes: number;
 }
 
 export interface ListPage {
@@ -166,10 +168,11 @@ export class Storage {
         const key = ev.kv.key.toString();
         if (ev.type === 'Delete') {
           if (!ev.prev_kv) continue;
-          events.push({ type: 'DELETED', key, object: withRevision(decode(ev.prev_kv), revision), previous: decode(ev.prev_kv), revision });
+          events.push({ type: 'DELETED', key, object: withRevision(decode(ev.prev_kv), revision), previous: decode(ev.prev_kv), revision, bytes: 2 * ev.prev_kv.value.length });
         } else {
           const added = ev.kv.create_revision === ev.kv.mod_revision;
-          events.push({ type: added ? 'ADDED' : 'MODIFIED', key, object: decode(ev.kv), ...(ev.prev_kv ? { previous: decode(ev.prev_kv) } : {}), revision });
+          const bytes = ev.kv.value.length + (ev.prev_kv?.value.length ?? 0);
+          events.push({ type: added ? 'ADDED' : 'MODIFIED', key, object: decode(ev.kv), ...(ev.prev_kv ? { previous: decode(ev.prev_kv) } : {}), revision, bytes });
         }
       }
       if (events.length) onEvents(events);

@@ -11,8 +11,9 @@ type Listener = {
 };
 
 interface Stream {
-  /** Events of the resource after `start`, oldest first, at most `capacity` of them. */
+  /** Events of the resource after `start`, oldest first, within the hub's count and byte bounds. */
   buffer: StorageEvent[];
+  bytes: number;
   start: number;
   listeners: Set<Listener>;
   cancel?: () => Promise<void>;
@@ -32,6 +33,7 @@ export class WatchHub {
     private readonly storage: Storage,
     private readonly logger: Logger,
     private readonly capacity = 10_000,
+    private readonly maxBytes = 64 * 1024 * 1024,
   ) {}
 
   /** Watches keys under `prefix` (inside the resource's `resourcePrefix`) for changes after `after`. */
@@ -63,12 +65,21 @@ export class WatchHub {
   }
 
   private open(resourcePrefix: string, after: number): Stream {
-    const stream: Stream = { buffer: [], start: after, listeners: new Set(), ready: Promise.resolve() };
+    const stream: Stream = { buffer: [], bytes: 0, start: after, listeners: new Set(), ready: Promise.resolve() };
     this.streams.set(resourcePrefix, stream);
     stream.ready = this.storage.watch(resourcePrefix, after, (events) => {
-      stream.buffer.push(...events);
-      if (stream.buffer.length > this.capacity) {
-        const dropped = stream.buffer.splice(0, stream.buffer.length - this.capacity);
+      for (const e of events) {
+        stream.buffer.push(e);
+        stream.bytes += e.bytes;
+      }
+      // Older events go first; a watch from before what is kept gets its own etcd watch.
+      let drop = 0;
+      while (drop < stream.buffer.length - 1 && (stream.buffer.length - drop > this.capacity || stream.bytes > this.maxBytes)) {
+        stream.bytes -= stream.buffer[drop]?.bytes ?? 0;
+        drop++;
+      }
+      if (drop > 0) {
+        const dropped = stream.buffer.splice(0, drop);
         stream.start = dropped[dropped.length - 1]?.revision ?? stream.start;
       }
       for (const l of stream.listeners) {
