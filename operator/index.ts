@@ -197,8 +197,7 @@ export async function runOperator(options: OperatorOptions): Promise<RunningOper
     },
   });
 
-  for (const i of informers) i.start();
-
+  // The server first: should its address be taken, nothing else has started yet.
   let server: HealthServer | undefined;
   if (address) {
     server = await startHealthServer({
@@ -214,6 +213,7 @@ export async function runOperator(options: OperatorOptions): Promise<RunningOper
     });
     logger.info({ url: server.url }, 'serving /metrics, /healthz, /readyz');
   }
+  for (const i of informers) i.start();
 
   /** Starts reconciling once the caches are complete; stops the moment `signal` aborts. */
   const lead = async (signal: AbortSignal): Promise<void> => {
