@@ -61,9 +61,15 @@ export async function startDevcluster(opts: DevclusterOptions): Promise<Devclust
       const crds = await storage.listPage(crdInfo.storagePrefix);
       for (const { object } of crds.items) registry.setCrd(object.metadata.name ?? '', crdResource(object));
     }
-    const onCrdChange = (crd: KubeObject, deleted: boolean): void => registry.setCrd(crd.metadata.name ?? '', deleted ? undefined : crdResource(crd));
-    // The collector's index doubles as the namespace cache; it exists once the API does.
-    const late: { gc?: GarbageCollector } = {};
+    // The server and collector exist once the API does; these late references close the loop.
+    const late: { gc?: GarbageCollector; server?: ApiServer } = {};
+    const onCrdChange = (crd: KubeObject, deleted: boolean): void => {
+      const info = crdResource(crd);
+      registry.setCrd(crd.metadata.name ?? '', deleted ? undefined : info);
+      // Watches of a resource that is no longer served end, as on kube-apiserver.
+      if (deleted) late.server?.endWatches(`${info.group}/${info.resource}`);
+    };
+    // The collector's index doubles as the namespace cache.
     const api = new ResourceApi(storage, registry, logger, onCrdChange, (name) => late.gc?.namespacePhase(name));
     await ensureNamespaces(api, registry);
     const hub = new WatchHub(storage, logger);
@@ -73,6 +79,7 @@ export async function startDevcluster(opts: DevclusterOptions): Promise<Devclust
       etcdUp: () => etcdUp,
       bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000,
     });
+    late.server = server;
     const port = await server.listen(opts.port ?? 6443, host);
     const url = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
     const kubeconfigPath = writeKubeconfig(dataDir, url, tls.ca, token);

@@ -37,7 +37,8 @@ const publicPaths = new Set(['/healthz', '/livez', '/readyz', '/version']);
 /** The HTTPS server: authentication, body limits, content negotiation, and routing to the handlers. */
 export class ApiServer {
   readonly server: Server;
-  private readonly watches = new Set<() => void>();
+  /** Open watches: how to end each, by the group/resource it watches. */
+  private readonly watches = new Map<() => void, string>();
   private readonly token: Buffer;
   private address = '127.0.0.1:0';
 
@@ -65,9 +66,9 @@ export class ApiServer {
     });
   }
 
-  /** Ends every open watch (their clients list and watch again). */
-  endWatches(): void {
-    for (const end of [...this.watches]) end();
+  /** Ends open watches, of one group/resource or all (their clients list and watch again). */
+  endWatches(groupResource?: string): void {
+    for (const [end, key] of [...this.watches]) if (groupResource === undefined || key === groupResource) end();
   }
 
   async close(): Promise<void> {
@@ -125,7 +126,7 @@ export class ApiServer {
       if (method === 'GET') {
         const w = url.searchParams.get('watch');
         if (w === 'true' || w === '1') {
-          await serveWatch(res, rr, this.deps.api, this.deps.hub, { table, include, bookmarkIntervalMs: this.deps.bookmarkIntervalMs, register: (end) => this.register(end) });
+          await serveWatch(res, rr, this.deps.api, this.deps.hub, { table, include, bookmarkIntervalMs: this.deps.bookmarkIntervalMs, register: (end) => this.register(end, `${info.group}/${info.resource}`) });
           return;
         }
         const list = await this.deps.api.list(rr);
@@ -149,8 +150,8 @@ export class ApiServer {
     }
   }
 
-  private register(end: () => void): () => void {
-    this.watches.add(end);
+  private register(end: () => void, groupResource: string): () => void {
+    this.watches.set(end, groupResource);
     return () => this.watches.delete(end);
   }
 

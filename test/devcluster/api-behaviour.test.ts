@@ -142,7 +142,11 @@ describe('devcluster: API behaviour', () => {
     expect((await post('/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd)).status).toBe(201);
     const g = await post('/apis/test.dev/v1/gadgets', { apiVersion: 'test.dev/v1', kind: 'Gadget', metadata: { name: 'g1' }, spec: {} });
     expect(g.json()).toMatchObject({ spec: { size: 3 } });
+    const watching = http(c, 'GET', '/apis/test.dev/v1/gadgets?watch=true');
+    await sleep(300);
     await http(c, 'DELETE', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gadgets.test.dev');
+    const ended = (await watching).text.trim().split('\n').map((l) => (JSON.parse(l) as { type: string }).type);
+    expect(ended).toEqual(['ADDED', 'DELETED']);
     for (let i = 0; i < 100 && (await http(c, 'GET', '/apis/test.dev/v1/gadgets')).status !== 404; i++) await sleep(100);
     expect((await http(c, 'GET', '/apis/test.dev/v1/gadgets')).status).toBe(404);
     expect((await post('/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd)).status).toBe(201);
