@@ -1,30 +1,40 @@
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { DEFAULT_SYSTEM_NAMESPACE } from '../api/index.js';
+import { DEFAULT_METRICS_ADDRESS as AGENT_METRICS_ADDRESS, backendFor, runAgent } from '../agent/main.js';
+import { PROXY_MODES, type ProxyMode } from '../agent/proxy/backend.js';
+import { spawnRunner } from '../agent/proxy/exec.js';
 import { startDevcluster } from '../devcluster/index.js';
 import { KubeClient } from '../kube/client.js';
 import { loadKubeConfig } from '../kube/config.js';
 import { createLogger, parseLogLevel } from '../kube/logger.js';
 import type { ResourceType } from '../kube/resource.js';
 import { DEFAULT_VIP_CIDR, runOperator } from '../operator/index.js';
+import { hostAddresses } from './agent.js';
 import { UsageError, type Command } from './command.js';
 import { installCrds } from './install-crds.js';
 
 const NAMESPACES: ResourceType = { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false };
 
 export const upCommand: Command = {
-  summary: 'Run a whole single-node Shopfloor locally: the devcluster with Shopfloor\'s CRDs, and the operator.',
+  summary: 'Run a whole single-node Shopfloor locally: the devcluster with Shopfloor\'s CRDs, the operator, and the agent\'s service proxy.',
   usage: [
-    'usage: shopfloor up [--data-dir DIR] [--port N] [--vip-cidr CIDR] [--metrics-address HOST:PORT] [--log-level LEVEL]',
+    'usage: shopfloor up [--data-dir DIR] [--port N] [--vip-cidr CIDR] [--proxy-mode MODE] [--metrics-address HOST:PORT]',
+    '                    [--agent-metrics-address HOST:PORT] [--log-level LEVEL]',
     '',
     '  --data-dir DIR             state (etcd data, certificates, kubeconfig); default .shopfloor',
     '  --port N                   API server port on 127.0.0.1; default 6443 (0 picks a free one)',
     `  --vip-cidr CIDR            range service virtual IPs come from; default ${DEFAULT_VIP_CIDR}`,
+    '  --proxy-mode MODE          how service VIPs are programmed on this host: nftables (default) or iptables',
     '  --metrics-address HOST:PORT  operator /metrics, /healthz, /readyz; default 127.0.0.1:8080',
+    `  --agent-metrics-address HOST:PORT  agent /metrics, /healthz, /readyz; default ${AGENT_METRICS_ADDRESS}`,
     '  --log-level LEVEL          trace, debug, info, warn, error, fatal; default info',
     '',
-    'Logs go to stderr as JSON lines. SIGINT or SIGTERM stops everything; state stays in DIR.',
+    'Needs root: the agent programs this host\'s nftables (its own table) or iptables (its own chains).',
+    'Logs go to stderr as JSON lines. SIGINT or SIGTERM stops everything and removes the agent\'s',
+    'rules; the cluster state stays in DIR.',
   ].join('\n'),
   async run(argv) {
     let values;
@@ -35,7 +45,9 @@ export const upCommand: Command = {
           'data-dir': { type: 'string', default: '.shopfloor' },
           port: { type: 'string', default: '6443' },
           'vip-cidr': { type: 'string', default: DEFAULT_VIP_CIDR },
+          'proxy-mode': { type: 'string', default: 'nftables' },
           'metrics-address': { type: 'string', default: '127.0.0.1:8080' },
+          'agent-metrics-address': { type: 'string', default: AGENT_METRICS_ADDRESS },
           'log-level': { type: 'string', default: 'info' },
         },
         strict: true,
@@ -47,6 +59,8 @@ export const upCommand: Command = {
     const dataDir = values['data-dir'];
     const port = Number(values.port);
     if (!/^\d+$/.test(values.port) || port > 65535) throw new UsageError(`--port: "${values.port}" is not a port number (0-65535)`);
+    const proxyMode = values['proxy-mode'] as ProxyMode;
+    if (!PROXY_MODES.includes(proxyMode)) throw new UsageError(`--proxy-mode: "${values['proxy-mode']}" must be one of ${PROXY_MODES.join(', ')}`);
     let level;
     try {
       level = parseLogLevel(values['log-level']);
@@ -77,18 +91,38 @@ export const upCommand: Command = {
       });
       stops.push(() => operator.stop());
 
+      // This host is the single node. The agent's service proxy runs here; its pod lifecycle and
+      // NodeAgent registration are not part of it yet, so no replica is placed.
+      const agent = await runAgent({
+        kubeConfig,
+        nodeName: hostname().toLowerCase(),
+        proxyMode,
+        nodeAddresses: hostAddresses(),
+        metricsAddress: values['agent-metrics-address'],
+        logger: logger.child({ component: 'agent' }),
+      });
+      // Unlike a node agent that restarts, `up` takes the whole local Shopfloor down: its VIP
+      // rules would answer for services nobody serves any more.
+      stops.push(async () => {
+        await agent.stop();
+        await backendFor(proxyMode, spawnRunner()).cleanup();
+      });
+
       console.log(
         [
-          `Shopfloor is up: the devcluster serves ${devcluster.url}; the operator's metrics are at ${operator.metricsUrl ?? '(off)'}/metrics.`,
+          `Shopfloor is up: the devcluster serves ${devcluster.url}; metrics of the operator at ${operator.metricsUrl}/metrics,`,
+          `of the agent (service proxy, ${proxyMode}) at ${agent.metricsUrl}/metrics.`,
           '',
           `  export KUBECONFIG=${join(dataDir, 'kubeconfig')}`,
           '  kubectl get crds                      # nodeworkloads, nodeassignments, nodeagents',
           '  kubectl apply -f examples/hello.yaml  # a NodeWorkload with a service VIP',
           '  kubectl get nw,na                     # placement, readiness, VIP',
           '  kubectl describe nw hello             # conditions and events',
+          '  nft list table ip shopfloor           # the VIP rules the agent programmed',
           '',
-          'Replicas are placed on nodes whose Shopfloor agent has registered a NodeAgent; until one',
-          'has, a workload reports Unschedulable in its Degraded condition.',
+          'Replicas are placed on nodes whose agent has registered a NodeAgent. This agent runs the',
+          'service proxy only (the pod lifecycle comes later), so a workload reports Unschedulable',
+          'in its Degraded condition and its VIP refuses connections: it has no ready replica.',
           `Stop with Ctrl-C; state stays in ${dataDir}/.`,
         ].join('\n'),
       );
