@@ -148,7 +148,7 @@ describe('openAPIV3Schema is structural', () => {
     expect(servicePort.properties!.targetPort).toMatchObject({ 'x-kubernetes-int-or-string': true, minimum: 1, maximum: 65535 });
     expect(servicePort.properties!.nodePort).toMatchObject({ minimum: 30000, maximum: 32767 });
     expect(servicePort.properties!.protocol).toMatchObject({ enum: ['TCP', 'UDP'], default: 'TCP' });
-    expect(spec.properties!.updateStrategy!.properties!.maxUnavailable).toMatchObject({ 'x-kubernetes-int-or-string': true, default: 1, minimum: 0 });
+    expect(spec.properties!.updateStrategy!.properties!.maxUnavailable).toMatchObject({ 'x-kubernetes-int-or-string': true, default: 1, minimum: 1 });
     expect(container.properties!.resources!.properties!.limits!.properties!.memory).toMatchObject({ 'x-kubernetes-int-or-string': true, pattern: expect.any(String) });
     expect(nw.properties!.status!.properties!.conditions).toMatchObject({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] });
   });

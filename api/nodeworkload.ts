@@ -51,10 +51,11 @@ export const serviceSchema = z
 
 export const updateStrategySchema = z
   .object({
-    maxUnavailable: intOrString('Most replicas that may be not ready during a rolling update: a number or a percentage such as 25%.', {
-      min: 0,
-      pattern: /^(100|[1-9]?[0-9])%$/,
-      help: 'a whole number 0 or more, or a percentage from 0% to 100% such as 25%',
+    // Replicas are replaced, never added beside the old ones (no surge), so 0 would block every update.
+    maxUnavailable: intOrString('Most replicas that may be not ready during a rolling update: a number, 1 or more, or a percentage such as 25% (rounded up).', {
+      min: 1,
+      pattern: /^(100|[1-9][0-9]?)%$/,
+      help: 'a whole number 1 or more, or a percentage from 1% to 100% such as 25% (replicas are replaced, not surged, so 0 would block every update)',
     }).default(1),
   })
   .describe('How a template change rolls out.');

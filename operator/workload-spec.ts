@@ -1,21 +1,11 @@
-// The operator's check of a NodeWorkload before it acts: the API's own validation (the CRD schema
-// cannot express every rule, and objects written before a rule existed are not re-checked), plus
-// the rules that only matter to the operator.
-import { formatFieldError, validateNodeWorkload, type FieldError, type NodeWorkload } from '../api/index.js';
+// The operator's check of a NodeWorkload before it acts. The CRD schema cannot express every
+// rule (cross-field rules, unknown fields), and objects written before a rule existed are not
+// re-checked by the API server, so the operator runs the API's whole validation itself.
+import { formatFieldError, validateNodeWorkload, type NodeWorkload } from '../api/index.js';
 
 export type WorkloadCheck = { ok: true; workload: NodeWorkload } | { ok: false; errors: string[] };
 
 export function checkWorkload(raw: unknown): WorkloadCheck {
   const v = validateNodeWorkload(raw);
-  if (!v.ok) return { ok: false, errors: v.errors.map(formatFieldError) };
-  const extra: FieldError[] = [];
-  const mu = v.value.spec.updateStrategy?.maxUnavailable;
-  if (mu === 0 || mu === '0%') {
-    extra.push({
-      path: 'spec.updateStrategy.maxUnavailable',
-      message: 'must allow at least one unavailable replica (1 or more, or a percentage above 0%): replicas are replaced, never added beside the old ones, so 0 would block every update',
-    });
-  }
-  if (extra.length) return { ok: false, errors: extra.map(formatFieldError) };
-  return { ok: true, workload: v.value };
+  return v.ok ? { ok: true, workload: v.value } : { ok: false, errors: v.errors.map(formatFieldError) };
 }
