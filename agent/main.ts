@@ -17,7 +17,7 @@ import { NftBackend } from './proxy/nft-backend.js';
 import { Proxier } from './proxy/proxier.js';
 import { ServiceCatalog } from './proxy/service-catalog.js';
 import { BY_WORKLOAD, assignmentWorkloadIndex, watchServices } from './proxy/service-watch.js';
-import { NODE_ASSIGNMENTS, NODE_WORKLOADS } from './resources.js';
+import { NODE_ASSIGNMENTS, NODE_WORKLOADS } from '../kube/resource.js';
 
 /** kube-proxy's metrics port, on loopback. */
 export const DEFAULT_METRICS_ADDRESS = '127.0.0.1:10249';

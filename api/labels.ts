@@ -9,3 +9,5 @@ export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY_VALUE = 'shopfloor';
 /** Finalizer that keeps a NodeWorkload's virtual IP reserved until its assignments are gone. */
 export const FINALIZER_VIP = 'shopfloor.dev/vip';
+/** Annotation the operator puts on an assignment of a lost node once a replacement runs elsewhere. */
+export const ANNOTATION_REPLACED_AT = 'shopfloor.dev/replaced-at';

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { API_VERSION } from '../api/index.js';
 import { KubeClient } from '../kube/client.js';
 import { Informer } from '../kube/informer.js';
-import { NODE_ASSIGNMENTS, NODE_WORKLOADS } from '../operator/resources.js';
+import { NODE_ASSIGNMENTS, NODE_WORKLOADS } from '../kube/resource.js';
 import type { NodeWorkloadObject } from '../operator/workload-controller.js';
 import { startTestCluster } from '../test/harness/devcluster.js';
 import { SimulatedAgents } from '../test/sim/simulated-agents.js';

@@ -3,10 +3,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { customResourceDefinitions } from '../api/index.js';
 import type { KubeClient } from '../kube/client.js';
-import type { ResourceType } from '../kube/resource.js';
+import { CUSTOM_RESOURCE_DEFINITIONS as CRDS } from '../kube/resource.js';
 import type { KubeObject } from '../kube/types.js';
-
-const CRDS: ResourceType = { group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions', kind: 'CustomResourceDefinition', namespaced: false };
 
 interface CrdObject extends KubeObject {
   status?: { conditions?: { type: string; status: string; message?: string }[] };

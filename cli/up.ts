@@ -10,13 +10,11 @@ import { startDevcluster } from '../devcluster/index.js';
 import { KubeClient } from '../kube/client.js';
 import { loadKubeConfig } from '../kube/config.js';
 import { createLogger, parseLogLevel } from '../kube/logger.js';
-import type { ResourceType } from '../kube/resource.js';
+import { NAMESPACES } from '../kube/resource.js';
 import { DEFAULT_VIP_CIDR, runOperator } from '../operator/index.js';
 import { hostAddresses } from './agent.js';
 import { UsageError, type Command } from './command.js';
 import { installCrds } from './install-crds.js';
-
-const NAMESPACES: ResourceType = { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false };
 
 export const upCommand: Command = {
   summary: 'Run a whole single-node Shopfloor locally: the devcluster with Shopfloor\'s CRDs, the operator, and the agent\'s service proxy.',

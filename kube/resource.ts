@@ -1,3 +1,5 @@
+import { GROUP, KINDS, VERSION, type KindName } from '../api/index.js';
+
 /** Which REST collection a kind lives in, and how its paths are built. */
 export interface ResourceType {
   /** API group; '' for the core group. */
@@ -11,6 +13,23 @@ export interface ResourceType {
 
 export const LEASES: ResourceType = { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', kind: 'Lease', namespaced: true };
 export const EVENTS: ResourceType = { group: '', version: 'v1', plural: 'events', kind: 'Event', namespaced: true };
+export const NAMESPACES: ResourceType = { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false };
+export const CUSTOM_RESOURCE_DEFINITIONS: ResourceType = {
+  group: 'apiextensions.k8s.io',
+  version: 'v1',
+  plural: 'customresourcedefinitions',
+  kind: 'CustomResourceDefinition',
+  namespaced: false,
+};
+
+function shopfloorResource(kind: KindName): ResourceType {
+  const k = KINDS[kind];
+  return { group: GROUP, version: VERSION, plural: k.plural, kind: k.kind, namespaced: k.namespaced };
+}
+
+export const NODE_WORKLOADS = shopfloorResource('NodeWorkload');
+export const NODE_ASSIGNMENTS = shopfloorResource('NodeAssignment');
+export const NODE_AGENTS = shopfloorResource('NodeAgent');
 
 /** `plural.group` (or `plural`), the name kubectl and RBAC use. */
 export function resourceName(r: ResourceType): string {

@@ -13,13 +13,12 @@ import { Informer } from '../kube/informer.js';
 import { LeaderElector, type Lease } from '../kube/leader-election.js';
 import { silentLogger, type Logger } from '../kube/logger.js';
 import { createProcessRegistry } from '../kube/metrics.js';
-import { LEASES } from '../kube/resource.js';
+import { LEASES, NODE_AGENTS, NODE_ASSIGNMENTS, NODE_WORKLOADS } from '../kube/resource.js';
 import { fieldIndex, labelIndex } from '../kube/store.js';
 import { objectKey, type KubeObject } from '../kube/types.js';
 import { DEFAULT_NODE_LOSS_GRACE_MS } from './liveness.js';
 import { NodeMonitor, type NodeAgentObject } from './node-monitor.js';
 import { PendingWrites } from './pending-writes.js';
-import { NODE_AGENTS, NODE_ASSIGNMENTS, NODE_WORKLOADS } from './resources.js';
 import { UsageLedger } from './usage-ledger.js';
 import { DEFAULT_VIP_CIDR, VipAllocator } from './vip-allocator.js';
 import {

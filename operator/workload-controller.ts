@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import {
   API_VERSION,
   FINALIZER_VIP,
+  ANNOTATION_REPLACED_AT,
   LABEL_MANAGED_BY,
   LABEL_NODE,
   LABEL_REVISION,
@@ -28,7 +29,7 @@ import { objectKey, type KubeObject } from '../kube/types.js';
 import type { NodeMonitor } from './node-monitor.js';
 import type { PendingWrites } from './pending-writes.js';
 import { planWorkload, type AssignmentView, type Plan } from './plan.js';
-import { ANNOTATION_REPLACED_AT, NODE_ASSIGNMENTS, NODE_WORKLOADS } from './resources.js';
+import { NODE_ASSIGNMENTS, NODE_WORKLOADS } from '../kube/resource.js';
 import { templateRequests, type Resources } from './scheduler.js';
 import { invalidSpecStatus, workloadStatus, type Problem } from './status.js';
 import type { UsageLedger } from './usage-ledger.js';

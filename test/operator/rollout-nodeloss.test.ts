@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { KubeClient } from '../../kube/client.js';
 import { Informer } from '../../kube/informer.js';
 import { runOperator, type RunningOperator } from '../../operator/index.js';
-import { NODE_ASSIGNMENTS } from '../../operator/resources.js';
+import { NODE_ASSIGNMENTS } from '../../kube/resource.js';
 import type { NodeAssignmentObject } from '../../operator/workload-controller.js';
 import { SimulatedAgents } from '../sim/simulated-agents.js';
 import {

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { stringify } from 'yaml';
 import { runAgent, type RunningAgent } from '../../agent/main.js';
-import { NODE_ASSIGNMENTS } from '../../agent/resources.js';
+import { NODE_ASSIGNMENTS } from '../../kube/resource.js';
 import { silentLogger } from '../../kube/logger.js';
 import { runOperator, type RunningOperator } from '../../operator/index.js';
 import { createTopology, type Topology } from '../netns/topology.js';

@@ -8,7 +8,7 @@ import { Informer } from '../../kube/informer.js';
 import { microTime, type Lease } from '../../kube/leader-election.js';
 import { LEASES } from '../../kube/resource.js';
 import { objectKey, type KubeObject } from '../../kube/types.js';
-import { NODE_AGENTS, NODE_ASSIGNMENTS } from '../../operator/resources.js';
+import { NODE_AGENTS, NODE_ASSIGNMENTS } from '../../kube/resource.js';
 import type { NodeAssignmentObject } from '../../operator/workload-controller.js';
 
 export interface SimulatedNode {
