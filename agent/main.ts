@@ -5,7 +5,7 @@ import type { Registry } from 'prom-client';
 import type { NodeAssignment, NodeWorkload } from '../api/index.js';
 import { KubeClient } from '../kube/client.js';
 import { systemClock } from '../kube/clock.js';
-import { startHealthServer, syncedCheck, type HealthServer } from '../kube/health-server.js';
+import { parseListenAddress, startHealthServer, syncedCheck, type HealthServer } from '../kube/health-server.js';
 import { Informer } from '../kube/informer.js';
 import type { Logger } from '../kube/logger.js';
 import { createProcessRegistry } from '../kube/metrics.js';
@@ -51,13 +51,6 @@ export function backendFor(mode: ProxyMode, run: Runner): ProxyBackend {
   return mode === 'nftables' ? new NftBackend(run) : new IptablesBackend(run);
 }
 
-function parseAddress(address: string): { host: string; port: number } {
-  const m = /^(.*):(\d{1,5})$/.exec(address);
-  const port = m ? Number(m[2]) : NaN;
-  if (!m || port > 65535) throw new Error(`metrics address "${address}": expected host:port such as 127.0.0.1:10249 (port 0 picks a free port)`);
-  return { host: (m[1] as string).replace(/^\[(.*)\]$/, '$1') || '127.0.0.1', port };
-}
-
 export async function runAgent(o: AgentOptions): Promise<RunningAgent> {
   const logger = o.logger.child({ node: o.nodeName });
   const registry = o.registry ?? createProcessRegistry();
@@ -100,7 +93,7 @@ export async function runAgent(o: AgentOptions): Promise<RunningAgent> {
 
   let server: HealthServer | undefined;
   if (o.metricsAddress !== false) {
-    const { host, port } = parseAddress(o.metricsAddress);
+    const { host, port } = parseListenAddress(o.metricsAddress, DEFAULT_METRICS_ADDRESS);
     server = await startHealthServer({
       registry,
       host,

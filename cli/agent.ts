@@ -2,14 +2,14 @@
 // kubeconfig (or in-cluster). `shopfloor agent cleanup` removes the agent's nftables table and
 // iptables chains and nothing else.
 import { hostname, networkInterfaces } from 'node:os';
-import { parseArgs } from 'node:util';
 import { DEFAULT_FULL_RESYNC_PERIOD_MS, DEFAULT_METRICS_ADDRESS, DEFAULT_MIN_SYNC_PERIOD_MS, backendFor, runAgent } from '../agent/main.js';
 import { PROXY_MODES, type ProxyMode } from '../agent/proxy/backend.js';
 import { spawnRunner } from '../agent/proxy/exec.js';
 import { isIPv4 } from '../agent/proxy/model.js';
 import { describeSource, loadKubeConfig } from '../kube/config.js';
-import { createLogger, parseLogLevel, type LogLevel } from '../kube/logger.js';
+import { createLogger, type LogLevel } from '../kube/logger.js';
 import { UsageError, type Command } from './command.js';
+import { logLevelFlag, metricsAddressFlag, readFlags } from './flags.js';
 
 const usage = `usage: shopfloor agent [options]
        shopfloor agent cleanup
@@ -63,17 +63,7 @@ export function hostAddresses(): string[] {
 
 /** Reads flags over environment over defaults; a bad value is a UsageError naming where it came from. */
 export function parseAgentFlags(argv: string[], env: Record<string, string | undefined>, defaults = { hostname: hostname(), addresses: hostAddresses }): AgentFlags {
-  let values: Partial<Record<keyof typeof OPTIONS, string>>;
-  try {
-    ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const pick = (flag: keyof typeof OPTIONS, ...vars: string[]): { value: string; from: string } | undefined => {
-    if (values[flag] !== undefined) return { value: values[flag] as string, from: `--${flag}` };
-    for (const v of vars) if (env[v]) return { value: env[v] as string, from: v };
-    return undefined;
-  };
+  const { pick } = readFlags(argv, OPTIONS, env);
 
   const node = pick('node-name', 'NODE_NAME') ?? { value: defaults.hostname.toLowerCase(), from: 'the host name' };
   if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(node.value) || node.value.length > 253) {
@@ -98,27 +88,18 @@ export function parseAgentFlags(argv: string[], env: Record<string, string | und
   const minSyncPeriodMs = seconds('min-sync-period', 'SHOPFLOOR_MIN_SYNC_PERIOD', DEFAULT_MIN_SYNC_PERIOD_MS, 0);
   const fullResyncPeriodMs = seconds('full-resync-period', 'SHOPFLOOR_FULL_RESYNC_PERIOD', DEFAULT_FULL_RESYNC_PERIOD_MS, 1);
 
-  const metrics = pick('metrics-address', 'SHOPFLOOR_METRICS_ADDRESS') ?? { value: DEFAULT_METRICS_ADDRESS, from: 'default' };
-  if (metrics.value !== 'off' && !/^(\[[0-9a-fA-F:]+\]|[^:\s]*):\d{1,5}$/.test(metrics.value)) {
-    throw new UsageError(`${metrics.from} "${metrics.value}" is not host:port (e.g. 127.0.0.1:10249) or "off"`);
-  }
+  const metricsAddress = metricsAddressFlag(pick('metrics-address', 'SHOPFLOOR_METRICS_ADDRESS') ?? { value: DEFAULT_METRICS_ADDRESS, from: 'default' }, '127.0.0.1:10249');
 
-  const level = pick('log-level', 'SHOPFLOOR_LOG_LEVEL') ?? { value: 'info', from: 'default' };
-  let logLevel: LogLevel;
-  try {
-    logLevel = parseLogLevel(level.value, level.from);
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const logLevel = logLevelFlag(pick('log-level', 'SHOPFLOOR_LOG_LEVEL') ?? { value: 'info', from: 'default' });
 
   return {
-    kubeconfig: values.kubeconfig,
+    kubeconfig: pick('kubeconfig')?.value,
     nodeName: node.value,
     proxyMode: mode.value as ProxyMode,
     nodeAddresses,
     minSyncPeriodMs,
     fullResyncPeriodMs,
-    metricsAddress: metrics.value === 'off' ? false : metrics.value,
+    metricsAddress,
     logLevel,
   };
 }

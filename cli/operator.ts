@@ -1,12 +1,12 @@
 // `shopfloor operator`: runs the operator against the cluster of a kubeconfig (or in-cluster),
 // configured by flags, each with an environment variable for Helm and plain manifests.
-import { parseArgs } from 'node:util';
 import { DEFAULT_SYSTEM_NAMESPACE } from '../api/index.js';
 import { loadKubeConfig, describeSource } from '../kube/config.js';
-import { createLogger, parseLogLevel, type LogLevel } from '../kube/logger.js';
+import { createLogger, type LogLevel } from '../kube/logger.js';
 import { DEFAULT_METRICS_ADDRESS, DEFAULT_NODE_LOSS_GRACE_MS, DEFAULT_VIP_CIDR, runOperator } from '../operator/index.js';
 import { parseCidr } from '../operator/vip-allocator.js';
 import { UsageError, type Command } from './command.js';
+import { logLevelFlag, metricsAddressFlag, readFlags } from './flags.js';
 
 const usage = `usage: shopfloor operator [options]
 
@@ -52,17 +52,7 @@ const OPTIONS = {
 
 /** Reads flags over environment over defaults; a bad value is a UsageError naming where it came from. */
 export function parseOperatorFlags(argv: string[], env: Record<string, string | undefined>): OperatorFlags {
-  let values: Partial<Record<keyof typeof OPTIONS, string>>;
-  try {
-    ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const pick = (flag: keyof typeof OPTIONS, ...vars: string[]): { value: string; from: string } | undefined => {
-    if (values[flag] !== undefined) return { value: values[flag] as string, from: `--${flag}` };
-    for (const v of vars) if (env[v]) return { value: env[v] as string, from: v };
-    return undefined;
-  };
+  const { pick } = readFlags(argv, OPTIONS, env);
 
   const namespace = pick('namespace', 'SHOPFLOOR_NAMESPACE', 'POD_NAMESPACE') ?? { value: DEFAULT_SYSTEM_NAMESPACE, from: 'default' };
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(namespace.value) || namespace.value.length > 63) {
@@ -76,21 +66,12 @@ export function parseOperatorFlags(argv: string[], env: Record<string, string | 
     throw new UsageError(`${cidr.from}: ${(err as Error).message}`);
   }
 
-  const metrics = pick('metrics-address', 'SHOPFLOOR_METRICS_ADDRESS') ?? { value: DEFAULT_METRICS_ADDRESS, from: 'default' };
-  if (metrics.value !== 'off' && !/^(\[[0-9a-fA-F:]+\]|[^:\s]*):\d{1,5}$/.test(metrics.value)) {
-    throw new UsageError(`${metrics.from} "${metrics.value}" is not host:port (e.g. 127.0.0.1:8080, 0.0.0.0:8080) or "off"`);
-  }
+  const metricsAddress = metricsAddressFlag(pick('metrics-address', 'SHOPFLOOR_METRICS_ADDRESS') ?? { value: DEFAULT_METRICS_ADDRESS, from: 'default' }, '127.0.0.1:8080, 0.0.0.0:8080');
 
   const elect = pick('leader-elect', 'SHOPFLOOR_LEADER_ELECT') ?? { value: 'true', from: 'default' };
   if (elect.value !== 'true' && elect.value !== 'false') throw new UsageError(`${elect.from} "${elect.value}" must be true or false`);
 
-  const level = pick('log-level', 'SHOPFLOOR_LOG_LEVEL') ?? { value: 'info', from: 'default' };
-  let logLevel: LogLevel;
-  try {
-    logLevel = parseLogLevel(level.value, level.from);
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const logLevel = logLevelFlag(pick('log-level', 'SHOPFLOOR_LOG_LEVEL') ?? { value: 'info', from: 'default' });
 
   const grace = pick('node-loss-grace', 'SHOPFLOOR_NODE_LOSS_GRACE') ?? { value: String(DEFAULT_NODE_LOSS_GRACE_MS / 1000), from: 'default' };
   if (!/^\d+(\.\d+)?$/.test(grace.value)) throw new UsageError(`${grace.from} "${grace.value}" must be a number of seconds, e.g. 60`);
@@ -99,10 +80,10 @@ export function parseOperatorFlags(argv: string[], env: Record<string, string | 
   if (!/^[1-9]\d{0,2}$/.test(workers.value)) throw new UsageError(`${workers.from} "${workers.value}" must be a whole number from 1 to 999`);
 
   return {
-    kubeconfig: values.kubeconfig,
+    kubeconfig: pick('kubeconfig')?.value,
     namespace: namespace.value,
     vipCidr: cidr.value,
-    metricsAddress: metrics.value === 'off' ? false : metrics.value,
+    metricsAddress,
     leaderElect: elect.value === 'true',
     logLevel,
     nodeLossGraceMs: Number(grace.value) * 1000,

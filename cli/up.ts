@@ -1,6 +1,5 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { DEFAULT_SYSTEM_NAMESPACE } from '../api/index.js';
 import { DEFAULT_METRICS_ADDRESS as AGENT_METRICS_ADDRESS, backendFor, runAgent } from '../agent/main.js';
@@ -9,12 +8,28 @@ import { spawnRunner } from '../agent/proxy/exec.js';
 import { startDevcluster } from '../devcluster/index.js';
 import { KubeClient } from '../kube/client.js';
 import { loadKubeConfig } from '../kube/config.js';
-import { createLogger, parseLogLevel } from '../kube/logger.js';
+import { createLogger } from '../kube/logger.js';
 import { NAMESPACES } from '../kube/resource.js';
-import { DEFAULT_VIP_CIDR, runOperator } from '../operator/index.js';
+import { DEFAULT_METRICS_ADDRESS as OPERATOR_METRICS_ADDRESS, DEFAULT_VIP_CIDR, runOperator } from '../operator/index.js';
+import { parseCidr } from '../operator/vip-allocator.js';
 import { hostAddresses } from './agent.js';
 import { UsageError, type Command } from './command.js';
+import { logLevelFlag, metricsAddressFlag, readFlags, type FlagValue } from './flags.js';
 import { installCrds } from './install-crds.js';
+
+function metricsAt(url: string | undefined): string {
+  return url === undefined ? 'off' : `${url}/metrics`;
+}
+
+const OPTIONS = {
+  'data-dir': { type: 'string' },
+  port: { type: 'string' },
+  'vip-cidr': { type: 'string' },
+  'proxy-mode': { type: 'string' },
+  'metrics-address': { type: 'string' },
+  'agent-metrics-address': { type: 'string' },
+  'log-level': { type: 'string' },
+} as const;
 
 export const upCommand: Command = {
   summary: 'Run a whole single-node Shopfloor locally: the devcluster with Shopfloor\'s CRDs, the operator, and the agent\'s service proxy.',
@@ -26,8 +41,8 @@ export const upCommand: Command = {
     '  --port N                   API server port on 127.0.0.1; default 6443 (0 picks a free one)',
     `  --vip-cidr CIDR            range service virtual IPs come from; default ${DEFAULT_VIP_CIDR}`,
     '  --proxy-mode MODE          how service VIPs are programmed on this host: nftables (default) or iptables',
-    '  --metrics-address HOST:PORT  operator /metrics, /healthz, /readyz; default 127.0.0.1:8080',
-    `  --agent-metrics-address HOST:PORT  agent /metrics, /healthz, /readyz; default ${AGENT_METRICS_ADDRESS}`,
+    `  --metrics-address HOST:PORT  operator /metrics, /healthz, /readyz, or off; default ${OPERATOR_METRICS_ADDRESS}`,
+    `  --agent-metrics-address HOST:PORT  agent /metrics, /healthz, /readyz, or off; default ${AGENT_METRICS_ADDRESS}`,
     '  --log-level LEVEL          trace, debug, info, warn, error, fatal; default info',
     '',
     'Needs root: the agent programs this host\'s nftables (its own table) or iptables (its own chains).',
@@ -35,36 +50,23 @@ export const upCommand: Command = {
     'rules; the cluster state stays in DIR.',
   ].join('\n'),
   async run(argv) {
-    let values;
+    const { pick } = readFlags(argv, OPTIONS, {});
+    const flag = (name: keyof typeof OPTIONS, fallback: string): FlagValue => pick(name) ?? { value: fallback, from: 'default' };
+    const dataDir = flag('data-dir', '.shopfloor').value;
+    const portText = flag('port', '6443').value;
+    const port = Number(portText);
+    if (!/^\d+$/.test(portText) || port > 65535) throw new UsageError(`--port: "${portText}" is not a port number (0-65535)`);
+    const proxyMode = flag('proxy-mode', 'nftables').value as ProxyMode;
+    if (!PROXY_MODES.includes(proxyMode)) throw new UsageError(`--proxy-mode: "${proxyMode}" must be one of ${PROXY_MODES.join(', ')}`);
+    const vipCidr = flag('vip-cidr', DEFAULT_VIP_CIDR).value;
     try {
-      ({ values } = parseArgs({
-        args: argv,
-        options: {
-          'data-dir': { type: 'string', default: '.shopfloor' },
-          port: { type: 'string', default: '6443' },
-          'vip-cidr': { type: 'string', default: DEFAULT_VIP_CIDR },
-          'proxy-mode': { type: 'string', default: 'nftables' },
-          'metrics-address': { type: 'string', default: '127.0.0.1:8080' },
-          'agent-metrics-address': { type: 'string', default: AGENT_METRICS_ADDRESS },
-          'log-level': { type: 'string', default: 'info' },
-        },
-        strict: true,
-        allowPositionals: false,
-      }));
+      parseCidr(vipCidr);
     } catch (err) {
-      throw new UsageError((err as Error).message);
+      throw new UsageError(`--vip-cidr: ${(err as Error).message}`);
     }
-    const dataDir = values['data-dir'];
-    const port = Number(values.port);
-    if (!/^\d+$/.test(values.port) || port > 65535) throw new UsageError(`--port: "${values.port}" is not a port number (0-65535)`);
-    const proxyMode = values['proxy-mode'] as ProxyMode;
-    if (!PROXY_MODES.includes(proxyMode)) throw new UsageError(`--proxy-mode: "${values['proxy-mode']}" must be one of ${PROXY_MODES.join(', ')}`);
-    let level;
-    try {
-      level = parseLogLevel(values['log-level']);
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const metricsAddress = metricsAddressFlag(flag('metrics-address', OPERATOR_METRICS_ADDRESS), OPERATOR_METRICS_ADDRESS);
+    const agentMetricsAddress = metricsAddressFlag(flag('agent-metrics-address', AGENT_METRICS_ADDRESS), AGENT_METRICS_ADDRESS);
+    const level = logLevelFlag(flag('log-level', 'info'));
     const logger = createLogger({ name: 'shopfloor', level, destination: pino.destination(2) });
 
     const devcluster = await startDevcluster({ dataDir, port, logger: logger.child({ component: 'devcluster' }) });
@@ -83,8 +85,8 @@ export const upCommand: Command = {
 
       const operator = await runOperator({
         kubeConfig,
-        vipCidr: values['vip-cidr'],
-        metricsAddress: values['metrics-address'],
+        vipCidr,
+        metricsAddress,
         logger: logger.child({ component: 'operator' }),
       });
       stops.push(() => operator.stop());
@@ -96,7 +98,7 @@ export const upCommand: Command = {
         nodeName: hostname().toLowerCase(),
         proxyMode,
         nodeAddresses: hostAddresses(),
-        metricsAddress: values['agent-metrics-address'],
+        metricsAddress: agentMetricsAddress,
         logger: logger.child({ component: 'agent' }),
       });
       // Unlike a node agent that restarts, `up` takes the whole local Shopfloor down: its VIP
@@ -108,8 +110,8 @@ export const upCommand: Command = {
 
       console.log(
         [
-          `Shopfloor is up: the devcluster serves ${devcluster.url}; metrics of the operator at ${operator.metricsUrl}/metrics,`,
-          `of the agent (service proxy, ${proxyMode}) at ${agent.metricsUrl}/metrics.`,
+          `Shopfloor is up: the devcluster serves ${devcluster.url}; metrics of the operator: ${metricsAt(operator.metricsUrl)},`,
+          `of the agent (service proxy, ${proxyMode}): ${metricsAt(agent.metricsUrl)}.`,
           '',
           `  export KUBECONFIG=${join(dataDir, 'kubeconfig')}`,
           '  kubectl get crds                      # nodeworkloads, nodeassignments, nodeagents',

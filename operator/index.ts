@@ -8,7 +8,7 @@ import { DEFAULT_SYSTEM_NAMESPACE, LABEL_MANAGED_BY, LABEL_NODE, MANAGED_BY_VALU
 import { KubeClient } from '../kube/client.js';
 import { Controller } from '../kube/controller.js';
 import { EventRecorder } from '../kube/events.js';
-import { startHealthServer, syncedCheck, type HealthServer } from '../kube/health-server.js';
+import { parseListenAddress, startHealthServer, syncedCheck, type HealthServer } from '../kube/health-server.js';
 import { Informer } from '../kube/informer.js';
 import { LeaderElector, type Lease } from '../kube/leader-election.js';
 import { silentLogger, type Logger } from '../kube/logger.js';
@@ -76,13 +76,6 @@ const ASSIGNMENT_BATCH_MS = 1_000;
 /** Milliseconds that node changes are gathered before the workloads they affect are reconciled. */
 const NODE_BATCH_MS = 500;
 
-function parseAddress(address: string): { host: string; port: number } {
-  const m = /^(.*):(\d{1,5})$/.exec(address);
-  const port = m ? Number(m[2]) : NaN;
-  if (!m || port > 65535) throw new Error(`metrics address "${address}": expected host:port such as 127.0.0.1:8080 (port 0 picks a free port)`);
-  return { host: (m[1] as string).replace(/^\[(.*)\]$/, '$1') || '127.0.0.1', port };
-}
-
 function isEveryNode(wl: NodeWorkloadObject): boolean {
   const spec = wl.spec as { placement?: { mode?: unknown } } | undefined;
   return spec?.placement?.mode === 'EveryNode';
@@ -106,7 +99,7 @@ export async function runOperator(options: OperatorOptions): Promise<RunningOper
   const namespace = options.namespace ?? DEFAULT_SYSTEM_NAMESPACE;
   const vips = new VipAllocator(options.vipCidr ?? DEFAULT_VIP_CIDR);
   const metricsAddress = options.metricsAddress === undefined ? DEFAULT_METRICS_ADDRESS : options.metricsAddress;
-  const address = metricsAddress === false ? undefined : parseAddress(metricsAddress);
+  const address = metricsAddress === false ? undefined : parseListenAddress(metricsAddress, DEFAULT_METRICS_ADDRESS);
   const client = new KubeClient(options.kubeConfig, { registry, userAgent: 'shopfloor-operator' });
   const common = { client, registry, logger, metricsPrefix: 'shopfloor_operator' };
 
