@@ -7,8 +7,6 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-// cli/main.ts exports run(); this is the same call bin/shopfloor.js makes on the built CLI.
-const entry = "const { run } = await import('./cli/main.ts'); process.exitCode = await run(process.argv.slice(1));";
 
 interface Outcome {
   code: number;
@@ -17,7 +15,7 @@ interface Outcome {
 
 function shopfloor(args: string[], stdin?: string): Promise<Outcome> {
   return new Promise((resolve, reject) => {
-    const child = execFile(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', entry, ...args], { cwd: root }, (err, stdout, stderr) => {
+    const child = execFile(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], { cwd: root }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
       if (code !== 0 && code !== 1 && code !== 2) reject(new Error(`exit ${code}: ${stderr}`));
       else resolve({ code, lines: `${stdout}${stderr}`.split('\n').filter(Boolean) });

@@ -1,5 +1,5 @@
 // The shared devcluster harness for integration suites. The devcluster runs as a child process
-// (`node --import tsx` running cli/main.ts's `run(['devcluster', ...])` from source), so that a
+// (`node --import tsx cli/main.ts devcluster ...` from source), so that a
 // suite exercises the same command users run, restart() is a real process restart on the same
 // data dir, and a crash in the API server cannot take the test process down with it.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -43,9 +43,7 @@ interface Running {
 
 function launch(dataDir: string, port: number): Promise<Running> {
   const child = spawn(process.execPath, [
-    '--import', 'tsx', '--input-type=module',
-    '-e', "import { run } from './cli/main.ts'; process.exitCode = await run(process.argv.slice(1));",
-    'devcluster', '--data-dir', dataDir, '--port', String(port),
+    '--import', 'tsx', 'cli/main.ts', 'devcluster', '--data-dir', dataDir, '--port', String(port),
   ], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
   const exited = new Promise<void>((res) => child.once('exit', () => res()));
   return new Promise((resolvePromise, reject) => {
