@@ -11,8 +11,11 @@ export interface RunResult {
 export interface Runner {
   /** Runs `program` with `args` and optional stdin; resolves with its exit code and output. */
   (program: string, args: readonly string[], stdin?: string): Promise<RunResult>;
-  /** Starts a long-lived `program` with piped stdio, in the same place the runs happen. */
-  start(program: string, args: readonly string[]): ChildProcessWithoutNullStreams;
+  /**
+   * Starts a long-lived `program` with piped stdio, in the same place the runs happen; `env`
+   * overrides variables of this process's environment.
+   */
+  start(program: string, args: readonly string[], env?: Readonly<Record<string, string>>): ChildProcessWithoutNullStreams;
 }
 
 /** A program that exited with a code the caller does not accept. Carries its stderr. */
@@ -33,9 +36,9 @@ export class CommandError extends Error {
  * (`ip netns exec`), which is how tests and the benchmark keep their rules off the host.
  */
 export function spawnRunner(options: { netns?: string } = {}): Runner {
-  const start = (program: string, args: readonly string[]): ChildProcessWithoutNullStreams => {
+  const start = (program: string, args: readonly string[], env?: Readonly<Record<string, string>>): ChildProcessWithoutNullStreams => {
     const [file, argv] = options.netns ? ['ip', ['netns', 'exec', options.netns, program, ...args]] : [program, [...args]];
-    return spawn(file, argv, { stdio: ['pipe', 'pipe', 'pipe'] });
+    return spawn(file, argv, { stdio: ['pipe', 'pipe', 'pipe'], ...(env ? { env: { ...process.env, ...env } } : {}) });
   };
   const run = (program: string, args: readonly string[], stdin?: string): Promise<RunResult> =>
     new Promise((resolve, reject) => {
