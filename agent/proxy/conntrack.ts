@@ -8,14 +8,22 @@ export function conntrackDeleteArgs(flow: StaleUdpFlow): string[] {
 }
 
 /**
- * Deletes every flow; returns the errors of the deletions that failed. conntrack exits 1 with
- * "0 flow entries have been deleted" when nothing matched, which is success here.
+ * Deletes every flow; returns the errors of the deletions that failed, also when conntrack
+ * cannot be run at all (the rules are applied by then: a missing tool must not fail the sync).
+ * conntrack exits 1 with "0 flow entries have been deleted" when nothing matched, which is
+ * success here.
  */
-export async function deleteStaleFlows(run: Runner, flows: readonly StaleUdpFlow[]): Promise<CommandError[]> {
-  const errors: CommandError[] = [];
+export async function deleteStaleFlows(run: Runner, flows: readonly StaleUdpFlow[]): Promise<Error[]> {
+  const errors: Error[] = [];
   for (const flow of flows) {
     const args = conntrackDeleteArgs(flow);
-    const r = await run('conntrack', args);
+    let r;
+    try {
+      r = await run('conntrack', args);
+    } catch (err) {
+      errors.push(err instanceof Error ? err : new Error(String(err)));
+      continue;
+    }
     if (r.code === 0 || (r.code === 1 && /0 flow entries/.test(r.stderr))) continue;
     errors.push(new CommandError('conntrack', args, r.code, r.stderr));
   }

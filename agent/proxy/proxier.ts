@@ -117,7 +117,7 @@ export class Proxier {
     if (flows.length > 0) {
       for (const err of await deleteStaleFlows(this.options.run, flows)) {
         metrics.conntrackFailures.inc();
-        logger.warn({ stderr: err.stderr.trim(), args: err.args }, 'deleting a stale UDP conntrack entry failed');
+        logger.warn({ err: err.message }, 'deleting a stale UDP conntrack entry failed');
       }
     }
     return true;
