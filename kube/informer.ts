@@ -28,6 +28,12 @@ export interface InformerOptions<T> extends Selectors {
    * dropped and the resource relisted. Default: the watch's server timeout plus 30 s.
    */
   watchdogMs?: number;
+  /**
+   * Rewrites each object (listed or watched) before it is cached and given to handlers, e.g.
+   * `stripUnreadMetadata` so the cache does not hold what no caller reads. It may change the
+   * object in place; it must keep metadata name, namespace, uid and resourceVersion.
+   */
+  transform?: (obj: T) => T;
   /** Reconnect backoff after failures. Default 200 ms doubling to 30 s, with jitter. */
   backoff?: { initialMs: number; maxMs: number };
   clock?: Clock;
@@ -193,7 +199,8 @@ export class Informer<T extends KubeObject> implements EventSource<T> {
     });
     this.metrics?.relists.inc({ resource: this.label, reason });
     this.touch();
-    this.dispatch(this.store.replace(items));
+    const transform = this.options.transform;
+    this.dispatch(this.store.replace(transform ? items.map(transform) : items));
     this.backoff.reset();
     this.logger.debug({ reason, items: items.length, resourceVersion }, 'listed');
     this.emitStatus({ type: 'listed', reason, items: items.length, resourceVersion });
@@ -249,7 +256,8 @@ export class Informer<T extends KubeObject> implements EventSource<T> {
         this.touch();
         rv = event.object.metadata?.resourceVersion || rv;
         if (event.type === 'BOOKMARK') continue;
-        const change = event.type === 'DELETED' ? this.store.remove(event.object) : this.store.upsert(event.object);
+        const obj = this.options.transform ? this.options.transform(event.object) : event.object;
+        const change = event.type === 'DELETED' ? this.store.remove(obj) : this.store.upsert(obj);
         if (change) this.dispatch([change]);
       }
     } finally {

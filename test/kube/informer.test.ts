@@ -7,6 +7,7 @@ import { Registry } from 'prom-client';
 import { KubeClient } from '../../kube/client.js';
 import { Informer, type InformerOptions } from '../../kube/informer.js';
 import { fieldIndex, labelIndex } from '../../kube/store.js';
+import { LAST_APPLIED_ANNOTATION, stripUnreadMetadata } from '../../kube/strip-metadata.js';
 import { startTestCluster, type TestCluster } from '../harness/devcluster.js';
 import { compactEtcd } from './etcd.js';
 import { CONFIGMAPS, NAMESPACES, eventually, metricValue, recordChanges, suffix, throughPort, type ConfigMap } from './support.js';
@@ -98,6 +99,37 @@ describe('Informer against the devcluster', () => {
     expect(inf.byIndex('byTier', 'web').map((o) => o.metadata?.name)).toEqual(['a']);
     expect(inf.byIndex('byColor', 'blue').map((o) => o.metadata?.name)).toEqual(['a']);
     expect(inf.byIndex('byTier', 'db')).toEqual([]);
+    await inf.stop();
+  });
+
+  it('caches listed and watched objects as its transform left them (managedFields and last-applied dropped)', async () => {
+    const applied = (value: string): string =>
+      `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: strip\n  namespace: ${ns}\n  labels: {suite: strip}\n  annotations: {keep: me}\ndata: {k: ${value}}\n`;
+    const apply = async (value: string): Promise<void> => {
+      const r = await cluster.kubectl(['apply', '-f', '-'], { input: applied(value) });
+      if (r.code !== 0) throw new Error(`kubectl apply failed: ${r.stderr}`);
+    };
+    await apply('listed');
+    // What the server holds: the bookkeeping the transform is there to drop.
+    const stored = await client.get<ConfigMap>(CONFIGMAPS, 'strip', { namespace: ns });
+    expect((stored.metadata as Record<string, unknown>)['managedFields']).toBeDefined();
+    expect(stored.metadata?.annotations?.[LAST_APPLIED_ANNOTATION]).toBeDefined();
+
+    const inf = informer('strip', new Registry(), { transform: stripUnreadMetadata });
+    const seen = recordChanges(inf);
+    inf.start();
+    await inf.waitForSync();
+    const expectStripped = (data: string): void => {
+      const cached = inf.get(`${ns}/strip`);
+      expect(cached?.data).toEqual({ k: data });
+      expect(cached?.metadata?.annotations).toEqual({ keep: 'me' });
+      expect(Object.keys(cached?.metadata ?? {})).not.toContain('managedFields');
+    };
+    expectStripped('listed');
+
+    await apply('watched');
+    await eventually('the applied change to arrive', () => seen.includes('update:strip'));
+    expectStripped('watched');
     await inf.stop();
   });
 
