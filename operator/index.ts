@@ -15,6 +15,7 @@ import { silentLogger, type Logger } from '../kube/logger.js';
 import { createProcessRegistry } from '../kube/metrics.js';
 import { LEASES, NODE_AGENTS, NODE_ASSIGNMENTS, NODE_WORKLOADS } from '../kube/resource.js';
 import { fieldIndex, labelIndex } from '../kube/store.js';
+import { stripUnreadMetadata } from '../kube/strip-metadata.js';
 import { objectKey, type KubeObject } from '../kube/types.js';
 import { DEFAULT_NODE_LOSS_GRACE_MS } from './liveness.js';
 import { NodeMonitor, type NodeAgentObject } from './node-monitor.js';
@@ -101,7 +102,9 @@ export async function runOperator(options: OperatorOptions): Promise<RunningOper
   const metricsAddress = options.metricsAddress === undefined ? DEFAULT_METRICS_ADDRESS : options.metricsAddress;
   const address = metricsAddress === false ? undefined : parseListenAddress(metricsAddress, DEFAULT_METRICS_ADDRESS);
   const client = new KubeClient(options.kubeConfig, { registry, userAgent: 'shopfloor-operator' });
-  const common = { client, registry, logger, metricsPrefix: 'shopfloor_operator' };
+  // The caches hold every object for the process's lifetime; the server's bookkeeping (about
+  // half of each object) is dropped before caching. The operator only patches, never PUTs them.
+  const common = { client, registry, logger, metricsPrefix: 'shopfloor_operator', transform: stripUnreadMetadata };
 
   const workloads = new Informer<NodeWorkloadObject>({ ...common, resource: NODE_WORKLOADS });
   const assignments = new Informer<NodeAssignmentObject>({
