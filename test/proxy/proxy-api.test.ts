@@ -41,11 +41,12 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await agent?.stop();
-  await sim?.stop();
-  await op?.stop();
-  await env?.cluster.stop();
-  await topo?.destroy();
+  // Every step runs even when one before it fails, so that no etcd, operator or network
+  // namespace outlives the suite.
+  const steps = [() => agent?.stop(), () => sim?.stop(), () => op?.stop(), () => env?.cluster.stop(), () => topo?.destroy()];
+  const errors: unknown[] = [];
+  for (const step of steps) await Promise.resolve().then(step).catch((err: unknown) => errors.push(err));
+  if (errors.length > 0) throw errors[0];
 }, 60_000);
 
 function workloadYaml(): string {

@@ -89,8 +89,11 @@ describe.each<ProxyMode>(['nftables', 'iptables'])('service proxy in %s mode', (
   }, 60_000);
 
   afterAll(async () => {
-    await proxier?.stop();
-    await topo?.destroy();
+    try {
+      await proxier?.stop();
+    } finally {
+      await topo?.destroy();
+    }
   });
 
   it('sends a TCP request to VIP:port to an endpoint', async () => {
