@@ -19,9 +19,9 @@ export class IptablesBackend implements ProxyBackend {
     return { nat: parseOurChains(nat.stdout), filter: parseOurChains(filter.stdout) };
   }
 
-  async apply(_applied: ProxyState, desired: ProxyState, diff: ProxyDiff, full: boolean): Promise<void> {
+  async apply(applied: ProxyState, desired: ProxyState, diff: ProxyDiff, full: boolean): Promise<void> {
     if (!full) {
-      await runChecked(this.run, 'iptables-restore', RESTORE_ARGS, renderIptablesDiff(desired, diff));
+      await runChecked(this.run, 'iptables-restore', RESTORE_ARGS, renderIptablesDiff(applied, desired, diff));
       return;
     }
     await runChecked(this.run, 'iptables-restore', RESTORE_ARGS, renderIptablesFull(desired, await this.existingChains()));

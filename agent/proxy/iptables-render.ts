@@ -3,15 +3,19 @@
 // Layout: chains of our own, `SHOPFLOOR-*`, entered from the built-in chains by one jump each
 // (see JUMPS; the executor ensures those). nat SHOPFLOOR-SERVICES holds one rule per VIP:port
 // jumping to a per-frontend SHOPFLOOR-SVC-<hash> chain, then one rule per node address into
-// SHOPFLOOR-NODEPORTS. A SVC chain picks a per-endpoint SHOPFLOOR-SEP-<hash> chain: Random by
-// `statistic --mode random` with probability 1/(remaining endpoints), RoundRobin by `statistic
-// --mode nth` (an exact cycle, since only a connection's first packet reaches the nat table),
-// SourceIP by `recent` (a client returns to the endpoint it got first while it keeps talking,
-// three hours at most). A SEP chain marks hairpin traffic (or, for an endpoint on another node,
-// all its traffic, which leaves the node) for masquerade and DNATs. filter
-// SHOPFLOOR-NO-ENDPOINTS rejects traffic to frontends without endpoints. iptables-restore
-// rewrites every chain it names, so an incremental apply names the three dispatch chains (they
-// are O(services), iptables has no map) plus the SVC/SEP chains of changed frontends only.
+// SHOPFLOOR-NODEPORTS. A SVC chain DNATs to one endpoint per rule: Random by `statistic --mode
+// random` with probability 1/(remaining endpoints), RoundRobin by `statistic --mode nth` (an
+// exact cycle, since only a connection's first packet reaches the nat table), SourceIP by
+// `recent` (a client returns to the endpoint it got first while it keeps talking, three hours at
+// most). There is no chain per endpoint: with nft-backed iptables-restore the time of a sync
+// grows with the number of chains (a cold sync of 10,000 services × 3 endpoints took 151 s here
+// with a chain per endpoint, 4.5 s without), so the masquerade decisions that depend on the endpoint are
+// taken after DNAT instead, as in the nftables layout: SHOPFLOOR-DNAT-MASQ, entered by DNATed
+// connections only, masquerades hairpin connections (source = endpoint) and connections to
+// endpoints on other nodes. filter SHOPFLOOR-NO-ENDPOINTS rejects traffic to frontends without
+// endpoints. iptables-restore rewrites every chain it names, so an incremental apply names the
+// three dispatch chains (they are O(services), iptables has no map), SHOPFLOOR-DNAT-MASQ when
+// an endpoint address came or went, and the SVC chains of changed frontends only.
 import { createHash } from 'node:crypto';
 import type { ProxyDiff } from './model-diff.js';
 import type { Endpoint, Frontend, ProxyState } from './model.js';
@@ -21,6 +25,7 @@ export const CHAIN_PREFIX = 'SHOPFLOOR-';
 const SERVICES = 'SHOPFLOOR-SERVICES';
 const NODEPORTS = 'SHOPFLOOR-NODEPORTS';
 const POSTROUTING = 'SHOPFLOOR-POSTROUTING';
+const DNAT_MASQ = 'SHOPFLOOR-DNAT-MASQ';
 const MARK_MASQ = 'SHOPFLOOR-MARK-MASQ';
 const NO_ENDPOINTS = 'SHOPFLOOR-NO-ENDPOINTS';
 const MASQ = `0x${MASQUERADE_MARK.toString(16)}`;
@@ -58,7 +63,8 @@ export function svcChain(f: Frontend): string {
   return `SHOPFLOOR-SVC-${hash(f.key)}`;
 }
 
-export function sepChain(f: Frontend, ep: Endpoint): string {
+/** The `recent` list that remembers the clients SourceIP sent to `ep` of `f`. */
+export function affinityList(f: Frontend, ep: Endpoint): string {
   return `SHOPFLOOR-SEP-${hash(`${f.key}>${ep.ip}:${ep.port}`)}`;
 }
 
@@ -74,7 +80,7 @@ function probability(n: number): string {
   return (1 / n).toFixed(10);
 }
 
-/** A frontend's SVC chain and SEP chains with their rules (empty when it has no endpoints). */
+/** A frontend's SVC chain with its rules (none when it has no endpoints). */
 function frontendChains(f: Frontend): Map<string, string[]> {
   const chains = new Map<string, string[]>();
   const n = f.endpoints.length;
@@ -84,21 +90,31 @@ function frontendChains(f: Frontend): Map<string, string[]> {
   const picks: string[] = [];
   const p = proto(f);
   f.endpoints.forEach((ep, i) => {
-    const sep = sepChain(f, ep);
+    const dnat = `-j DNAT --to-destination ${ep.ip}:${ep.port}`;
+    // Matches run in order and stop at the first miss: `recent --set` records only the client
+    // of the endpoint that statistic picked.
+    const remember = f.loadBalancing === 'SourceIP' ? `-m recent --name ${affinityList(f, ep)} --set ` : '';
     if (f.loadBalancing === 'SourceIP') {
-      affinity.push(`-A ${svc} -m recent --name ${sep} --rcheck --seconds ${SOURCE_AFFINITY_SECONDS} --reap -j ${sep}`);
+      affinity.push(`-A ${svc} -p ${p} -m ${p} -m recent --name ${affinityList(f, ep)} --update --seconds ${SOURCE_AFFINITY_SECONDS} --reap ${dnat}`);
     }
     const left = n - i;
     let pick = '';
     if (left > 1) pick = f.loadBalancing === 'RoundRobin' ? `-m statistic --mode nth --every ${left} --packet 0 ` : `-m statistic --mode random --probability ${probability(left)} `;
-    picks.push(`-A ${svc} ${pick}-j ${sep}`);
-    const sepRules = [ep.remote ? `-A ${sep} -j ${MARK_MASQ}` : `-A ${sep} -s ${ep.ip}/32 -j ${MARK_MASQ}`];
-    if (f.loadBalancing === 'SourceIP') sepRules.push(`-A ${sep} -m recent --name ${sep} --set`);
-    sepRules.push(`-A ${sep} -p ${p} -m ${p} -j DNAT --to-destination ${ep.ip}:${ep.port}`);
-    chains.set(sep, sepRules);
+    picks.push(`-A ${svc} -p ${p} -m ${p} ${pick}${remember}${dnat}`);
   });
   chains.set(svc, [...affinity, ...picks]);
   return chains;
+}
+
+/**
+ * Masquerades of DNATed connections: hairpin ones (only a local endpoint can be the source of a
+ * connection this node DNATs back to it), and all of those to endpoints on other nodes.
+ */
+function dnatMasqRules(state: ProxyState): string[] {
+  const rules: string[] = [];
+  for (const ip of [...state.endpointIPs.keys()].sort()) if (!state.remoteIPs.has(ip)) rules.push(`-A ${DNAT_MASQ} -s ${ip}/32 -d ${ip}/32 -j MASQUERADE`);
+  for (const ip of [...state.remoteIPs.keys()].sort()) rules.push(`-A ${DNAT_MASQ} -d ${ip}/32 -j MASQUERADE`);
+  return rules;
 }
 
 function sortedFrontends(state: ProxyState): Frontend[] {
@@ -138,6 +154,7 @@ function dispatchChains(state: ProxyState): { nat: Map<string, string[]>; filter
       [
         POSTROUTING,
         [
+          `-A ${POSTROUTING} -m conntrack --ctstate DNAT -j ${DNAT_MASQ}`,
           `-A ${POSTROUTING} -m mark ! --mark ${MASQ}/${MASQ} -j RETURN`,
           `-A ${POSTROUTING} -j MARK --xor-mark ${MASQ}`,
           `-A ${POSTROUTING} -j MASQUERADE --random-fully`,
@@ -163,15 +180,22 @@ function section(table: IptablesTable, chains: Map<string, string[]>, deleted: I
 /** Every chain and rule, deleting any chain of ours in `existing` that the state no longer has. */
 export function renderIptablesFull(state: ProxyState, existing: ExistingChains): string {
   const { nat, filter } = dispatchChains(state);
+  nat.set(DNAT_MASQ, dnatMasqRules(state));
   for (const f of sortedFrontends(state)) for (const [name, rules] of frontendChains(f)) nat.set(name, rules);
   const staleNat = [...existing.nat].filter((c) => c.startsWith(CHAIN_PREFIX) && !nat.has(c)).sort();
   const staleFilter = [...existing.filter].filter((c) => c.startsWith(CHAIN_PREFIX) && !filter.has(c)).sort();
   return [...section('nat', nat, staleNat), ...section('filter', filter, staleFilter)].join('\n') + '\n';
 }
 
-/** The dispatch chains plus the chains of changed frontends; removed chains are deleted. */
-export function renderIptablesDiff(desired: ProxyState, diff: ProxyDiff): string {
+/**
+ * The dispatch chains plus the chains of changed frontends; removed chains are deleted. The
+ * DNAT masquerade chain is rewritten only when an endpoint address came or went since `applied`.
+ */
+export function renderIptablesDiff(applied: ProxyState, desired: ProxyState, diff: ProxyDiff): string {
   const { nat, filter } = dispatchChains(desired);
+  const moved = (ip: string) => applied.endpointIPs.has(ip) !== desired.endpointIPs.has(ip) || applied.remoteIPs.has(ip) !== desired.remoteIPs.has(ip);
+  const touched = [...diff.added, ...diff.removed, ...diff.changed.flatMap((c) => [c.before, c.after])];
+  if (touched.some((f) => f.endpoints.some((ep) => moved(ep.ip)))) nat.set(DNAT_MASQ, dnatMasqRules(desired));
   const gone = new Set<string>();
   for (const f of diff.removed) for (const name of frontendChains(f).keys()) gone.add(name);
   for (const f of diff.added) for (const [name, rules] of frontendChains(f)) nat.set(name, rules);
@@ -197,7 +221,7 @@ export function iptablesRuleCount(state: ProxyState): number {
   for (const r of nat.values()) rules += r.length;
   for (const r of filter.values()) rules += r.length;
   for (const f of state.frontends.values()) for (const r of frontendChains(f).values()) rules += r.length;
-  return rules;
+  return rules + dnatMasqRules(state).length;
 }
 
 /** Our chain names in `iptables-save` output of one table. */
