@@ -88,7 +88,7 @@ export function parseAgentFlags(argv: string[], env: Record<string, string | und
   const minSyncPeriodMs = seconds('min-sync-period', 'SHOPFLOOR_MIN_SYNC_PERIOD', DEFAULT_MIN_SYNC_PERIOD_MS, 0);
   const fullResyncPeriodMs = seconds('full-resync-period', 'SHOPFLOOR_FULL_RESYNC_PERIOD', DEFAULT_FULL_RESYNC_PERIOD_MS, 1);
 
-  const metricsAddress = metricsAddressFlag(pick('metrics-address', 'SHOPFLOOR_METRICS_ADDRESS') ?? { value: DEFAULT_METRICS_ADDRESS, from: 'default' }, '127.0.0.1:10249');
+  const metricsAddress = metricsAddressFlag(pick('metrics-address', 'SHOPFLOOR_METRICS_ADDRESS') ?? { value: DEFAULT_METRICS_ADDRESS, from: 'default' }, DEFAULT_METRICS_ADDRESS);
 
   const logLevel = logLevelFlag(pick('log-level', 'SHOPFLOOR_LOG_LEVEL') ?? { value: 'info', from: 'default' });
 
