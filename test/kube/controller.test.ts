@@ -67,25 +67,43 @@ describe('Controller over an informer', () => {
     const run = controller.run();
 
     const names = ['n1', 'n2', 'n3', 'n4', 'n5-flaky'].map((n) => `${suite}-${n}`);
-    for (const name of names) {
-      await client.create(NODEAGENTS, { apiVersion: 'shopfloor.dev/v1alpha1', kind: 'NodeAgent', metadata: { name, labels: { suite } }, spec: {} });
+    /**
+     * Resolves once nothing more can happen: the cache holds the server's version of every agent
+     * (so no event of an earlier write is still on its way) and no reconcile is queued or running.
+     * Counting writes then is final, where a fixed pause would miss a late extra write or a loop.
+     */
+    const settled = (what: string): Promise<void> =>
+      eventually(what, async () => {
+        const idle = (): boolean => controller.queue.len() === 0 && controller.queue.inFlight() === 0;
+        if (!idle()) return false;
+        for (const name of names) {
+          const live = await client.get<Agent>(NODEAGENTS, name);
+          if (informer.get(name)?.metadata?.resourceVersion !== live.metadata?.resourceVersion) return false;
+        }
+        return idle();
+      });
+
+    try {
+      for (const name of names) {
+        await client.create(NODEAGENTS, { apiVersion: 'shopfloor.dev/v1alpha1', kind: 'NodeAgent', metadata: { name, labels: { suite } }, spec: {} });
+      }
+      const patches = (): Promise<number> => metricValue(registry, 'rest_client_requests_total', { method: 'PATCH' });
+      await eventually('every agent to have a status', () => names.every((n) => informer.get(n)?.status?.pods === 1));
+      await settled('the update events of those status writes to be reconciled');
+      expect(await patches()).toBe(5);
+      expect(await metricValue(registry, 'controller_runtime_reconcile_total', { controller: 'agent-status', result: 'error' })).toBe(1);
+
+      await client.patch(NODEAGENTS, names[0] as string, { metadata: { labels: { zone: 'a' } } });
+      await eventually('the relabelled agent to be recounted', () => informer.get(names[0] as string)?.status?.pods === 2);
+      await settled('the relabel and its status write to be reconciled');
+      // One PATCH relabels, one writes the new status.
+      expect(await patches()).toBe(7);
+      const shown = await cluster.kubectl(['get', 'nodeagent', names[0] as string, '-o', 'jsonpath={.status.conditions[0].message}']);
+      expect(shown.stdout).toBe('2 labels');
+    } finally {
+      await controller.stop();
+      await run;
+      await informer.stop();
     }
-    const patches = (): Promise<number> => metricValue(registry, 'rest_client_requests_total', { method: 'PATCH' });
-    await eventually('every agent to have a status', () => names.every((n) => informer.get(n)?.status?.pods === 1));
-    // Let the update events of those status writes come back and be reconciled.
-    await new Promise((r) => setTimeout(r, 1000));
-    expect(await patches()).toBe(5);
-    expect(await metricValue(registry, 'controller_runtime_reconcile_total', { controller: 'agent-status', result: 'error' })).toBe(1);
-
-    await client.patch(NODEAGENTS, names[0] as string, { metadata: { labels: { zone: 'a' } } });
-    await eventually('the relabelled agent to be recounted', () => informer.get(names[0] as string)?.status?.pods === 2);
-    await new Promise((r) => setTimeout(r, 1000));
-    expect(await patches()).toBe(7);
-    const shown = await cluster.kubectl(['get', 'nodeagent', names[0] as string, '-o', 'jsonpath={.status.conditions[0].message}']);
-    expect(shown.stdout).toBe('2 labels');
-
-    await controller.stop();
-    await run;
-    await informer.stop();
   });
 });
