@@ -171,13 +171,17 @@ function compareEndpoints(a: Endpoint, b: Endpoint): number {
 
 /**
  * A service's frontends as if no other service existed, each endpoint list sorted and unique,
- * and what had to be left out (bad addresses or ports). Conflicts between services are the
- * ServiceCatalog's business.
+ * and what had to be left out (bad addresses or ports, a port or nodePort the service lists
+ * twice: the kernel refuses a transaction with two elements of one key, which would stop every
+ * sync). Conflicts between services are the ServiceCatalog's business.
  */
 export function serviceFrontends(svc: Service): { frontends: Frontend[]; problems: string[] } {
   const id = `${svc.namespace}/${svc.name}`;
   const problems: string[] = [];
   const frontends: Frontend[] = [];
+  /** Label of the port that took each frontend key, and each protocol/nodePort. */
+  const keys = new Map<string, string>();
+  const nodePorts = new Map<string, string>();
   if (!isIPv4(svc.clusterIP)) {
     problems.push(`${id}: clusterIP "${svc.clusterIP}" is not an IPv4 address; its service is not programmed`);
     return { frontends, problems };
@@ -188,6 +192,13 @@ export function serviceFrontends(svc: Service): { frontends: Frontend[]; problem
       problems.push(`${label}: port ${p.port} is not a port number from 1 to 65535; left out`);
       continue;
     }
+    const key = frontendKey(svc.clusterIP, p.protocol, p.port);
+    const taken = keys.get(key);
+    if (taken !== undefined) {
+      problems.push(`${label}: port ${p.port}/${p.protocol} is listed again (first by ${taken}); left out`);
+      continue;
+    }
+    keys.set(key, label);
     const seen = new Set<string>();
     const endpoints: Endpoint[] = [];
     for (const ep of p.endpoints) {
@@ -201,10 +212,16 @@ export function serviceFrontends(svc: Service): { frontends: Frontend[]; problem
       endpoints.push(ep.remote ? { ip: ep.ip, port: ep.port, remote: true } : { ip: ep.ip, port: ep.port });
     }
     endpoints.sort(compareEndpoints);
-    const frontend: Frontend = { key: frontendKey(svc.clusterIP, p.protocol, p.port), service: label, vip: svc.clusterIP, protocol: p.protocol, port: p.port, loadBalancing: svc.loadBalancing, endpoints };
+    const frontend: Frontend = { key, service: label, vip: svc.clusterIP, protocol: p.protocol, port: p.port, loadBalancing: svc.loadBalancing, endpoints };
     if (p.nodePort !== undefined) {
-      if (isPort(p.nodePort)) frontend.nodePort = p.nodePort;
-      else problems.push(`${label}: nodePort ${p.nodePort} is not a port number from 1 to 65535; served without it`);
+      const npKey = `${p.nodePort}/${p.protocol}`;
+      const npTaken = nodePorts.get(npKey);
+      if (!isPort(p.nodePort)) problems.push(`${label}: nodePort ${p.nodePort} is not a port number from 1 to 65535; served without it`);
+      else if (npTaken !== undefined) problems.push(`${label}: nodePort ${npKey} is already used by ${npTaken}; served without it`);
+      else {
+        frontend.nodePort = p.nodePort;
+        nodePorts.set(npKey, label);
+      }
     }
     frontends.push(frontend);
   }

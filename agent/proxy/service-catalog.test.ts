@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { renderNftFull } from './nft-render.js';
 import { ServiceCatalog, buildProxyState } from './service-catalog.js';
 import { dns, eps, web } from './test-fixtures.js';
 
@@ -34,6 +35,25 @@ describe('buildProxyState', () => {
       'b/web:http: 10.96.0.10:80/TCP is already served for a/web:http; left out',
       'c/web:http: nodePort 30080/TCP is already used by a/web:http; served without it',
     ]);
+  });
+
+  it('keeps the first of a port or nodePort that one service lists twice, so that the rules stay loadable', () => {
+    const svc = web(eps('10.1.0.1'), 'Random', 30080);
+    svc.ports.push({ name: 'admin', protocol: 'TCP', port: 81, nodePort: 30080, endpoints: eps('10.1.0.1') });
+    svc.ports.push({ name: 'again', protocol: 'TCP', port: 80, endpoints: eps('10.1.0.2') });
+    svc.ports.push({ name: 'dns', protocol: 'UDP', port: 53, nodePort: 30080, endpoints: eps('10.1.0.1') });
+    const { state, problems } = buildProxyState([svc], []);
+    expect([...state.frontends.values()].map((f) => [f.service, f.nodePort, f.endpoints.map((e) => e.ip)])).toEqual([
+      ['shop/web:http', 30080, ['10.1.0.1']],
+      ['shop/web:admin', undefined, ['10.1.0.1']],
+      ['shop/web:dns', 30080, ['10.1.0.1']],
+    ]);
+    expect(problems).toEqual([
+      'shop/web:admin: nodePort 30080/TCP is already used by shop/web:http; served without it',
+      'shop/web:again: port 80/TCP is listed again (first by shop/web:http); left out',
+    ]);
+    const npElements = renderNftFull(state).split('\n').filter((l) => l.startsWith('add element ip shopfloor service-nodeports'));
+    expect(npElements).toEqual(['add element ip shopfloor service-nodeports { tcp . 30080 : goto np-tcp-random-1, udp . 30080 : goto np-udp-random-1 }']);
   });
 
   it('names bad addresses instead of programming them', () => {
