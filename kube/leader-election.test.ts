@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { leaseFor, mayAcquire, microTime } from './leader-election.js';
+import { leaseFor, mayAcquire, microTime, nextAttemptInMs } from './leader-election.js';
 
 const T = Date.UTC(2026, 0, 1, 12, 0, 0);
 
@@ -42,5 +42,18 @@ describe('leaseFor', () => {
   it('starts a new lease at zero transitions and counts taking a released one', () => {
     expect(leaseFor(undefined, 'me', T, 15).leaseTransitions).toBe(0);
     expect(leaseFor({ holderIdentity: '', leaseTransitions: 2 }, 'me', T, 15).leaseTransitions).toBe(3);
+  });
+});
+
+describe('nextAttemptInMs', () => {
+  it("tries again when another holder's lease runs out, if that comes before the retry period", () => {
+    expect(nextAttemptInMs(T + 700, T, 2000)).toBe(700);
+    expect(nextAttemptInMs(T + 15_000, T, 2000)).toBe(2000);
+  });
+
+  it('waits the retry period when nobody else holds the lease or its expiry is past (no spinning)', () => {
+    expect(nextAttemptInMs(undefined, T, 2000)).toBe(2000);
+    expect(nextAttemptInMs(T, T, 2000)).toBe(2000);
+    expect(nextAttemptInMs(T - 1, T, 2000)).toBe(2000);
   });
 });

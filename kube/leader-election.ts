@@ -34,8 +34,22 @@ export function microTime(ms: number): string {
 export function mayAcquire(spec: LeaseSpec | undefined, identity: string, observedAtMs: number, nowMs: number, defaultDurationMs: number): boolean {
   const holder = spec?.holderIdentity;
   if (!holder || holder === identity) return true;
-  const durationMs = spec?.leaseDurationSeconds ? spec.leaseDurationSeconds * 1000 : defaultDurationMs;
-  return observedAtMs + durationMs <= nowMs;
+  return observedAtMs + leaseDurationMs(spec, defaultDurationMs) <= nowMs;
+}
+
+function leaseDurationMs(spec: LeaseSpec | undefined, defaultDurationMs: number): number {
+  return spec?.leaseDurationSeconds ? spec.leaseDurationSeconds * 1000 : defaultDurationMs;
+}
+
+/**
+ * How long a candidate waits before its next attempt: the retry period, or less when the lease
+ * it saw expires sooner, so a crashed leader is replaced when its lease runs out rather than up
+ * to a retry period later. `expiresAtMs` is undefined when nobody else holds the lease; an
+ * expiry already past (an attempt that failed anyway) waits the full period, never spins.
+ */
+export function nextAttemptInMs(expiresAtMs: number | undefined, nowMs: number, retryMs: number): number {
+  if (expiresAtMs === undefined || expiresAtMs <= nowMs) return retryMs;
+  return Math.min(retryMs, expiresAtMs - nowMs);
 }
 
 /** The lease record `identity` writes to take or renew a lease that had `old`. */
@@ -103,7 +117,8 @@ export class LeaderElector {
   private readonly logger: Logger;
   private readonly status: Gauge<'name'> | undefined;
   private readonly stopSignal = new AbortController();
-  private observed: { key: string; atMs: number } | undefined;
+  /** The lease record last seen (as a key), when it changed, and when it expires if another holds it. */
+  private observed: { key: string; atMs: number; expiresAtMs: number | undefined } | undefined;
   private lastHolder: string | undefined;
   private leading = false;
   private onNewLeader: ((identity: string) => void) | undefined;
@@ -140,7 +155,8 @@ export class LeaderElector {
     const stop = this.stopSignal.signal;
     this.onNewLeader = callbacks.onNewLeader;
     while (!stop.aborted && !(await this.tryAcquireOrRenew())) {
-      await sleep(this.clock, this.retryPeriodMs * (1 + Math.random() * 0.2), stop);
+      const retryMs = this.retryPeriodMs * (1 + Math.random() * 0.2);
+      await sleep(this.clock, nextAttemptInMs(this.observed?.expiresAtMs, this.clock.now(), retryMs), stop);
     }
     if (stop.aborted) return 'stopped';
     this.leading = true;
@@ -207,7 +223,9 @@ export class LeaderElector {
       }
     }
     this.observe(lease.spec);
-    if (!mayAcquire(lease.spec, this.identity, this.observed?.atMs ?? now, now, this.leaseDurationMs)) return false;
+    // Judged after the read, which may have taken a while on a busy server.
+    const readAt = this.clock.now();
+    if (!mayAcquire(lease.spec, this.identity, this.observed?.atMs ?? readAt, readAt, this.leaseDurationMs)) return false;
     try {
       const updated = await this.client.update<Lease>(
         LEASES,
@@ -225,7 +243,11 @@ export class LeaderElector {
   /** Remembers when the lease record last changed, by this replica's clock. */
   private observe(spec: LeaseSpec | undefined): void {
     const key = JSON.stringify([spec?.holderIdentity, spec?.renewTime, spec?.acquireTime, spec?.leaseTransitions]);
-    if (this.observed?.key !== key) this.observed = { key, atMs: this.clock.now() };
+    if (this.observed?.key !== key) {
+      const atMs = this.clock.now();
+      const other = spec?.holderIdentity && spec.holderIdentity !== this.identity;
+      this.observed = { key, atMs, expiresAtMs: other ? atMs + leaseDurationMs(spec, this.leaseDurationMs) : undefined };
+    }
     const holder = spec?.holderIdentity ?? '';
     if (holder !== (this.lastHolder ?? '')) {
       this.lastHolder = holder;
