@@ -2,7 +2,9 @@
 // endpoints behind it. Built from the API by model-from-api.ts, diffed by model-diff.ts and
 // rendered into kernel rules by nft-render.ts and iptables-render.ts.
 
+export const PROTOCOLS: readonly Protocol[] = ['TCP', 'UDP'];
 export type Protocol = 'TCP' | 'UDP';
+export const LOAD_BALANCING: readonly LoadBalancing[] = ['Random', 'RoundRobin', 'SourceIP'];
 export type LoadBalancing = 'Random' | 'RoundRobin' | 'SourceIP';
 
 /** A ready replica behind a service port: its pod IP and the resolved target port. */
@@ -186,10 +188,20 @@ export function serviceFrontends(svc: Service): { frontends: Frontend[]; problem
     problems.push(`${id}: clusterIP "${svc.clusterIP}" is not an IPv4 address; its service is not programmed`);
     return { frontends, problems };
   }
+  // The API server enforces these enums, but an object stored before its CRD had them still
+  // reaches the agent, and an unknown mode would render a rule nft cannot parse.
+  if (!LOAD_BALANCING.includes(svc.loadBalancing)) {
+    problems.push(`${id}: loadBalancing "${String(svc.loadBalancing)}" is not one of ${LOAD_BALANCING.join(', ')}; its service is not programmed`);
+    return { frontends, problems };
+  }
   for (const p of svc.ports) {
     const label = p.name ? `${id}:${p.name}` : `${id}:${p.port}`;
     if (!isPort(p.port)) {
       problems.push(`${label}: port ${p.port} is not a port number from 1 to 65535; left out`);
+      continue;
+    }
+    if (!PROTOCOLS.includes(p.protocol)) {
+      problems.push(`${label}: protocol "${String(p.protocol)}" is not one of ${PROTOCOLS.join(', ')}; left out`);
       continue;
     }
     const key = frontendKey(svc.clusterIP, p.protocol, p.port);

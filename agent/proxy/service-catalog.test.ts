@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { renderNftFull } from './nft-render.js';
 import { ServiceCatalog, buildProxyState } from './service-catalog.js';
+import type { Service } from './model.js';
 import { dns, eps, web } from './test-fixtures.js';
 
 describe('buildProxyState', () => {
@@ -54,6 +55,18 @@ describe('buildProxyState', () => {
     ]);
     const npElements = renderNftFull(state).split('\n').filter((l) => l.startsWith('add element ip shopfloor service-nodeports'));
     expect(npElements).toEqual(['add element ip shopfloor service-nodeports { tcp . 30080 : goto np-tcp-random-1, udp . 30080 : goto np-udp-random-1 }']);
+  });
+
+  it('leaves out a load-balancing mode or protocol the rules cannot express, naming it', () => {
+    const badMode = { ...web(eps('10.1.0.1')), loadBalancing: 'LeastConn' } as unknown as Service;
+    const badProtocol = dns(eps('10.1.0.5'));
+    (badProtocol.ports[0] as { protocol: string }).protocol = 'SCTP';
+    const { state, problems } = buildProxyState([badMode, badProtocol], []);
+    expect(state.frontends.size).toBe(0);
+    expect(problems).toEqual([
+      'kube/dns:dns: protocol "SCTP" is not one of TCP, UDP; left out',
+      'shop/web: loadBalancing "LeastConn" is not one of Random, RoundRobin, SourceIP; its service is not programmed',
+    ]);
   });
 
   it('names bad addresses instead of programming them', () => {
