@@ -1,4 +1,5 @@
 import { Etcd3, type IKeyValue, type IOptions, type IWatchCreateRequest, type Watcher } from 'etcd3';
+import { EtcdKv, type KeyValue, type TxnResponse } from './etcd-kv.js';
 import { ApiError, gone, unavailable } from './status.js';
 import type { KubeObject } from './object.js';
 
@@ -28,114 +29,108 @@ export type WriteResult =
   | { ok: true; object: KubeObject; revision: number }
   | { ok: false; current?: KubeObject };
 
-// etcd3's default fault handling retries and opens a circuit breaker for 5 s after failures,
-// which keeps the API unavailable after etcd is back; the API answers 503 itself instead.
-const passThrough = { execute: <T>(fn: (ctx: { signal: AbortSignal; attempt: number }) => T) => Promise.resolve().then(() => fn({ signal: new AbortController().signal, attempt: 0 })) };
+// etcd3 (used for watches) by default retries and opens a circuit breaker for 5 s after
+// failures, which keeps the API unavailable after etcd is back; the API answers 503 itself instead.
+const neverAborted = new AbortController().signal;
+const passThrough = { execute: <T>(fn: (ctx: { signal: AbortSignal; attempt: number }) => T) => Promise.resolve().then(() => fn({ signal: neverAborted, attempt: 0 })) };
 
 /**
  * Kubernetes objects in etcd: one key per object, JSON values, and resourceVersion equal to the
  * key's mod revision (never stored in the value). Every write is a compare-and-swap transaction.
  */
 export class Storage {
+  /** Reads and writes (one unary call each, 5 s deadline). */
+  private readonly kv: EtcdKv;
+  /** Watches (long-lived streams). */
   private readonly client: Etcd3;
 
   constructor(endpoint: string) {
+    this.kv = new EtcdKv(endpoint, 5000);
     const options: IOptions = {
       hosts: endpoint,
       // Reconnect quickly after an etcd restart (grpc's default backoff grows to minutes).
-      grpcOptions: { 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': 8 * 1024 * 1024, 'grpc.initial_reconnect_backoff_ms': 100, 'grpc.max_reconnect_backoff_ms': 1000 },
-      defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + 5000 }),
+      grpcOptions: { 'grpc.max_receive_message_length': -1, 'grpc.initial_reconnect_backoff_ms': 100, 'grpc.max_reconnect_backoff_ms': 1000 },
       faultHandling: { host: () => passThrough as never, global: passThrough as never },
     };
     this.client = new Etcd3(options);
   }
 
   close(): void {
+    this.kv.close();
     this.client.close();
   }
 
   async get(key: string): Promise<KubeObject | undefined> {
     // Serializable reads skip etcd's read-index round; on a single member they see every applied write.
-    const res = await call(() => this.client.kv.range({ key: Buffer.from(key), serializable: true }));
+    const res = await call(() => this.kv.range({ key: Buffer.from(key), serializable: true }));
     const kv = res.kvs[0];
     return kv ? decode(kv) : undefined;
   }
 
   async currentRevision(): Promise<number> {
-    const res = await call(() => this.client.kv.range({ key: Buffer.from('/registry/'), limit: 1, keys_only: true }));
-    return Number(res.header.revision);
+    const res = await call(() => this.kv.range({ key: Buffer.from('/registry/'), limit: 1, keysOnly: true }));
+    return res.revision;
   }
 
   /** Reads up to `limit` keys (0 = all) of `prefix` from `startKey` on, at `revision` (0 = now). */
   async listPage(prefix: string, opts: { startKey?: string; revision?: number; limit?: number } = {}): Promise<ListPage> {
-    const res = await call(() => this.client.kv.range({
+    const res = await call(() => this.kv.range({
       key: Buffer.from(opts.startKey ?? prefix),
-      range_end: prefixEnd(prefix),
+      rangeEnd: prefixEnd(prefix),
       revision: opts.revision ?? 0,
       limit: opts.limit ?? 0,
       serializable: true,
     }));
     return {
       items: res.kvs.map((kv) => ({ key: kv.key.toString(), object: decode(kv) })),
-      revision: opts.revision || Number(res.header.revision),
+      revision: opts.revision || res.revision,
       more: res.more,
-      count: Number(res.count),
+      count: res.count,
     };
   }
 
-  /** Creates `key` only if it does not exist. */
+  /** Creates `key` only if it does not exist: one transaction that also reads the existing object on failure. */
   async create(key: string, object: KubeObject): Promise<WriteResult> {
     const k = Buffer.from(key);
-    const res = await call(() => this.client.kv.txn({
-      compare: [{ key: k, target: 'Version', result: 'Equal', version: 0 }],
-      success: [{ request_put: { key: k, value: encode(object) } }],
-      failure: [{ request_range: { key: k } }],
-    }));
-    if (!res.succeeded) {
-      const kv = res.responses[0]?.response_range.kvs[0];
-      return { ok: false, current: kv ? decode(kv) : undefined };
-    }
-    const revision = Number(res.header.revision);
-    return { ok: true, object: withRevision(object, revision), revision };
+    return this.write(object, await call(() => this.kv.txn(
+      [{ key: k, target: 'version', version: 0 }],
+      [{ put: { key: k, value: encode(object) } }],
+      [{ range: { key: k } }],
+    )));
   }
 
   /** Replaces `key` only if its mod revision is still `expected`. */
   async update(key: string, object: KubeObject, expected: number): Promise<WriteResult> {
     const k = Buffer.from(key);
-    const res = await call(() => this.client.kv.txn({
-      compare: [{ key: k, target: 'Mod', result: 'Equal', mod_revision: expected }],
-      success: [{ request_put: { key: k, value: encode(object) } }],
-      failure: [{ request_range: { key: k } }],
-    }));
-    if (!res.succeeded) {
-      const kv = res.responses[0]?.response_range.kvs[0];
-      return { ok: false, current: kv ? decode(kv) : undefined };
-    }
-    const revision = Number(res.header.revision);
-    return { ok: true, object: withRevision(object, revision), revision };
+    return this.write(object, await call(() => this.kv.txn(
+      [{ key: k, target: 'mod', modRevision: expected }],
+      [{ put: { key: k, value: encode(object) } }],
+      [{ range: { key: k } }],
+    )));
+  }
+
+  private write(object: KubeObject, res: TxnResponse): WriteResult {
+    if (!res.succeeded) return failed(res);
+    return { ok: true, object: withRevision(object, res.revision), revision: res.revision };
   }
 
   /** Deletes `key` only if its mod revision is still `expected`; the result holds the deleted object at the delete revision. */
   async delete(key: string, expected: number): Promise<WriteResult> {
     const k = Buffer.from(key);
-    const res = await call(() => this.client.kv.txn({
-      compare: [{ key: k, target: 'Mod', result: 'Equal', mod_revision: expected }],
-      success: [{ request_delete_range: { key: k, prev_kv: true } }],
-      failure: [{ request_range: { key: k } }],
-    }));
-    if (!res.succeeded) {
-      const kv = res.responses[0]?.response_range.kvs[0];
-      return { ok: false, current: kv ? decode(kv) : undefined };
-    }
-    const prev = res.responses[0]?.response_delete_range.prev_kvs[0];
-    const revision = Number(res.header.revision);
+    const res = await call(() => this.kv.txn(
+      [{ key: k, target: 'mod', modRevision: expected }],
+      [{ deleteRange: { key: k, prevKv: true } }],
+      [{ range: { key: k } }],
+    ));
+    if (!res.succeeded) return failed(res);
+    const prev = res.responses[0]?.deletedPrevKvs?.[0];
     if (!prev) return { ok: false };
-    return { ok: true, object: withRevision(decode(prev), revision), revision };
+    return { ok: true, object: withRevision(decode(prev), res.revision), revision: res.revision };
   }
 
   /** Compacts etcd's history up to `revision`: watches and lists from before it then answer 410. */
   async compact(revision: number): Promise<void> {
-    await call(() => this.client.kv.compact({ revision, physical: false }));
+    await call(() => this.kv.compact(revision));
   }
 
   /**
@@ -168,11 +163,11 @@ export class Storage {
         const key = ev.kv.key.toString();
         if (ev.type === 'Delete') {
           if (!ev.prev_kv) continue;
-          events.push({ type: 'DELETED', key, object: withRevision(decode(ev.prev_kv), revision), previous: decode(ev.prev_kv), revision, bytes: 2 * ev.prev_kv.value.length });
+          events.push({ type: 'DELETED', key, object: withRevision(decodeWatched(ev.prev_kv), revision), previous: decodeWatched(ev.prev_kv), revision, bytes: 2 * ev.prev_kv.value.length });
         } else {
           const added = ev.kv.create_revision === ev.kv.mod_revision;
           const bytes = ev.kv.value.length + (ev.prev_kv?.value.length ?? 0);
-          events.push({ type: added ? 'ADDED' : 'MODIFIED', key, object: decode(ev.kv), ...(ev.prev_kv ? { previous: decode(ev.prev_kv) } : {}), revision, bytes });
+          events.push({ type: added ? 'ADDED' : 'MODIFIED', key, object: decodeWatched(ev.kv), ...(ev.prev_kv ? { previous: decodeWatched(ev.prev_kv) } : {}), revision, bytes });
         }
       }
       if (events.length) onEvents(events);
@@ -191,7 +186,7 @@ export class Storage {
   /** Throws 410 Gone when `revision` has been compacted away. */
   async checkRevision(prefix: string, revision: number): Promise<void> {
     if (revision <= 0) return;
-    await call(() => this.client.kv.range({ key: Buffer.from(prefix), range_end: prefixEnd(prefix), revision, limit: 1, keys_only: true }));
+    await call(() => this.kv.range({ key: Buffer.from(prefix), rangeEnd: prefixEnd(prefix), revision, limit: 1, keysOnly: true }));
   }
 }
 
@@ -212,6 +207,12 @@ async function call<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/** A transaction whose compare failed: its failure branch read the key's current object, if any. */
+function failed(res: TxnResponse): WriteResult {
+  const kv = res.responses[0]?.range?.kvs[0];
+  return { ok: false, current: kv ? decode(kv) : undefined };
+}
+
 function prefixEnd(prefix: string): Buffer {
   const end = Buffer.from(prefix);
   end[end.length - 1] = (end[end.length - 1] ?? 0) + 1;
@@ -223,7 +224,11 @@ function encode(object: KubeObject): Buffer {
   return Buffer.from(JSON.stringify({ ...object, metadata }));
 }
 
-function decode(kv: IKeyValue): KubeObject {
+function decode(kv: KeyValue): KubeObject {
+  return withRevision(JSON.parse(kv.value.toString()) as KubeObject, kv.modRevision);
+}
+
+function decodeWatched(kv: IKeyValue): KubeObject {
   return withRevision(JSON.parse(kv.value.toString()) as KubeObject, Number(kv.mod_revision));
 }
 
