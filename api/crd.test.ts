@@ -153,6 +153,32 @@ describe('openAPIV3Schema is structural', () => {
     expect(nw.properties!.status!.properties!.conditions).toMatchObject({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] });
   });
 
+  it('keyed lists are x-kubernetes-list-type map with the keys Kubernetes uses, so server-side apply merges them per item', () => {
+    const keyed = (kind: 'NodeWorkload' | 'NodeAssignment'): Record<string, string[]> => Object.fromEntries(
+      [...walk(openAPIV3Schema(kind), kind)].filter(([, s]) => s['x-kubernetes-list-type'] === 'map').map(([p, s]) => [p, s['x-kubernetes-list-map-keys'] ?? []]),
+    );
+    expect(keyed('NodeWorkload')).toEqual({
+      'NodeWorkload.spec.template.containers': ['name'],
+      'NodeWorkload.spec.template.containers[].env': ['name'],
+      'NodeWorkload.spec.template.containers[].ports': ['containerPort', 'protocol'],
+      'NodeWorkload.spec.template.containers[].volumeMounts': ['mountPath'],
+      'NodeWorkload.spec.template.volumes': ['name'],
+      'NodeWorkload.spec.service.ports': ['port', 'protocol'],
+      'NodeWorkload.status.conditions': ['type'],
+    });
+    expect(keyed('NodeAssignment')).toMatchObject({ 'NodeAssignment.spec.template.containers': ['name'], 'NodeAssignment.spec.template.containers[].ports': ['containerPort', 'protocol'] });
+    // Kubernetes requires every map key to be required or defaulted in the items.
+    for (const kind of ['NodeWorkload', 'NodeAssignment'] as const) {
+      for (const [path, s] of walk(openAPIV3Schema(kind), kind)) {
+        if (s['x-kubernetes-list-type'] !== 'map') continue;
+        for (const key of s['x-kubernetes-list-map-keys'] ?? []) {
+          const field = s.items!.properties![key]!;
+          expect([path, key, ['string', 'integer'].includes(field.type ?? ''), s.items!.required?.includes(key) || field.default !== undefined]).toEqual([path, key, true, true]);
+        }
+      }
+    }
+  });
+
   it('every pattern is one Go\'s RE2 compiles too: no lookaround, no backreference', () => {
     for (const c of customResourceDefinitions()) {
       for (const [path, s] of walk(c.spec.versions[0]!.schema.openAPIV3Schema, c.spec.names.kind)) {
@@ -177,6 +203,11 @@ describe('structuralSchema refuses what a CRD cannot hold, naming the field', ()
   });
   it('an open object outside metadata', () => {
     expect(() => structuralSchema(z.looseObject({ a: z.string().describe('A.') }), 'spec.y')).toThrow(/spec\.y: an object that keeps unknown fields/);
+  });
+  it('a keyed list whose key is neither required nor defaulted', () => {
+    const item = z.object({ name: z.string().describe('N.'), image: z.string().describe('I.') }).describe('C.');
+    expect(() => structuralSchema(z.object({ containers: z.array(z.object({ name: z.string().optional().describe('N.') }).describe('C.')).describe('Cs.') }).describe('T.'), 'spec.template')).toThrow(new CrdSchemaError('spec.template.containers[].name', 'a list map key must be required or have a default'));
+    expect(structuralSchema(z.object({ containers: z.array(item).describe('Cs.') }).describe('T.'), 'spec.template').properties!.containers).toMatchObject({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] });
   });
   it('an int-or-string with its rules on top', () => {
     expect(structuralSchema(z.union([z.int().min(2), z.string().regex(/^a$/)]).describe('D.'), 'p')).toEqual({

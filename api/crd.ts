@@ -213,15 +213,45 @@ function structural(raw: Raw, path: string): JSONSchemaProps {
   } else if (type === 'array') {
     if (!isRaw(raw.items)) throw new CrdSchemaError(path, 'an array needs an item schema');
     out.items = structural(raw.items, `${path}[]`);
-    const itemProps = out.items.properties;
-    // Conditions are a map keyed by type, as metav1.Condition lists are, so that server-side
-    // apply merges them per type.
-    if (path.endsWith('conditions') && itemProps?.type && itemProps.lastTransitionTime) {
+    const keys = listMapKeys(path, out.items);
+    if (keys) {
       out['x-kubernetes-list-type'] = 'map';
-      out['x-kubernetes-list-map-keys'] = ['type'];
+      out['x-kubernetes-list-map-keys'] = keys;
     }
   }
   return out;
+}
+
+// Lists whose items have an identity, by the end of their path: server-side apply merges them
+// item by item (a manager owns `k:{"name":"web"}`, not the whole list), as Kubernetes keys the
+// same lists of a Pod. Keys must be scalar fields every item has (required or defaulted).
+const KEYED_LISTS: [suffix: string, keys: string[]][] = [
+  ['template.containers', ['name']],
+  ['template.containers[].ports', ['containerPort', 'protocol']],
+  ['template.containers[].env', ['name']],
+  ['template.containers[].volumeMounts', ['mountPath']],
+  ['template.volumes', ['name']],
+  ['service.ports', ['port', 'protocol']],
+];
+
+/** The map keys of a list at `path`, checked against its item schema; undefined for atomic lists. */
+function listMapKeys(path: string, items: JSONSchemaProps): string[] | undefined {
+  const props = items.properties;
+  // Conditions are keyed by type, as metav1.Condition lists are.
+  if (path.endsWith('conditions') && props?.type && props.lastTransitionTime) return ['type'];
+  const keys = KEYED_LISTS.find(([suffix]) => path === suffix || path.endsWith(`.${suffix}`))?.[1];
+  if (!keys) return undefined;
+  if (items.type !== 'object' || !props) throw new CrdSchemaError(path, 'x-kubernetes-list-type map needs items that are objects');
+  for (const key of keys) {
+    const field = props[key];
+    if (!field || !(field.type === 'string' || field.type === 'integer' || field.type === 'number' || field.type === 'boolean')) {
+      throw new CrdSchemaError(`${path}[].${key}`, 'a list map key must be a scalar property of the items');
+    }
+    if (!items.required?.includes(key) && field.default === undefined) {
+      throw new CrdSchemaError(`${path}[].${key}`, 'a list map key must be required or have a default');
+    }
+  }
+  return keys;
 }
 
 /** A zod schema (of a field, not a whole object) in structural form; throws CrdSchemaError. */
