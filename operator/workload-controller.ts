@@ -25,7 +25,7 @@ import type { EventRecorder } from '../kube/events.js';
 import type { Informer } from '../kube/informer.js';
 import type { Logger } from '../kube/logger.js';
 import { patchStatusIfChanged } from '../kube/status.js';
-import { objectKey, type KubeObject } from '../kube/types.js';
+import type { KubeObject } from '../kube/types.js';
 import type { NodeMonitor } from './node-monitor.js';
 import type { PendingWrites } from './pending-writes.js';
 import { planWorkload, type AssignmentView, type Plan } from './plan.js';
@@ -294,19 +294,7 @@ export class WorkloadReconciler {
       ...plan.delete,
     ];
     const everyOwned = new Map([...byName, ...stale.map((a) => [a.metadata?.name ?? '', a] as const)]);
-    for (const d of deletes) {
-      const k = `${namespace}/${d.name}`;
-      pending.recordDelete(key, k);
-      ledger.remove(k);
-      writes.push(
-        ignoreNotFound(client.delete(NODE_ASSIGNMENTS, d.name, { namespace, signal })).catch((err: unknown) => {
-          pending.forgetDelete(k);
-          const a = everyOwned.get(d.name);
-          if (a) ledger.set(k, d.nodeName, assignmentRequests(a));
-          throw err;
-        }),
-      );
-    }
+    for (const d of deletes) writes.push(this.deleteAssignment(key, namespace, d.name, everyOwned.get(d.name), signal));
 
     // Replicas are replaced, never surged: what goes is gone before what comes is created, and
     // nothing is created while a removal failed.
@@ -404,16 +392,25 @@ export class WorkloadReconciler {
   private async deleteAll(key: string, owned: NodeAssignmentObject[], why: string, signal: AbortSignal): Promise<void> {
     if (!owned.length) return;
     this.d.logger.info({ workload: key, replicas: owned.length }, `deleting replicas: ${why}`);
-    const results = await Promise.allSettled(
-      owned.map((a) => {
-        const k = objectKey(a);
-        this.d.pending.recordDelete(key, k);
-        this.d.ledger.remove(k);
-        return ignoreNotFound(this.d.client.delete(NODE_ASSIGNMENTS, a.metadata?.name ?? '', { namespace: a.metadata?.namespace, signal }));
-      }),
-    );
+    const results = await Promise.allSettled(owned.map((a) => this.deleteAssignment(key, a.metadata?.namespace ?? '', a.metadata?.name ?? '', a, signal)));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
+  }
+
+  /**
+   * Deletes one assignment of workload `key`, counting it gone at once (pending deletes, node
+   * usage). A delete that fails counts it again: the retry must still see it, and a finalizer
+   * must not release the VIP while it exists.
+   */
+  private deleteAssignment(key: string, namespace: string, name: string, a: NodeAssignmentObject | undefined, signal: AbortSignal): Promise<unknown> {
+    const k = `${namespace}/${name}`;
+    this.d.pending.recordDelete(key, k);
+    this.d.ledger.remove(k);
+    return ignoreNotFound(this.d.client.delete(NODE_ASSIGNMENTS, name, { namespace, signal })).catch((err: unknown) => {
+      this.d.pending.forgetDelete(k);
+      if (a) this.d.ledger.set(k, a.spec?.nodeName ?? '', assignmentRequests(a));
+      throw err;
+    });
   }
 
   private releaseVip(key: string): void {
