@@ -4,6 +4,8 @@ import type { JSONSchemaProps } from './schema-types.js';
 export interface ListType {
   type: 'atomic' | 'set' | 'map';
   keys?: string[];
+  /** Defaults of key fields: an item that leaves such a key out has the default as its key (as server-side apply keys it). */
+  keyDefaults?: Record<string, unknown>;
 }
 
 /** Field names from the object's root to a list, list indices left out (e.g. ['spec', 'containers']). */
@@ -48,7 +50,15 @@ export function schemaListTypes(schema: JSONSchemaProps | undefined): ListTypeRe
       node = node?.properties?.[key] ?? (typeof node?.additionalProperties === 'object' ? node.additionalProperties : undefined);
     }
     const type = node?.['x-kubernetes-list-type'];
-    if (type === 'map') return { type, keys: node?.['x-kubernetes-list-map-keys'] ?? [] };
+    if (type === 'map') {
+      const keys = node?.['x-kubernetes-list-map-keys'] ?? [];
+      const keyDefaults: Record<string, unknown> = {};
+      for (const k of keys) {
+        const d = node?.items?.properties?.[k]?.default;
+        if (d !== undefined) keyDefaults[k] = d;
+      }
+      return { type, keys, ...(Object.keys(keyDefaults).length ? { keyDefaults } : {}) };
+    }
     if (type === 'set') return { type };
     return { type: 'atomic' };
   };

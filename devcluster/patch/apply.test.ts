@@ -3,7 +3,7 @@ import { schemaListTypes } from '../list-types.js';
 import { recordManagedFields } from '../managed-fields.js';
 import type { KubeObject } from '../object.js';
 import { ApiError } from '../status.js';
-import { describePath, serverSideApply } from './apply.js';
+import { defaultListMapKeys, describePath, serverSideApply } from './apply.js';
 import { fieldsOf, fromFieldsV1, pathKey, toFieldsV1 } from './fieldset.js';
 
 const listTypes = schemaListTypes({
@@ -24,6 +24,18 @@ describe('field sets (FieldsV1)', () => {
 
   it('describes paths the way conflicts name them', () => {
     expect(describePath(['f:spec', 'f:ports', 'k:{"port":80}', 'f:name'])).toBe('.spec.ports[port=80].name');
+    expect(describePath(['f:spec', 'f:containers', 'k:{"name":"web"}', 'f:image'])).toBe('.spec.containers[name="web"].image');
+  });
+
+  it('fills defaulted map keys into applied items, so a port without protocol is the TCP port', () => {
+    const keyed = schemaListTypes({
+      type: 'object',
+      properties: { spec: { type: 'object', properties: { ports: { type: 'array', 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['port', 'protocol'], items: { type: 'object', properties: { port: { type: 'integer' }, protocol: { type: 'string', default: 'TCP' } } } } } } },
+    });
+    expect(defaultListMapKeys({ spec: { ports: [{ port: 80 }, { port: 53, protocol: 'UDP' }] } }, [], keyed)).toEqual({ spec: { ports: [{ port: 80, protocol: 'TCP' }, { port: 53, protocol: 'UDP' }] } });
+    const live: KubeObject = { metadata: { name: 'w', managedFields: [{ manager: 'old', operation: 'Update', apiVersion: 'x.dev/v1', time: '2026-01-01T00:00:00Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': { 'f:ports': { 'k:{"port":80,"protocol":"TCP"}': { '.': {}, 'f:port': {}, 'f:protocol': {} } } } } }] }, spec: { ports: [{ port: 80, protocol: 'TCP' }] } };
+    const merged = serverSideApply({ live, applied: { metadata: { name: 'w' }, spec: { ports: [{ port: 80 }, { port: 81 }] } }, manager: 'new', force: false, apiVersion: 'x.dev/v1', subresource: undefined, hasStatus: true, listTypes: keyed });
+    expect(merged.spec).toEqual({ ports: [{ port: 80, protocol: 'TCP' }, { port: 81, protocol: 'TCP' }] });
   });
 });
 

@@ -23,7 +23,7 @@ export function describePath(elements: string[]): string {
     if (e.startsWith('f:')) return `.${body}`;
     if (e.startsWith('k:')) {
       const id = JSON.parse(body) as Record<string, unknown>;
-      return `[${Object.entries(id).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(',')}]`;
+      return `[${Object.entries(id).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',')}]`;
     }
     return `[=${body}]`;
   }).join('');
@@ -36,7 +36,8 @@ export function describePath(elements: string[]): string {
  * the ownership). Returns the new object with its managedFields.
  */
 export function serverSideApply(input: ApplyInput): KubeObject {
-  const { applied, manager, force, listTypes } = input;
+  const { manager, force, listTypes } = input;
+  const applied = defaultListMapKeys(input.applied, [], listTypes) as KubeObject;
   const live = input.live ? clone(input.live) : ({ metadata: {} } as KubeObject);
   const skip = ownedFieldFilter(input.subresource, input.hasStatus);
   const appliedFields = fieldsOf(applied, listTypes, skip);
@@ -86,6 +87,27 @@ export function serverSideApply(input: ApplyInput): KubeObject {
   }
   setEntries(result, next);
   return result;
+}
+
+/**
+ * The applied configuration with defaulted map keys filled in where items leave them out (a port
+ * without `protocol` is the TCP port), so that an item is matched, owned and checked for
+ * conflicts under the key the stored (defaulted) item has.
+ */
+export function defaultListMapKeys(value: unknown, names: FieldPath, listTypes: ListTypeResolver): unknown {
+  if (Array.isArray(value)) {
+    const defaults = listTypes(names).keyDefaults;
+    return value.map((item) => {
+      if (!isPlainObject(item)) return item;
+      const filled = defaults ? { ...item } : item;
+      for (const [k, d] of Object.entries(defaults ?? {})) if (filled[k] === undefined) filled[k] = clone(d);
+      return defaultListMapKeys(filled, names, listTypes);
+    });
+  }
+  if (!isPlainObject(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = defaultListMapKeys(v, [...names, k], listTypes);
+  return out;
 }
 
 function withoutMetadata(object: KubeObject): Record<string, unknown> {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startTestCluster, type TestCluster } from '../harness/devcluster.js';
 
@@ -49,6 +50,40 @@ describe('devcluster with kubectl', () => {
     expect(yaml).toContain('kind: NodeWorkload');
     expect(yaml).toMatch(/generation: 1/);
     expect(await ok(['get', 'nw', 'hello', '-n', 'ssa', '-o', 'jsonpath={.spec.placement.mode}'])).toBe('Replicas');
+  });
+
+  it('takes kubectl apply --server-side after a client-side apply, merging keyed lists per item; another manager changing an image conflicts unless forced', async () => {
+    await ok(['create', 'namespace', 'csa']);
+    const hello = readFileSync(join(examples, 'hello.yaml'), 'utf8');
+    expect(await ok(['apply', '-n', 'csa', '-f', '-'], hello)).toContain('nodeworkload.shopfloor.dev/hello created');
+    // The changed copy adds an env var to the same container and a second service port; the
+    // lists the server defaulted (ports with protocol TCP) are merged by key, not replaced whole.
+    const changed = hello
+      .replace('        ports:\n          - name: http\n            containerPort: 8080', '        env:\n          - name: GREETING\n            value: hi\n        ports:\n          - name: http\n            containerPort: 8080')
+      .replace('        targetPort: http', '        targetPort: http\n      - name: alt\n        port: 8081\n        targetPort: 8080');
+    expect(changed).toContain('GREETING');
+    expect(changed).toContain('port: 8081');
+    expect(await ok(['apply', '--server-side', '-n', 'csa', '-f', '-'], changed)).toContain('nodeworkload.shopfloor.dev/hello serverside-applied');
+    type Nw = {
+      spec: { template: { containers: unknown[] }; service: { ports: { port: number; protocol: string }[] } };
+      metadata: { managedFields: { manager: string; operation: string; fieldsV1: { 'f:spec'?: { 'f:template'?: { 'f:containers'?: Record<string, unknown> } } } }[] };
+    };
+    const got = JSON.parse(await ok(['get', 'nw', 'hello', '-n', 'csa', '-o', 'json', '--show-managed-fields'])) as Nw;
+    expect(got.spec.template.containers).toHaveLength(1);
+    expect(got.spec.template.containers[0]).toMatchObject({ name: 'httpd', env: [{ name: 'GREETING', value: 'hi' }], ports: [{ containerPort: 8080, protocol: 'TCP' }] });
+    expect(got.spec.service.ports.map((p) => `${p.port}/${p.protocol}`)).toEqual(['80/TCP', '8081/TCP']);
+    const applied = got.metadata.managedFields.find((m) => m.manager === 'kubectl' && m.operation === 'Apply');
+    expect(Object.keys(applied?.fieldsV1['f:spec']?.['f:template']?.['f:containers'] ?? {})).toContain('k:{"name":"httpd"}');
+
+    const newImage = changed.replace('image: shopfloor.dev/busybox:test', 'image: shopfloor.dev/busybox:other');
+    const refused = await c.kubectl(['apply', '--server-side', '--field-manager=rollout', '-n', 'csa', '-f', '-'], { input: newImage });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('Apply failed with');
+    expect(refused.stderr).toContain('conflict with "kubectl"');
+    expect(refused.stderr).toContain('.spec.template.containers[name="httpd"].image');
+    expect(await ok(['get', 'nw', 'hello', '-n', 'csa', '-o', 'jsonpath={.spec.template.containers[0].image}'])).toBe('shopfloor.dev/busybox:test');
+    expect(await ok(['apply', '--server-side', '--field-manager=rollout', '--force-conflicts', '-n', 'csa', '-f', '-'], newImage)).toContain('serverside-applied');
+    expect(await ok(['get', 'nw', 'hello', '-n', 'csa', '-o', 'jsonpath={.spec.template.containers[0].image}'])).toBe('shopfloor.dev/busybox:other');
   });
 
   it('answers kubectl auth can-i with yes: every token is an administrator', async () => {
