@@ -206,7 +206,9 @@ export class SimulatedAgents {
       );
       this.writes.assignmentStatus++;
     } catch (err) {
-      if (!isNotFound(err)) throw err;
+      // Gone is final; any other failure is retried, as an agent would, or the replica would
+      // stay not ready until some other change to it came by.
+      if (!isNotFound(err)) this.consider(a);
     }
   }
 
