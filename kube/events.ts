@@ -47,6 +47,15 @@ function rfc3339(ms: number): string {
  * rate-limited (see EventCorrelator). Writing happens in the background in order; failures are
  * logged, never thrown, because an event must not fail a reconcile. `flush` waits for the writes.
  */
+/**
+ * An Event's name: the object's name and the time in nanoseconds as hex, the sub-millisecond part
+ * random so that two events about one object in the same millisecond do not collide. BigInt:
+ * nanoseconds since 1970 are beyond a double's 53 bits, which would round the random part away.
+ */
+export function eventName(objectName: string, nowMs: number, subMillisecondNanos: number): string {
+  return `${objectName}.${(BigInt(Math.floor(nowMs)) * 1_000_000n + BigInt(subMillisecondNanos)).toString(16)}`;
+}
+
 export class EventRecorder {
   private readonly correlator: EventCorrelator;
   private readonly clock: Clock;
@@ -109,8 +118,7 @@ export class EventRecorder {
     return {
       apiVersion: 'v1',
       kind: 'Event',
-      // client-go's naming: the object's name plus a unique hex suffix from the time.
-      metadata: { name: `${meta.name ?? 'object'}.${(now * 1e6 + Math.floor(Math.random() * 1e6)).toString(16)}`, namespace },
+      metadata: { name: eventName(meta.name ?? 'object', now, Math.floor(Math.random() * 1e6)), namespace },
       involvedObject: {
         apiVersion: regarding.apiVersion,
         kind: regarding.kind,
