@@ -5,6 +5,7 @@ import type { Registry } from 'prom-client';
 import type { NodeAssignment, NodeWorkload } from '../api/index.js';
 import { KubeClient } from '../kube/client.js';
 import { systemClock } from '../kube/clock.js';
+import { stripUnreadMetadata } from '../kube/strip-metadata.js';
 import { parseListenAddress, startHealthServer, syncedCheck, type HealthServer } from '../kube/health-server.js';
 import { Informer } from '../kube/informer.js';
 import type { Logger } from '../kube/logger.js';
@@ -56,13 +57,16 @@ export async function runAgent(o: AgentOptions): Promise<RunningAgent> {
   const registry = o.registry ?? createProcessRegistry();
   const run = o.run ?? spawnRunner();
   const client = new KubeClient(o.kubeConfig, { registry, userAgent: `shopfloor-agent/${o.nodeName}` });
-  const workloads = new Informer<NodeWorkload>({ client, resource: NODE_WORKLOADS, registry, logger, metricsPrefix: 'shopfloor_agent' });
+  // The agent only reads these objects (it never writes a cached one back whole), so what it
+  // does not read is dropped before caching.
+  const workloads = new Informer<NodeWorkload>({ client, resource: NODE_WORKLOADS, registry, logger, metricsPrefix: 'shopfloor_agent', transform: stripUnreadMetadata });
   const assignments = new Informer<NodeAssignment>({
     client,
     resource: NODE_ASSIGNMENTS,
     registry,
     logger,
     metricsPrefix: 'shopfloor_agent',
+    transform: stripUnreadMetadata,
     indexers: { [BY_WORKLOAD]: assignmentWorkloadIndex },
   });
 
