@@ -47,9 +47,21 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** A deep copy of JSON data. */
+/**
+ * A deep copy of JSON data. Every write copies its object at least once, and a walk over plain
+ * objects and arrays costs a fraction of structuredClone's.
+ */
 export function clone<T>(value: T): T {
-  return structuredClone(value);
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map((v: unknown) => clone(v)) as T;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const v = clone((value as Record<string, unknown>)[key]);
+    // A "__proto__" key from parsed JSON is data; assigning it would set the copy's prototype.
+    if (key === '__proto__') Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+    else out[key] = v;
+  }
+  return out as T;
 }
 
 /** Deep equality of JSON data (key order ignored). */
@@ -66,6 +78,15 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
   return false;
 }
 
+let stampSecond = -1;
+let stampText = '';
+
+/** The current time at whole seconds, as RFC 3339 (formatted once per second, not per write). */
 export function nowTimestamp(): string {
-  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const second = Math.floor(Date.now() / 1000);
+  if (second !== stampSecond) {
+    stampSecond = second;
+    stampText = new Date(second * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  }
+  return stampText;
 }
