@@ -1,7 +1,7 @@
 import type { ListTypeResolver } from './list-types.js';
 import type { KubeObject, ManagedFieldsEntry } from './object.js';
 import { jsonEqual, nowTimestamp } from './object.js';
-import { fieldsOf, fromFieldsV1, toFieldsV1, type FieldSet } from './patch/fieldset.js';
+import { fieldsOf, fieldsV1Of, fromFieldsV1, toFieldsV1, type FieldSet } from './patch/fieldset.js';
 
 const serverOwnedMetadata = new Set(['name', 'namespace', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'managedFields', 'selfLink', 'generateName']);
 
@@ -37,9 +37,15 @@ export function recordManagedFields(old: KubeObject | undefined, object: KubeObj
     if (Array.isArray(requested) && requested.length === 0) delete object.metadata.managedFields;
     return;
   }
-  const base = managedFieldsOf(old);
   const skip = ownedFieldFilter(subresource, ctx.hasStatus);
-  const before: FieldSet = old ? fieldsOf(old, ctx.listTypes, skip) : new Map();
+  if (!old) {
+    // A create: the manager owns every field it set, and no one else owns anything.
+    const fieldsV1 = fieldsV1Of(object, ctx.listTypes, skip);
+    setEntries(object, fieldsV1 ? [{ manager, operation: 'Update', apiVersion, time: nowTimestamp(), fieldsType: 'FieldsV1', fieldsV1, ...(subresource ? { subresource } : {}) }] : []);
+    return;
+  }
+  const base = managedFieldsOf(old);
+  const before: FieldSet = fieldsOf(old, ctx.listTypes, skip);
   const after = fieldsOf(object, ctx.listTypes, skip);
   const touched = new Set<string>();
   for (const [k, v] of after) if (!before.has(k) || !jsonEqual(before.get(k), v)) touched.add(k);

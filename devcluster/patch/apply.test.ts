@@ -4,7 +4,7 @@ import { recordManagedFields } from '../managed-fields.js';
 import type { KubeObject } from '../object.js';
 import { ApiError } from '../status.js';
 import { defaultListMapKeys, describePath, serverSideApply } from './apply.js';
-import { fieldsOf, fromFieldsV1, pathKey, toFieldsV1 } from './fieldset.js';
+import { fieldsOf, fieldsV1Of, fromFieldsV1, pathKey, toFieldsV1 } from './fieldset.js';
 
 const listTypes = schemaListTypes({
   type: 'object',
@@ -20,6 +20,14 @@ describe('field sets (FieldsV1)', () => {
     const tree = toFieldsV1(fields.keys());
     expect(tree).toEqual({ 'f:spec': { 'f:ports': { 'k:{"port":80}': { '.': {}, 'f:name': {}, 'f:port': {} } }, 'f:replicas': {} } });
     expect([...fromFieldsV1(tree)].sort()).toEqual([...fields.keys()].sort());
+  });
+
+  it('renders an object\'s fields straight to the same FieldsV1 tree as through its field set', () => {
+    const object = { metadata: { name: 'a', labels: { x: 'y' } }, spec: { replicas: 1, empty: {}, tags: ['a'], ports: [{ port: 80, name: 'http' }, { port: 81 }] } };
+    const skip = (e: string[]): boolean => e[0] === 'f:metadata' && e[1] === 'f:name';
+    expect(fieldsV1Of(object, listTypes, skip)).toEqual(toFieldsV1(fieldsOf(object, listTypes, skip).keys()));
+    expect(fieldsV1Of(object, listTypes, skip)).toHaveProperty(['f:spec', 'f:ports', 'k:{"port":81}', '.'], {});
+    expect(fieldsV1Of({ metadata: { name: 'a' } }, listTypes, skip)).toBeUndefined();
   });
 
   it('describes paths the way conflicts name them', () => {

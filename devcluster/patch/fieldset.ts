@@ -15,15 +15,28 @@ export const pathElements = (key: string): string[] => JSON.parse(key) as string
 /** The fields an object sets, leaves with their values. */
 export function fieldsOf(object: unknown, listTypes: ListTypeResolver, skip: (elements: string[]) => boolean): FieldSet {
   const out: FieldSet = new Map();
-  walk(object, [], [], listTypes, skip, out);
+  walk(object, [], [], listTypes, skip, (elements, value) => out.set(pathKey(elements), value));
   return out;
 }
 
-function walk(value: unknown, elements: string[], names: FieldPath, listTypes: ListTypeResolver, skip: (e: string[]) => boolean, out: FieldSet): void {
+/**
+ * The FieldsV1 tree of every field an object sets (what `toFieldsV1(fieldsOf(...).keys())`
+ * renders, without a JSON round trip per path), or undefined when it sets none. A create owns
+ * every field it sends, so it needs no field set to compare.
+ */
+export function fieldsV1Of(object: unknown, listTypes: ListTypeResolver, skip: (elements: string[]) => boolean): Record<string, unknown> | undefined {
+  const tree = new FieldTree();
+  walk(object, [], [], listTypes, skip, (elements) => tree.add(elements));
+  return tree.empty() ? undefined : tree.render();
+}
+
+type Emit = (elements: string[], value: unknown) => void;
+
+function walk(value: unknown, elements: string[], names: FieldPath, listTypes: ListTypeResolver, skip: (e: string[]) => boolean, out: Emit): void {
   if (isPlainObject(value)) {
     const entries = Object.entries(value).filter(([, v]) => v !== undefined);
     if (entries.length === 0 && elements.length > 0) {
-      out.set(pathKey(elements), {});
+      out(elements, {});
       return;
     }
     for (const [k, v] of entries) {
@@ -39,17 +52,17 @@ function walk(value: unknown, elements: string[], names: FieldPath, listTypes: L
       for (const item of value) {
         if (!isPlainObject(item)) continue;
         const id = [...elements, `k:${itemKey(item, lt.keys ?? [])}`];
-        out.set(pathKey(id), undefined);
+        out(id, undefined);
         for (const [k, v] of Object.entries(item)) walk(v, [...id, `f:${k}`], [...names, k], listTypes, skip, out);
       }
       return;
     }
     if (lt.type === 'set' && value.length > 0) {
-      for (const item of value) out.set(pathKey([...elements, `v:${JSON.stringify(item)}`]), item);
+      for (const item of value) out([...elements, `v:${JSON.stringify(item)}`], item);
       return;
     }
   }
-  out.set(pathKey(elements), value);
+  out(elements, value);
 }
 
 /** The `k:` element of a keyed list item: its key fields as compact JSON, keys sorted. */
@@ -61,11 +74,23 @@ export function itemKey(item: Record<string, unknown>, keys: string[]): string {
 
 /** Renders a set of paths as a FieldsV1 tree. */
 export function toFieldsV1(paths: Iterable<string>): Record<string, unknown> {
-  type Node = { owned: boolean; children: Map<string, Node> };
-  const root: Node = { owned: false, children: new Map() };
-  for (const key of paths) {
-    let node = root;
-    for (const e of pathElements(key)) {
+  const tree = new FieldTree();
+  for (const key of paths) tree.add(pathElements(key));
+  return tree.render();
+}
+
+interface FieldNode {
+  owned: boolean;
+  children: Map<string, FieldNode>;
+}
+
+/** Owned paths gathered into the nested form FieldsV1 renders. */
+class FieldTree {
+  private readonly root: FieldNode = { owned: false, children: new Map() };
+
+  add(elements: string[]): void {
+    let node = this.root;
+    for (const e of elements) {
       let next = node.children.get(e);
       if (!next) {
         next = { owned: false, children: new Map() };
@@ -75,13 +100,17 @@ export function toFieldsV1(paths: Iterable<string>): Record<string, unknown> {
     }
     node.owned = true;
   }
-  const render = (node: Node): Record<string, unknown> => {
+
+  empty(): boolean {
+    return this.root.children.size === 0 && !this.root.owned;
+  }
+
+  render(node = this.root): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     if (node.owned && node.children.size > 0) out['.'] = {};
-    for (const [k, child] of [...node.children.entries()].sort(([a], [b]) => a.localeCompare(b))) out[k] = render(child);
+    for (const [k, child] of [...node.children.entries()].sort(([a], [b]) => a.localeCompare(b))) out[k] = this.render(child);
     return out;
-  };
-  return render(root);
+  }
 }
 
 /** Reads a FieldsV1 tree back into the set of its paths. */
