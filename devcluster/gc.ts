@@ -150,7 +150,8 @@ export class GarbageCollector {
         this.enqueueCrdOf(old.info);
       } else {
         const entry = this.index(ev.key, ev.object);
-        if (entry) this.queue.add(entry.uid);
+        // An object neither being deleted nor owned has nothing to collect (as in enqueueAll).
+        if (entry && (entry.deleting || entry.owners.length > 0)) this.queue.add(entry.uid);
       }
     }
     this.wake?.();
