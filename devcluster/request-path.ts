@@ -12,7 +12,7 @@ const namespaceSubresources = new Set(['status', 'finalize']);
 
 /** Parses a resource path, or returns undefined for anything else (discovery, health, unknown). */
 export function parseResourcePath(pathname: string): ResourcePath | undefined {
-  const parts = pathname.split('/').filter((p) => p.length > 0).map(decodeURIComponent);
+  const parts = pathname.split('/').filter((p) => p.length > 0).map((p) => (p.includes('%') ? decodeURIComponent(p) : p));
   let group: string;
   let version: string;
   let rest: string[];
