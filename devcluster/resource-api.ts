@@ -99,8 +99,19 @@ function fieldValidation(info: ResourceInfo, version: VersionInfo, query: URLSea
   return unknown.map((f) => `unknown field "${f}"`);
 }
 
+/**
+ * How long after a namespace's deletion a write into it reads the namespace from etcd instead of
+ * the cache: the cache follows a watch and may not have seen the deletion yet, and a client
+ * that got the delete's answer must see its effect (kube-apiserver's NamespaceLifecycle admission
+ * does the same live lookup for 30 s).
+ */
+const NAMESPACE_LIVE_LOOKUP_MS = 30_000;
+
 /** The verbs on one resource: reads, writes with optimistic concurrency, and deletion. */
 export class ResourceApi {
+  /** Namespaces deleted through this server lately, with when their live-lookup window ends. */
+  private readonly namespacesDeletedAt = new Map<string, number>();
+
   constructor(
     private readonly storage: Storage,
     private readonly registry: Registry,
@@ -335,6 +346,7 @@ export class ResourceApi {
         throw conflict(info.resource, info.group, name, staleMessage);
       }
       if (info.resource === 'customresourcedefinitions' && info.builtin) this.onCrdChange(result.object, true);
+      this.noteDeleted(info, name);
       return { code: 200, body: deletedBody(req, result.object) };
     }
     if (current.metadata.deletionTimestamp && jsonArrayEqual(finalizers, current.metadata.finalizers)) {
@@ -352,6 +364,7 @@ export class ResourceApi {
       if (!result.current) throw notFound(info.resource, info.group, name);
       throw conflict(info.resource, info.group, name, staleMessage);
     }
+    this.noteDeleted(info, name);
     return { code: 200, body: toServed(info, version.name, result.object) };
   }
 
@@ -376,10 +389,18 @@ export class ResourceApi {
     return stored;
   }
 
+  private noteDeleted(info: ResourceInfo, name: string): void {
+    if (info.resource !== 'namespaces' || info.group) return;
+    const now = Date.now();
+    for (const [n, until] of this.namespacesDeletedAt) if (until < now) this.namespacesDeletedAt.delete(n);
+    this.namespacesDeletedAt.set(name, now + NAMESPACE_LIVE_LOOKUP_MS);
+  }
+
   private async checkNamespaceWritable(namespace: string): Promise<void> {
     const ns = this.registry.byResource('', 'namespaces');
     if (!ns) return;
-    let phase = this.cachedNamespace(namespace);
+    const liveLookup = (this.namespacesDeletedAt.get(namespace) ?? 0) > Date.now();
+    let phase = liveLookup ? undefined : this.cachedNamespace(namespace);
     if (phase === undefined) {
       const stored = await this.storage.get(objectKey(ns, undefined, namespace));
       if (!stored) throw notFound('namespaces', '', namespace);

@@ -134,6 +134,20 @@ describe('devcluster: API behaviour', () => {
     expect((await http(c, 'DELETE', '/api/v1/namespaces/default')).json()).toMatchObject({ reason: 'Forbidden', code: 403 });
   });
 
+  it('refuses a create in a namespace as soon as its deletion has been answered', async () => {
+    // The namespace cache follows a watch; a client that got the delete's answer must still see
+    // its effect on the very next request. Many rounds, because the window is short.
+    for (let i = 0; i < 25; i++) {
+      const name = `gone-${i}`;
+      await post('/api/v1/namespaces', { metadata: { name } });
+      await post(`/api/v1/namespaces/${name}/configmaps`, { metadata: { name: 'warm' } });
+      await http(c, 'DELETE', `/api/v1/namespaces/${name}`);
+      const late = await post(`/api/v1/namespaces/${name}/configmaps`, { metadata: { name: 'late' } });
+      // 403 while it terminates, 404 once it is gone; never created.
+      expect([name, late.status === 403 || late.status === 404 ? 'refused' : late.status]).toEqual([name, 'refused']);
+    }
+  });
+
   it('deletes the custom resources of a deleted CRD and stops serving it', async () => {
     const crd = {
       apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'gadgets.test.dev' },
