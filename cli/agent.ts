@@ -6,10 +6,11 @@ import { DEFAULT_FULL_RESYNC_PERIOD_MS, DEFAULT_METRICS_ADDRESS, DEFAULT_MIN_SYN
 import { PROXY_MODES, type ProxyMode } from '../agent/proxy/backend.js';
 import { spawnRunner } from '../agent/proxy/exec.js';
 import { isIPv4 } from '../agent/proxy/model.js';
-import { describeSource, loadKubeConfig } from '../kube/config.js';
+import { describeSource } from '../kube/config.js';
 import { createLogger, type LogLevel } from '../kube/logger.js';
 import { UsageError, type Command } from './command.js';
 import { logLevelFlag, metricsAddressFlag, readFlags } from './flags.js';
+import { loadKubeConfigOrLog, untilStopped } from './lifetime.js';
 
 const usage = `usage: shopfloor agent [options]
        shopfloor agent cleanup
@@ -127,29 +128,18 @@ export const agentCommand: Command = {
     if (argv[0] === 'cleanup') return cleanup(argv.slice(1));
     const flags = parseAgentFlags(argv, process.env);
     const logger = createLogger({ name: 'shopfloor-agent', level: flags.logLevel });
-    let kube;
-    try {
-      kube = loadKubeConfig({ kubeconfig: flags.kubeconfig });
-    } catch (err) {
-      logger.fatal({ err: (err as Error).message }, 'cannot load the Kubernetes configuration');
-      return 1;
-    }
+    const kube = loadKubeConfigOrLog(flags.kubeconfig, logger);
+    if (!kube) return 1;
     logger.info({ kubeconfig: describeSource(kube.source), node: flags.nodeName, proxyMode: flags.proxyMode, nodeAddresses: flags.nodeAddresses }, 'starting agent');
     const agent = await runAgent({ ...flags, kubeConfig: kube.kubeConfig, logger });
     if (agent.metricsUrl) logger.info({ url: agent.metricsUrl }, 'serving /metrics, /healthz, /readyz');
-    return new Promise<number>((resolve) => {
-      const stop = (signal: string): void => {
-        logger.info({ signal }, 'stopping agent; the rules stay in place');
-        agent.stop().then(
-          () => resolve(0),
-          (err: unknown) => {
-            logger.error({ err }, 'agent stop failed');
-            resolve(1);
-          },
-        );
-      };
-      process.once('SIGINT', () => stop('SIGINT'));
-      process.once('SIGTERM', () => stop('SIGTERM'));
-    });
+    logger.info({ signal: await untilStopped() }, 'stopping agent; the rules stay in place');
+    try {
+      await agent.stop();
+      return 0;
+    } catch (err) {
+      logger.error({ err }, 'agent stop failed');
+      return 1;
+    }
   },
 };

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { startDevcluster } from '../devcluster/index.js';
 import { UsageError, type Command } from './command.js';
+import { untilStopped } from './lifetime.js';
 
 export const devclusterCommand: Command = {
   summary: 'Run a local Kubernetes-API-compatible control plane on etcd (for npm start and tests; not for production).',
@@ -28,17 +29,8 @@ export const devclusterCommand: Command = {
     const logger = pino({ name: 'devcluster' });
     const dc = await startDevcluster({ dataDir, port: Number(portText), ...(values.host ? { host: values.host } : {}), logger });
     console.error(`devcluster serving at ${dc.url}\nexport KUBECONFIG=${dc.kubeconfigPath}`);
-    await new Promise<void>((resolve) => {
-      const stop = (signal: string): void => {
-        logger.info({ signal }, 'stopping devcluster');
-        dc.stop().then(resolve, (err: Error) => {
-          logger.error({ err: err.message }, 'devcluster stop failed');
-          resolve();
-        });
-      };
-      process.once('SIGINT', () => stop('SIGINT'));
-      process.once('SIGTERM', () => stop('SIGTERM'));
-    });
+    logger.info({ signal: await untilStopped() }, 'stopping devcluster');
+    await dc.stop().catch((err: Error) => logger.error({ err: err.message }, 'devcluster stop failed'));
     return 0;
   },
 };

@@ -1,12 +1,13 @@
 // `shopfloor operator`: runs the operator against the cluster of a kubeconfig (or in-cluster),
 // configured by flags, each with an environment variable for Helm and plain manifests.
 import { DEFAULT_SYSTEM_NAMESPACE } from '../api/index.js';
-import { loadKubeConfig, describeSource } from '../kube/config.js';
+import { describeSource } from '../kube/config.js';
 import { createLogger, type LogLevel } from '../kube/logger.js';
 import { DEFAULT_METRICS_ADDRESS, DEFAULT_NODE_LOSS_GRACE_MS, DEFAULT_VIP_CIDR, runOperator } from '../operator/index.js';
 import { parseCidr } from '../operator/vip-allocator.js';
 import { UsageError, type Command } from './command.js';
 import { logLevelFlag, metricsAddressFlag, readFlags } from './flags.js';
+import { loadKubeConfigOrLog, untilStopped } from './lifetime.js';
 
 const usage = `usage: shopfloor operator [options]
 
@@ -97,13 +98,8 @@ export const operatorCommand: Command = {
   async run(argv) {
     const flags = parseOperatorFlags(argv, process.env);
     const logger = createLogger({ name: 'shopfloor-operator', level: flags.logLevel });
-    let kube;
-    try {
-      kube = loadKubeConfig({ kubeconfig: flags.kubeconfig });
-    } catch (err) {
-      logger.fatal({ err: (err as Error).message }, 'cannot load the Kubernetes configuration');
-      return 1;
-    }
+    const kube = loadKubeConfigOrLog(flags.kubeconfig, logger);
+    if (!kube) return 1;
     logger.info({ kubeconfig: describeSource(kube.source), namespace: flags.namespace, vipCidr: flags.vipCidr, leaderElect: flags.leaderElect }, 'starting operator');
     const op = await runOperator({
       kubeConfig: kube.kubeConfig,
@@ -115,24 +111,16 @@ export const operatorCommand: Command = {
       workers: flags.workers,
       logger,
     });
-    const code = await new Promise<number>((resolve) => {
-      const stop = (signal: string, exitCode: number): void => {
-        logger.info({ signal }, 'stopping operator');
-        op.stop().then(
-          () => resolve(exitCode),
-          (err: unknown) => {
-            logger.error({ err }, 'operator stop failed');
-            resolve(1);
-          },
-        );
-      };
-      process.once('SIGINT', () => stop('SIGINT', 0));
-      process.once('SIGTERM', () => stop('SIGTERM', 0));
-      void op.lost.then(() => {
-        logger.error('lost the leader Lease: another replica leads now; exiting so that this one restarts as a follower');
-        stop('leadership lost', 1);
-      });
-    });
-    return code;
+    const LOST = 'leadership lost';
+    const signal = await untilStopped(op.lost.then(() => LOST));
+    if (signal === LOST) logger.error('lost the leader Lease: another replica leads now; exiting so that this one restarts as a follower');
+    logger.info({ signal }, 'stopping operator');
+    try {
+      await op.stop();
+      return signal === LOST ? 1 : 0;
+    } catch (err) {
+      logger.error({ err }, 'operator stop failed');
+      return 1;
+    }
   },
 };

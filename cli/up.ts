@@ -15,6 +15,7 @@ import { parseCidr } from '../operator/vip-allocator.js';
 import { hostAddresses } from './agent.js';
 import { UsageError, type Command } from './command.js';
 import { logLevelFlag, metricsAddressFlag, readFlags, type FlagValue } from './flags.js';
+import { untilStopped } from './lifetime.js';
 import { installCrds } from './install-crds.js';
 
 function metricsAt(url: string | undefined): string {
@@ -127,11 +128,7 @@ export const upCommand: Command = {
         ].join('\n'),
       );
 
-      const signal = await new Promise<string>((resolve) => {
-        process.once('SIGINT', () => resolve('SIGINT'));
-        process.once('SIGTERM', () => resolve('SIGTERM'));
-        void operator.lost.then(() => resolve('operator lost its leader lease'));
-      });
+      const signal = await untilStopped(operator.lost.then(() => 'operator lost its leader lease'));
       logger.info({ signal }, 'stopping');
       return signal.startsWith('SIG') ? 0 : 1;
     } finally {
