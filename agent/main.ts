@@ -11,7 +11,7 @@ import { Informer } from '../kube/informer.js';
 import type { Logger } from '../kube/logger.js';
 import { createProcessRegistry } from '../kube/metrics.js';
 import type { ProxyBackend, ProxyMode } from './proxy/backend.js';
-import { spawnRunner, type Runner } from './proxy/exec.js';
+import { spawnRunner, type Runner } from './exec.js';
 import { IptablesBackend } from './proxy/iptables-backend.js';
 import { proxyMetrics } from './proxy/metrics.js';
 import { NftBackend } from './proxy/nft-backend.js';

@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
 import type { ProxyBackend } from '../agent/proxy/backend.js';
-import { runChecked, spawnRunner, type Runner } from '../agent/proxy/exec.js';
+import { runChecked, spawnRunner, type Runner } from '../agent/exec.js';
 import { IptablesBackend } from '../agent/proxy/iptables-backend.js';
 import { proxyMetrics } from '../agent/proxy/metrics.js';
 import type { Service } from '../agent/proxy/model.js';

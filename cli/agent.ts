@@ -4,7 +4,7 @@
 import { hostname, networkInterfaces } from 'node:os';
 import { DEFAULT_FULL_RESYNC_PERIOD_MS, DEFAULT_METRICS_ADDRESS, DEFAULT_MIN_SYNC_PERIOD_MS, backendFor, runAgent } from '../agent/main.js';
 import { PROXY_MODES, type ProxyMode } from '../agent/proxy/backend.js';
-import { spawnRunner } from '../agent/proxy/exec.js';
+import { spawnRunner } from '../agent/exec.js';
 import { isIPv4 } from '../agent/proxy/model.js';
 import { describeSource } from '../kube/config.js';
 import { createLogger, type LogLevel } from '../kube/logger.js';

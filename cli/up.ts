@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { DEFAULT_SYSTEM_NAMESPACE } from '../api/index.js';
 import { DEFAULT_METRICS_ADDRESS as AGENT_METRICS_ADDRESS, backendFor, runAgent } from '../agent/main.js';
 import { PROXY_MODES, type ProxyMode } from '../agent/proxy/backend.js';
-import { spawnRunner } from '../agent/proxy/exec.js';
+import { spawnRunner } from '../agent/exec.js';
 import { startDevcluster } from '../devcluster/index.js';
 import { KubeClient } from '../kube/client.js';
 import { loadKubeConfig } from '../kube/config.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { conntrackDeleteArgs, deleteStaleFlows } from './conntrack.js';
-import { CommandError, type Runner } from './exec.js';
+import { CommandError, type Runner } from '../exec.js';
 
 /** A fake runner: answers each conntrack call from `answer`, starts nothing. */
 function fakeRunner(answer: (args: readonly string[]) => Promise<{ code: number; stdout: string; stderr: string }>): Runner {

@@ -1,6 +1,6 @@
 // Deletes the conntrack entries of UDP flows whose endpoint went away (see staleUdpFlows).
 import type { StaleUdpFlow } from './model-diff.js';
-import { CommandError, type Runner } from './exec.js';
+import { CommandError, type Runner } from '../exec.js';
 
 export function conntrackDeleteArgs(flow: StaleUdpFlow): string[] {
   const dst = flow.vip === undefined ? [] : ['--orig-dst', flow.vip];

@@ -1,7 +1,7 @@
 // iptables mode: every apply is one `iptables-restore --noflush` transaction over our chains; the
 // jumps from the built-in chains are checked (and inserted when missing) on full syncs.
 import type { ProxyBackend } from './backend.js';
-import { runChecked, type Runner } from './exec.js';
+import { runChecked, type Runner } from '../exec.js';
 import { JUMPS, iptablesRuleCount, parseOurChains, renderIptablesCleanup, renderIptablesDiff, renderIptablesFull, type ExistingChains } from './iptables-render.js';
 import type { ProxyDiff } from './model-diff.js';
 import type { ProxyState } from './model.js';

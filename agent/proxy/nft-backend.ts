@@ -1,5 +1,5 @@
 import type { ProxyBackend } from './backend.js';
-import { runChecked, type Runner } from './exec.js';
+import { runChecked, type Runner } from '../exec.js';
 import type { ProxyDiff } from './model-diff.js';
 import type { ProxyState } from './model.js';
 import { nftCounts, renderNftCleanup, renderNftDiff, renderNftFull } from './nft-render.js';

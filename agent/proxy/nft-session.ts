@@ -17,7 +17,7 @@
 // a path that cannot hold a file, and a session is replaced after RECYCLE_BYTES of input, so
 // neither its memory nor a file grows with the agent's uptime.
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { CommandError, type Runner } from './exec.js';
+import { CommandError, type Runner } from '../exec.js';
 
 const SENTINEL = 'describe ip length';
 /** What `describe ip length` prints; one line per transaction. */

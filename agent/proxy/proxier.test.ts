@@ -3,7 +3,7 @@ import { Registry } from 'prom-client';
 import { systemClock } from '../../kube/clock.js';
 import { silentLogger } from '../../kube/logger.js';
 import type { ProxyBackend } from './backend.js';
-import type { Runner } from './exec.js';
+import type { Runner } from '../exec.js';
 import { proxyMetrics } from './metrics.js';
 import { Proxier } from './proxier.js';
 import { buildProxyState } from './service-catalog.js';

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../kube/clock.js';
 import type { ProxyBackend } from './backend.js';
 import { deleteStaleFlows } from './conntrack.js';
-import { CommandError, type Runner } from './exec.js';
+import { CommandError, type Runner } from '../exec.js';
 import type { ProxyMetrics } from './metrics.js';
 import { advanceState, diffProxyState, isEmptyDiff, staleUdpFlows } from './model-diff.js';
 import { cloneState, emptyState, type ProxyState } from './model.js';

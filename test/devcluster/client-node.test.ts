@@ -3,19 +3,11 @@ import { ApiException, CoreV1Api, CustomObjectsApi, makeInformer, PatchStrategy,
 import { Etcd3 } from 'etcd3';
 import { randomBytes } from 'node:crypto';
 import { startTestCluster, type TestCluster } from '../harness/devcluster.js';
+import { eventually } from '../harness/eventually.js';
 
 type WatchEvent = { phase: string; object: { kind?: string; code?: number; metadata?: { name?: string; resourceVersion?: string } } };
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function eventually(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await sleep(100);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 /** Collects the events of one client-node watch until stopped. */
 async function collectWatch(c: TestCluster, path: string, query: Record<string, string>): Promise<{ events: WatchEvent[]; done: Promise<unknown>; stop: () => void }> {
@@ -57,7 +49,7 @@ describe('devcluster with @kubernetes/client-node', () => {
       await core.createNamespacedConfigMap({ namespace: ns, body: cm('inf', { metadata: { labels: { informer: 'yes' } } }) });
       await core.patchNamespacedConfigMap({ namespace: ns, name: 'inf', body: { data: { k: 'changed' } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
       await core.deleteNamespacedConfigMap({ namespace: ns, name: 'inf' });
-      await eventually(() => seen.includes('delete inf'), 'the informer delete');
+      await eventually('the informer delete', () => seen.includes('delete inf'));
       expect(seen).toEqual(['add inf', 'update inf changed', 'delete inf']);
       expect(informer.list(ns)).toEqual([]);
     } finally {
@@ -73,7 +65,7 @@ describe('devcluster with @kubernetes/client-node', () => {
     await core.patchNamespacedConfigMap({ namespace: ns, name: 'resume', body: { data: { k: 'after-restart' } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
     const w = await collectWatch(c, `/api/v1/namespaces/${ns}/configmaps`, { resourceVersion: rv, fieldSelector: 'metadata.name=resume' });
     try {
-      await eventually(() => w.events.length >= 2, 'two MODIFIED events');
+      await eventually('two MODIFIED events', () => w.events.length >= 2);
       expect(w.events.map((e) => e.phase)).toEqual(['MODIFIED', 'MODIFIED']);
       expect(Number(w.events[0]?.object.metadata?.resourceVersion)).toBeGreaterThan(Number(rv));
     } finally {
@@ -108,7 +100,7 @@ describe('devcluster with @kubernetes/client-node', () => {
     const again = await collectWatch(c, `/api/v1/namespaces/${ns}/configmaps`, { resourceVersion: relist.metadata?.resourceVersion ?? '' });
     try {
       await core.deleteNamespacedConfigMap({ namespace: ns, name: 'old' });
-      await eventually(() => again.events.some((e) => e.phase === 'DELETED'), 'DELETED after relist');
+      await eventually('DELETED after relist', () => again.events.some((e) => e.phase === 'DELETED'));
     } finally {
       again.stop();
     }
@@ -118,11 +110,11 @@ describe('devcluster with @kubernetes/client-node', () => {
     await core.createNamespacedConfigMap({ namespace: ns, body: cm('sel', { metadata: { labels: { role: 'x' } } }) });
     const w = await collectWatch(c, `/api/v1/namespaces/${ns}/configmaps`, { labelSelector: 'role=x' });
     try {
-      await eventually(() => w.events.length === 1, 'the initial ADDED');
+      await eventually('the initial ADDED', () => w.events.length === 1);
       await core.patchNamespacedConfigMap({ namespace: ns, name: 'sel', body: { metadata: { labels: { role: 'y' } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
-      await eventually(() => w.events.length === 2, 'DELETED on mismatch');
+      await eventually('DELETED on mismatch', () => w.events.length === 2);
       await core.patchNamespacedConfigMap({ namespace: ns, name: 'sel', body: { metadata: { labels: { role: 'x' } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
-      await eventually(() => w.events.length === 3, 'ADDED on match');
+      await eventually('ADDED on match', () => w.events.length === 3);
       expect(w.events.map((e) => `${e.phase} ${e.object.metadata?.name}`)).toEqual(['ADDED sel', 'DELETED sel', 'ADDED sel']);
     } finally {
       w.stop();
@@ -145,19 +137,19 @@ describe('devcluster with @kubernetes/client-node', () => {
 
     await dependent('bg-child', 'bg-owner', await owner('bg-owner'));
     await core.deleteNamespacedConfigMap({ namespace: ns, name: 'bg-owner' });
-    await eventually(async () => !(await exists('bg-child')), 'background collection of bg-child');
+    await eventually('background collection of bg-child', async () => !(await exists('bg-child')));
 
     await dependent('fg-child', 'fg-owner', await owner('fg-owner'), ['x.dev/slow']);
     await core.deleteNamespacedConfigMap({ namespace: ns, name: 'fg-owner', propagationPolicy: 'Foreground' });
-    await eventually(async () => Boolean((await core.readNamespacedConfigMap({ namespace: ns, name: 'fg-child' })).metadata?.deletionTimestamp), 'fg-child marked for deletion');
+    await eventually('fg-child marked for deletion', async () => Boolean((await core.readNamespacedConfigMap({ namespace: ns, name: 'fg-child' })).metadata?.deletionTimestamp));
     const waiting = await core.readNamespacedConfigMap({ namespace: ns, name: 'fg-owner' });
     expect(waiting.metadata?.finalizers).toContain('foregroundDeletion');
     await core.patchNamespacedConfigMap({ namespace: ns, name: 'fg-child', body: [{ op: 'remove', path: '/metadata/finalizers' }] }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch));
-    await eventually(async () => !(await exists('fg-owner')) && !(await exists('fg-child')), 'foreground deletion to finish');
+    await eventually('foreground deletion to finish', async () => !(await exists('fg-owner')) && !(await exists('fg-child')));
 
     await dependent('or-child', 'or-owner', await owner('or-owner'));
     await core.deleteNamespacedConfigMap({ namespace: ns, name: 'or-owner', propagationPolicy: 'Orphan' });
-    await eventually(async () => !(await exists('or-owner')), 'the orphaning owner to go');
+    await eventually('the orphaning owner to go', async () => !(await exists('or-owner')));
     const orphan = await core.readNamespacedConfigMap({ namespace: ns, name: 'or-child' });
     expect(orphan.metadata?.ownerReferences ?? []).toEqual([]);
   }, 60_000);

@@ -72,7 +72,7 @@ describe('Controller over an informer', () => {
      * (so no event of an earlier write is still on its way) and no reconcile is queued or running.
      * Counting writes then is final, where a fixed pause would miss a late extra write or a loop.
      */
-    const settled = (what: string): Promise<void> =>
+    const settled = (what: string): Promise<true> =>
       eventually(what, async () => {
         const idle = (): boolean => controller.queue.len() === 0 && controller.queue.inFlight() === 0;
         if (!idle()) return false;

@@ -5,6 +5,8 @@ import type { Informer } from '../../kube/informer.js';
 import type { ResourceType } from '../../kube/resource.js';
 import type { KubeObject } from '../../kube/types.js';
 
+export { eventually } from '../harness/eventually.js';
+
 export const CONFIGMAPS: ResourceType = { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', namespaced: true };
 export const NAMESPACES: ResourceType = { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false };
 
@@ -30,16 +32,6 @@ export function throughPort(kc: KubeConfig, port: number): KubeConfig {
     currentContext: kc.getCurrentContext(),
   });
   return copy;
-}
-
-/** Polls `check` until it returns true; fails with `what` after `timeoutMs`. */
-export async function eventually(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** Records every handler call of `informer` as `add:name`, `update:name`, `delete:name`. */

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { runChecked, spawnRunner, type Runner } from '../../agent/proxy/exec.js';
+import { runChecked, spawnRunner, type Runner } from '../../agent/exec.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 

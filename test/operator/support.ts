@@ -6,6 +6,8 @@ import { KubeClient } from '../../kube/client.js';
 import { startTestCluster, type TestCluster } from '../harness/devcluster.js';
 import type { NodeAssignmentObject, NodeWorkloadObject } from '../../operator/workload-controller.js';
 
+export { eventually } from '../harness/eventually.js';
+
 export const SYSTEM_NAMESPACE = 'shopfloor-system';
 
 export function suffix(): string {
@@ -87,18 +89,3 @@ export function perNode(assignments: NodeAssignmentObject[]): Record<string, num
   return out;
 }
 
-/** Polls `check` until it returns a value other than undefined/false; fails naming `what`. */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}

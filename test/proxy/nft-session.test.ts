@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CommandError, runChecked, spawnRunner, type Runner } from '../../agent/proxy/exec.js';
+import { CommandError, runChecked, spawnRunner, type Runner } from '../../agent/exec.js';
 import { NftSession } from '../../agent/proxy/nft-session.js';
 
 const netns = `sfs-${randomBytes(3).toString('hex')}`;

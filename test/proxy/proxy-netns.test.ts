@@ -5,7 +5,7 @@ import { Registry } from 'prom-client';
 import { systemClock } from '../../kube/clock.js';
 import { silentLogger } from '../../kube/logger.js';
 import type { ProxyBackend, ProxyMode } from '../../agent/proxy/backend.js';
-import { runChecked } from '../../agent/proxy/exec.js';
+import { runChecked } from '../../agent/exec.js';
 import { IptablesBackend } from '../../agent/proxy/iptables-backend.js';
 import { proxyMetrics } from '../../agent/proxy/metrics.js';
 import type { LoadBalancing, Service } from '../../agent/proxy/model.js';

@@ -1,5 +1,5 @@
-// Spawns the kernel tools (nft, iptables-restore, conntrack) with argument arrays, never a
-// shell, feeding stdin and capturing stderr for the error report.
+// Spawns programs (nft, iptables-restore, conntrack, containerd, ctr, tar) with argument arrays,
+// never a shell, feeding stdin and capturing stderr for the error report. Every agent part uses it.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 
 export interface RunResult {
