@@ -141,6 +141,7 @@ export const templateSchema = z
       .default('Always')
       .describe('When the agent restarts exited containers: Always, OnFailure or Never.'),
     terminationGracePeriodSeconds: nonNegativeInt('Seconds between SIGTERM and SIGKILL when a replica stops.').default(30),
+    runtimeClassName: dnsLabel('Runtime handler the node\'s container runtime runs the replica with (e.g. runc, crun); the runtime\'s default when unset.').optional(),
     volumes: z.array(volumeSchema).optional().describe('Volumes the containers may mount.'),
   })
   .describe('What each replica runs.');
