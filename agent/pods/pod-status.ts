@@ -1,0 +1,93 @@
+// The status an assignment reports, computed from what the runtime holds and what the probes
+// say (pure; kubelet's generateAPIPodStatus). The phase follows Kubernetes: Pending until a
+// container has started, Running while one runs or restarts, Succeeded or Failed once every
+// container has ended for good.
+import { rfc3339, type Condition, type ContainerStatus, type NodeAssignmentStatus, type Phase, type Template } from '../../api/index.js';
+import { withConditions } from '../../kube/status.js';
+import { latestInstance, type ObservedContainer, type ObservedSandbox } from './observed.js';
+import { shouldRestart } from './pod-plan.js';
+
+/** Why a container that should run does not (yet): CrashLoopBackOff, ErrImagePull, CreateContainerError, … */
+export interface Waiting {
+  reason: string;
+  message: string;
+}
+
+export interface StatusInput {
+  template: Template;
+  /** The sandbox the pod runs in now (the newest of its uid and revision), if any. */
+  sandbox: ObservedSandbox | undefined;
+  /** Readiness of a running container instance (a container without a readiness probe is ready once started). */
+  ready(containerId: string, containerName: string): boolean;
+  waiting: ReadonlyMap<string, Waiting>;
+  generation: number | undefined;
+  previousConditions: readonly Condition[] | undefined;
+  now: Date;
+}
+
+function iso(ms: number): string | undefined {
+  return ms > 0 ? rfc3339(new Date(ms)) : undefined;
+}
+
+/** The CRI reason of an exit, or Kubernetes' own: Completed for 0, Error otherwise. */
+function terminationReason(c: ObservedContainer): string {
+  if (c.reason) return c.reason;
+  return c.exitCode === 0 ? 'Completed' : 'Error';
+}
+
+function containerStatus(input: StatusInput, name: string, image: string): ContainerStatus {
+  const instances = input.sandbox?.containers.filter((c) => c.name === name) ?? [];
+  const last = instances[0];
+  const previous = instances.find((c) => c !== last && c.state === 'CONTAINER_EXITED');
+  const waiting = input.waiting.get(name);
+  const base = {
+    name,
+    image: last?.image ?? image,
+    restartCount: last?.restartCount ?? 0,
+    ...(last ? { containerID: `containerd://${last.id}` } : {}),
+  };
+  // The instance that ended before the current one, as kubectl's "Last State".
+  const lastEnded = last && last.state !== 'CONTAINER_RUNNING' ? (waiting ? last : previous) : previous;
+  const lastTermination = lastEnded ? { lastTerminationReason: terminationReason(lastEnded), lastTerminationExitCode: lastEnded.exitCode } : {};
+  if (last?.state === 'CONTAINER_RUNNING') {
+    return { ...base, state: 'Running', ready: input.ready(last.id, name), ...(iso(last.startedAt) ? { startedAt: iso(last.startedAt) } : {}), ...lastTermination };
+  }
+  if (waiting || !last) {
+    return { ...base, state: 'Waiting', ready: false, reason: waiting?.reason ?? 'ContainerCreating', ...(waiting?.message ? { message: waiting.message } : {}), ...lastTermination };
+  }
+  if (last.state === 'CONTAINER_EXITED' && !shouldRestart(input.template.restartPolicy, last.exitCode)) {
+    return { ...base, state: 'Terminated', ready: false, reason: terminationReason(last), exitCode: last.exitCode, ...(last.message ? { message: last.message } : {}), ...(previous ? { lastTerminationReason: terminationReason(previous), lastTerminationExitCode: previous.exitCode } : {}) };
+  }
+  // Ended and about to start again: the sync that restarts it is on its way.
+  return { ...base, state: 'Waiting', ready: false, reason: 'ContainerCreating', lastTerminationReason: terminationReason(last), lastTerminationExitCode: last.exitCode };
+}
+
+export function phaseOf(template: Template, containers: readonly ContainerStatus[], sandbox: ObservedSandbox | undefined): Phase {
+  if (!sandbox) return 'Pending';
+  const ended = containers.every((c) => c.state === 'Terminated');
+  if (ended) return containers.every((c) => c.exitCode === 0) ? 'Succeeded' : 'Failed';
+  const everStarted = template.containers.some((spec) => {
+    const last = latestInstance(sandbox, spec.name);
+    return last !== undefined && last.startedAt > 0;
+  });
+  return everStarted ? 'Running' : 'Pending';
+}
+
+export function podStatus(input: StatusInput): NodeAssignmentStatus {
+  const containers = input.template.containers.map((c) => containerStatus(input, c.name, c.image));
+  const phase = phaseOf(input.template, containers, input.sandbox);
+  const notReady = containers.filter((c) => !c.ready).map((c) => c.name);
+  const ready = phase === 'Running' && notReady.length === 0;
+  const reason = ready ? 'ContainersReady' : phase === 'Succeeded' || phase === 'Failed' ? 'PodCompleted' : 'ContainersNotReady';
+  const message = ready ? 'every container is ready' : reason === 'PodCompleted' ? `the pod ${phase === 'Succeeded' ? 'succeeded' : 'failed'}` : `containers not ready: ${notReady.join(', ')}`;
+  const conditions = withConditions(input.previousConditions, [{ type: 'Ready', status: ready ? 'True' : 'False', reason, message }], input.generation, input.now);
+  return {
+    ...(input.generation !== undefined ? { observedGeneration: input.generation } : {}),
+    phase,
+    ...(input.sandbox?.ip ? { podIP: input.sandbox.ip } : {}),
+    ready,
+    restartCount: containers.reduce((n, c) => n + c.restartCount, 0),
+    containers,
+    conditions,
+  };
+}
