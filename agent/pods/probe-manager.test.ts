@@ -77,6 +77,8 @@ describe('ProbeManager', () => {
     await clock.advance(10_000);
     expect(changes).toEqual([{ podKey: 'shop/web-0', container: 'app', probe: 'liveness', result: 'failure', output: 'command exited with 1: alive says no' }]);
     expect(manager.result('shop/web-0', 'app', 'liveness')).toBe('failure');
+    expect(manager.result('shop/web-0', 'app', 'liveness', 'c1')).toBe('failure');
+    expect(manager.result('shop/web-0', 'app', 'liveness', 'c2')).toBe('success');
 
     exits.set('alive', 0);
     manager.sync('shop/web-0', [{ ...c, containerId: 'c2', startedAt: clock.now() }], pod);

@@ -7,7 +7,7 @@ import type { Container, Probe } from '../../api/template.js';
 import { systemClock, type Clock } from '../../kube/clock.js';
 import { silentLogger, type Logger } from '../../kube/logger.js';
 import { runProbe, type ExecSync } from './probe-handlers.js';
-import { ProbeWorker, type ProbeResult, type ProbeType } from './probe-worker.js';
+import { INITIAL_RESULT, ProbeWorker, type ProbeResult, type ProbeType } from './probe-worker.js';
 
 /** A container of a pod as the runtime reports it, with its spec. */
 export interface ProbedContainer {
@@ -132,13 +132,16 @@ export class ProbeManager {
   /**
    * The verdict of a container's probe; `success` when the container has no such probe (kubelet:
    * without a readiness probe a running container is ready, without a startup probe it has
-   * started). Undefined for a pod or container `sync` never listed. Only a running container's
-   * verdicts mean anything: ready = running and readiness is `success`.
+   * started). With `containerId`, the verdict about that instance: the initial verdict when the
+   * last sync listed another. Undefined for a pod or container `sync` never listed. Only a
+   * running container's verdicts mean anything: ready = running and readiness is `success`.
    */
-  result(podKey: string, containerName: string, type: ProbeType): ProbeResult | undefined {
+  result(podKey: string, containerName: string, type: ProbeType, containerId?: string): ProbeResult | undefined {
     const workers = this.pods.get(podKey)?.containers.get(containerName);
     if (!workers) return undefined;
-    return workers.get(type)?.worker.result() ?? 'success';
+    const worker = workers.get(type)?.worker;
+    if (!worker) return 'success';
+    return containerId === undefined || worker.containerId() === containerId ? worker.result() : INITIAL_RESULT[type];
   }
 
   /** Stops every worker (the agent shuts down). */

@@ -92,6 +92,11 @@ export class ProbeWorker {
     return this.tally.verdict;
   }
 
+  /** The container instance the verdict is about. */
+  containerId(): string {
+    return this.container.containerId;
+  }
+
   /** The container as the runtime now reports it; a new container ID starts over from the initial verdict. */
   update(container: ContainerInstance): void {
     if (this.stopped) return;
