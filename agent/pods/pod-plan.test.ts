@@ -195,7 +195,8 @@ describe('planPod: a sandbox that is not ready', () => {
       ...nothing,
       removeSandboxes: [{ sandbox: dead, reason: 'SandboxNotReady' }],
       createSandbox: { attempt: 3 },
-      startContainers: [{ name: 'app', restartCount: 6 }, { name: 'side', restartCount: 2 }],
+      // Each restart follows the instance that ended, so its back-off grows.
+      startContainers: [{ name: 'app', restartCount: 6, after: dead.containers[1] }, { name: 'side', restartCount: 2, after: dead.containers[0] }],
     });
   });
 
@@ -211,14 +212,14 @@ describe('planPod: a sandbox that is not ready', () => {
   it('starts a container that never had an instance at restart count 0', () => {
     const dead = sandbox([exited('app', 2, 1)], { ready: false });
     const { plan: p } = plan(desired(twoContainers()), [dead]);
-    expect(p.startContainers).toEqual([{ name: 'app', restartCount: 3 }, { name: 'side', restartCount: 0 }]);
+    expect(p.startContainers).toEqual([{ name: 'app', restartCount: 3, after: dead.containers[0] }, { name: 'side', restartCount: 0 }]);
   });
 
   it('does not run again, in the new sandbox, a container that succeeded under OnFailure (kubelet: containerSucceeded)', () => {
     const dead = sandbox([exited('side', 0, 1), exited('app', 0, 0)], { ready: false });
     const { plan: p } = plan(desired(twoContainers('OnFailure')), [dead]);
     expect(p.createSandbox).toEqual({ attempt: 1 });
-    expect(p.startContainers).toEqual([{ name: 'side', restartCount: 1 }]);
+    expect(p.startContainers).toEqual([{ name: 'side', restartCount: 1, after: dead.containers[0] }]);
   });
 
   it('does not run again a container that already ended under Never (kubelet: no new sandbox once containers ran)', () => {
@@ -227,11 +228,12 @@ describe('planPod: a sandbox that is not ready', () => {
     expect(p.startContainers.map((s) => s.name)).not.toContain('app');
   });
 
-  it('keeps a crashed container in its back-off across the new sandbox (kubelet: doBackOff reads the newest exited instance of any sandbox)', () => {
+  it('keeps a crashed container in its back-off, and the old sandbox with its restart count, until the back-off ends', () => {
     const last = exited('app', 3, 1);
     const dead = sandbox([last], { ready: false });
     const { plan: p } = plan(desired(), [dead], { backoff: { app: 40_000 } });
-    expect(p.createSandbox).toEqual({ attempt: 1 });
+    expect(p.createSandbox).toBeUndefined();
+    expect(p.removeSandboxes).toEqual([]);
     expect(p.startContainers).toEqual([]);
     expect(p.backingOff).toEqual([{ name: 'app', remainingMs: 40_000, exited: last }]);
     expect(p.requeueAfterMs).toBe(40_000);

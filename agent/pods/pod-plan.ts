@@ -88,46 +88,33 @@ export function planPod(input: PlanInput): PodPlan {
   if (!current.ready) {
     // A finished pod's sandbox was stopped on purpose and stays, so its final state is reported.
     if (podFinished(desired.template, current)) return plan;
+    // Under Never, a pod whose containers ran once is not run again in a new sandbox (kubelet).
+    if (desired.template.restartPolicy === 'Never' && current.containers.length > 0) return plan;
+    // The sandbox died under the containers (a reboot, a kill from outside): every container
+    // that is to run again does so in a new sandbox, its restart count and back-off going on.
+    for (const spec of desired.template.containers) restartEnded(input, plan, spec.name, latestInstance(current, spec.name));
+    if (plan.startContainers.length === 0) return plan;
     plan.removeSandboxes.push({ sandbox: current, reason: 'SandboxNotReady' });
     plan.createSandbox = { attempt: nextAttempt };
-    // The restart counts go on across the new sandbox, as kubelet's do.
-    plan.startContainers = desired.template.containers.map((c) => {
-      const last = latestInstance(current, c.name);
-      return { name: c.name, restartCount: last ? last.restartCount + 1 : 0 };
-    });
     return plan;
   }
 
   let anyRunningOrStarting = false;
   for (const spec of desired.template.containers) {
     const last = latestInstance(current, spec.name);
-    if (!last) {
-      plan.startContainers.push({ name: spec.name, restartCount: 0 });
-      anyRunningOrStarting = true;
-      continue;
-    }
-    if (last.state === 'CONTAINER_RUNNING') {
+    if (last?.state === 'CONTAINER_RUNNING') {
       anyRunningOrStarting = true;
       if (input.verdict(last.id, 'startup') === 'failure') plan.killContainers.push({ container: last, reason: 'StartupProbe' });
       else if (input.verdict(last.id, 'liveness') === 'failure') plan.killContainers.push({ container: last, reason: 'LivenessProbe' });
       continue;
     }
-    if (last.state === 'CONTAINER_UNKNOWN') {
+    if (last?.state === 'CONTAINER_UNKNOWN') {
       // Kill before starting another, so that two instances never run at once.
       plan.killContainers.push({ container: last, reason: 'Unknown' });
       anyRunningOrStarting = true;
       continue;
     }
-    // Exited, or created and never started (the agent stopped between the two calls).
-    if (last.state === 'CONTAINER_EXITED' && !shouldRestart(desired.template.restartPolicy, last.exitCode)) continue;
-    anyRunningOrStarting = true;
-    const remainingMs = last.state === 'CONTAINER_EXITED' ? input.backoffRemainingMs(spec.name, last) : 0;
-    if (remainingMs > 0) {
-      plan.backingOff.push({ name: spec.name, remainingMs, exited: last });
-      plan.requeueAfterMs = Math.min(plan.requeueAfterMs ?? Infinity, remainingMs);
-    } else {
-      plan.startContainers.push({ name: spec.name, restartCount: last.restartCount + 1, ...(last.state === 'CONTAINER_EXITED' ? { after: last } : {}) });
-    }
+    if (restartEnded(input, plan, spec.name, last)) anyRunningOrStarting = true;
   }
   if (!anyRunningOrStarting) plan.stopSandbox = current;
 
@@ -140,6 +127,29 @@ export function planPod(input: PlanInput): PodPlan {
     if (seen >= 1) plan.removeContainers.push(c);
   }
   return plan;
+}
+
+/**
+ * Decides for a container that is not running: start it (first instance, or again with its
+ * restart count one higher), wait out its back-off, or leave it ended. Resolves whether it is
+ * to run.
+ */
+function restartEnded(input: PlanInput, plan: PodPlan, name: string, last: ObservedContainer | undefined): boolean {
+  if (!last) {
+    plan.startContainers.push({ name, restartCount: 0 });
+    return true;
+  }
+  // Exited, or created and never started (the agent stopped between the two calls).
+  const exited = last.state === 'CONTAINER_EXITED';
+  if (exited && !shouldRestart(input.desired!.template.restartPolicy, last.exitCode)) return false;
+  const remainingMs = exited ? input.backoffRemainingMs(name, last) : 0;
+  if (remainingMs > 0) {
+    plan.backingOff.push({ name, remainingMs, exited: last });
+    plan.requeueAfterMs = Math.min(plan.requeueAfterMs ?? Infinity, remainingMs);
+  } else {
+    plan.startContainers.push({ name, restartCount: last.restartCount + 1, ...(exited ? { after: last } : {}) });
+  }
+  return true;
 }
 
 /** Every container of the template has ended and none will restart. */

@@ -127,7 +127,7 @@ describe('podStatus: phase', () => {
   });
 
   it('phaseOf: Pending without a sandbox whatever the container states', () => {
-    expect(phaseOf(template(), [{ name: 'app', state: 'Terminated', ready: false, restartCount: 0, exitCode: 0 }], undefined)).toBe('Pending');
+    expect(phaseOf([{ name: 'app', state: 'Terminated', ready: false, restartCount: 0, exitCode: 0 }], undefined)).toBe('Pending');
   });
 });
 

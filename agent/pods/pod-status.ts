@@ -1,10 +1,10 @@
 // The status an assignment reports, computed from what the runtime holds and what the probes
-// say (pure; kubelet's generateAPIPodStatus). The phase follows Kubernetes: Pending until a
-// container has started, Running while one runs or restarts, Succeeded or Failed once every
+// say (pure; kubelet's generateAPIPodStatus). The phase follows Kubernetes: Pending while a
+// container has not run yet, Running while they run or restart, Succeeded or Failed once every
 // container has ended for good.
 import { rfc3339, type Condition, type ContainerStatus, type NodeAssignmentStatus, type Phase, type Template } from '../../api/index.js';
 import { withConditions } from '../../kube/status.js';
-import { latestInstance, type ObservedContainer, type ObservedSandbox } from './observed.js';
+import type { ObservedContainer, ObservedSandbox } from './observed.js';
 import { shouldRestart } from './pod-plan.js';
 
 /** Why a container that should run does not (yet): CrashLoopBackOff, ErrImagePull, CreateContainerError, … */
@@ -38,6 +38,7 @@ function terminationReason(c: ObservedContainer): string {
 function containerStatus(input: StatusInput, name: string, image: string): ContainerStatus {
   const instances = input.sandbox?.containers.filter((c) => c.name === name) ?? [];
   const last = instances[0];
+  // Only an instance that exited ended; one created and never started did not run at all.
   const previous = instances.find((c) => c !== last && c.state === 'CONTAINER_EXITED');
   const waiting = input.waiting.get(name);
   const base = {
@@ -47,7 +48,7 @@ function containerStatus(input: StatusInput, name: string, image: string): Conta
     ...(last ? { containerID: `containerd://${last.id}` } : {}),
   };
   // The instance that ended before the current one, as kubectl's "Last State".
-  const lastEnded = last && last.state !== 'CONTAINER_RUNNING' ? (waiting ? last : previous) : previous;
+  const lastEnded = last?.state === 'CONTAINER_EXITED' && waiting ? last : previous;
   const lastTermination = lastEnded ? { lastTerminationReason: terminationReason(lastEnded), lastTerminationExitCode: lastEnded.exitCode } : {};
   if (last?.state === 'CONTAINER_RUNNING') {
     return { ...base, state: 'Running', ready: input.ready(last.id, name), ...(iso(last.startedAt) ? { startedAt: iso(last.startedAt) } : {}), ...lastTermination };
@@ -58,24 +59,23 @@ function containerStatus(input: StatusInput, name: string, image: string): Conta
   if (last.state === 'CONTAINER_EXITED' && !shouldRestart(input.template.restartPolicy, last.exitCode)) {
     return { ...base, state: 'Terminated', ready: false, reason: terminationReason(last), exitCode: last.exitCode, ...(last.message ? { message: last.message } : {}), ...(previous ? { lastTerminationReason: terminationReason(previous), lastTerminationExitCode: previous.exitCode } : {}) };
   }
-  // Ended and about to start again: the sync that restarts it is on its way.
-  return { ...base, state: 'Waiting', ready: false, reason: 'ContainerCreating', lastTerminationReason: terminationReason(last), lastTerminationExitCode: last.exitCode };
+  // Ended and about to start again (or created, and its start is on its way).
+  const ended = last.state === 'CONTAINER_EXITED' ? last : previous;
+  return { ...base, state: 'Waiting', ready: false, reason: 'ContainerCreating', ...(ended ? { lastTerminationReason: terminationReason(ended), lastTerminationExitCode: ended.exitCode } : {}) };
 }
 
-export function phaseOf(template: Template, containers: readonly ContainerStatus[], sandbox: ObservedSandbox | undefined): Phase {
+export function phaseOf(containers: readonly ContainerStatus[], sandbox: ObservedSandbox | undefined): Phase {
   if (!sandbox) return 'Pending';
-  const ended = containers.every((c) => c.state === 'Terminated');
-  if (ended) return containers.every((c) => c.exitCode === 0) ? 'Succeeded' : 'Failed';
-  const everStarted = template.containers.some((spec) => {
-    const last = latestInstance(sandbox, spec.name);
-    return last !== undefined && last.startedAt > 0;
-  });
-  return everStarted ? 'Running' : 'Pending';
+  if (containers.every((c) => c.state === 'Terminated')) return containers.every((c) => c.exitCode === 0) ? 'Succeeded' : 'Failed';
+  // kubelet's getPhase: one container that never ran (waiting with no earlier end) keeps the
+  // pod Pending; one waiting after an end is restarting, and counts as running.
+  const neverRan = containers.some((c) => c.state === 'Waiting' && c.lastTerminationReason === undefined);
+  return neverRan ? 'Pending' : 'Running';
 }
 
 export function podStatus(input: StatusInput): NodeAssignmentStatus {
   const containers = input.template.containers.map((c) => containerStatus(input, c.name, c.image));
-  const phase = phaseOf(input.template, containers, input.sandbox);
+  const phase = phaseOf(containers, input.sandbox);
   const notReady = containers.filter((c) => !c.ready).map((c) => c.name);
   const ready = phase === 'Running' && notReady.length === 0;
   const reason = ready ? 'ContainersReady' : phase === 'Succeeded' || phase === 'Failed' ? 'PodCompleted' : 'ContainersNotReady';

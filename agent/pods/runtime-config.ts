@@ -8,6 +8,8 @@ import { ANNOTATION_GRACE_PERIOD, ANNOTATION_RESTART_COUNT, ANNOTATION_REVISION,
 const CPU_PERIOD_US = 100_000;
 /** The least cpu.shares the kernel accepts; what a container without a cpu request gets. */
 const MIN_SHARES = 2;
+/** The most cpu.shares cgroup v1 accepts (kubelet caps there too). */
+const MAX_SHARES = 262_144;
 /** The least CFS quota the kernel accepts. */
 const MIN_QUOTA_US = 1_000;
 
@@ -37,7 +39,7 @@ export function sandboxConfig(o: { pod: PodIdentity; nodeName: string; attempt: 
 export function linuxResources(resources: Container['resources']): LinuxContainerResources {
   const cpuRequest = resources?.requests?.cpu ?? resources?.limits?.cpu;
   const out: LinuxContainerResources = {
-    cpuShares: cpuRequest === undefined ? MIN_SHARES : Math.max(MIN_SHARES, Math.floor((cpuMillis(cpuRequest) * 1024) / 1000)),
+    cpuShares: cpuRequest === undefined ? MIN_SHARES : Math.min(MAX_SHARES, Math.max(MIN_SHARES, Math.floor((cpuMillis(cpuRequest) * 1024) / 1000))),
   };
   if (resources?.limits?.cpu !== undefined) {
     out.cpuPeriod = CPU_PERIOD_US;
