@@ -72,6 +72,8 @@ export class NodeRegistration implements Part {
   private readonly listeners: Array<(owner: OwnerReference) => void> = [];
   /** The NodeAgent as last seen (watched or written); undefined when it does not exist. */
   private current: NodeAgent | undefined;
+  /** The uid of the NodeAgent last seen deleted: a write answered after the delete must not bring it back. */
+  private deletedUid: string | undefined;
   private announcedUid: string | undefined;
   private registered = false;
   private lastError: string | undefined;
@@ -101,7 +103,9 @@ export class NodeRegistration implements Part {
     this.agents.addEventHandler({
       onAdd: (a) => this.seen(a),
       onUpdate: (_old, a) => this.seen(a),
-      onDelete: () => {
+      onDelete: (a) => {
+        this.deletedUid = a.metadata?.uid;
+        if (this.current && this.current.metadata?.uid !== a.metadata?.uid) return;
         this.current = undefined;
         this.logger.warn('NodeAgent was deleted; registering again');
         this.wake?.abort();
@@ -152,6 +156,7 @@ export class NodeRegistration implements Part {
   }
 
   private seen(agent: NodeAgent): void {
+    if (agent.metadata?.uid === this.deletedUid) return;
     this.current = agent;
     const owner = this.ownerReference();
     if (!owner || owner.uid === this.announcedUid) return;
@@ -174,6 +179,12 @@ export class NodeRegistration implements Part {
         this.lastError = undefined;
       } catch (err) {
         if (stop.aborted) return;
+        if (isNotFound(err) && this.current) {
+          // Deleted under us, before the watch said so: register it again at once.
+          this.logger.warn('NodeAgent is gone; registering again');
+          this.current = undefined;
+          continue;
+        }
         this.lastError = err instanceof Error ? err.message : String(err);
         this.logger.warn({ err, retryInMs: this.statusIntervalMs }, 'could not register the NodeAgent or write its status');
       }

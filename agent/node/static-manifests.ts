@@ -98,6 +98,11 @@ export class StaticManifests implements Part, EventSource<NodeAssignment> {
     this.handlers.push(handler);
   }
 
+  /** True once the directory has been read (or found missing). */
+  hasSynced(): boolean {
+    return this.synced;
+  }
+
   waitForSync(signal?: AbortSignal): Promise<boolean> {
     if (this.synced) return Promise.resolve(true);
     if (signal?.aborted || this.stopped) return Promise.resolve(false);

@@ -59,10 +59,14 @@ describe('NodeRegistration', () => {
     ]);
     expect(findCondition(s.conditions, 'Ready')).toMatchObject({ status: 'True', reason: 'AgentReady' });
 
-    const l = await lease('node-a');
+    // The first Lease may predate the NodeAgent; the renewal after registration adds the owner.
+    const l = await eventually('the Lease owned by the NodeAgent', async () => {
+      const x = await lease('node-a');
+      return x.metadata?.ownerReferences?.length && x;
+    });
+    expect(l.metadata?.ownerReferences).toEqual([{ apiVersion: 'shopfloor.dev/v1alpha1', kind: 'NodeAgent', name: 'node-a', uid: a.metadata.uid }]);
     expect(l.spec).toMatchObject({ holderIdentity: 'node-a', leaseDurationSeconds: 40 });
     expect(Date.parse(l.spec?.renewTime ?? '')).toBeGreaterThan(Date.now() - 60_000);
-    expect(l.metadata?.ownerReferences).toEqual([{ apiVersion: 'shopfloor.dev/v1alpha1', kind: 'NodeAgent', name: 'node-a', uid: a.metadata.uid }]);
 
     // The operator's own view of the node: live, schedulable, with the allocatable it reported.
     const agents = new Informer<NodeAgentObject>({ client: t.client, resource: NODE_AGENTS });
