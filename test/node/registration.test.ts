@@ -62,7 +62,7 @@ describe('NodeRegistration', () => {
     // The first Lease may predate the NodeAgent; the renewal after registration adds the owner.
     const l = await eventually('the Lease owned by the NodeAgent', async () => {
       const x = await lease('node-a');
-      return x.metadata?.ownerReferences?.length && x;
+      return (x.metadata?.ownerReferences?.length ?? 0) > 0 && x;
     });
     expect(l.metadata?.ownerReferences).toEqual([{ apiVersion: 'shopfloor.dev/v1alpha1', kind: 'NodeAgent', name: 'node-a', uid: a.metadata.uid }]);
     expect(l.spec).toMatchObject({ holderIdentity: 'node-a', leaseDurationSeconds: 40 });
