@@ -3,7 +3,7 @@
 // 10 s and written only when it changed) and a Lease heartbeat in the system namespace. A deleted
 // NodeAgent or Lease is created again; stopping leaves both, so a restarted agent keeps its node.
 import type { Registry } from 'prom-client';
-import { API_VERSION, DEFAULT_SYSTEM_NAMESPACE, type NodeAgent } from '../../api/index.js';
+import { API_VERSION, DEFAULT_SYSTEM_NAMESPACE, findCondition, type NodeAgent } from '../../api/index.js';
 import { DNS1123_SUBDOMAIN } from '../../api/fields.js';
 import type { KubeClient } from '../../kube/client.js';
 import { sleep, systemClock, type Clock } from '../../kube/clock.js';
@@ -19,7 +19,6 @@ import { allocatableOf, DEFAULT_MAX_PODS, type Reservation } from './capacity.js
 import { measureHostCapacity } from './host-capacity.js';
 import { NodeLease } from './lease.js';
 import { newNodeAgent, nodeAgentStatus, nodeLabels, registrationPatch, type ProxyMode, type RuntimeInfo, type RuntimeProbe } from './node-status.js';
-import { findCondition } from '../../api/conditions.js';
 
 const FIELD_MANAGER = 'shopfloor-agent';
 
