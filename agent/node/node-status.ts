@@ -3,14 +3,13 @@
 // so that "nothing changed, nothing written" is tested without a server.
 import { API_VERSION, LABEL_MANAGED_BY, MANAGED_BY_VALUE, type NodeAgent, type NodeAgentStatus } from '../../api/index.js';
 import { withConditions } from '../../kube/status.js';
+import type { ProxyMode } from '../proxy/backend.js';
 import type { NodeResources } from './capacity.js';
 
 /** Well-known node labels, as kubelet sets them on a Node, so nodeSelectors read the same. */
 export const LABEL_HOSTNAME = 'kubernetes.io/hostname';
 export const LABEL_OS = 'kubernetes.io/os';
 export const LABEL_ARCH = 'kubernetes.io/arch';
-
-export type ProxyMode = 'nftables' | 'iptables';
 
 export interface RuntimeInfo {
   runtimeName: string;

@@ -15,10 +15,11 @@ import { patchStatusIfChanged } from '../../kube/status.js';
 import { stripUnreadMetadata } from '../../kube/strip-metadata.js';
 import type { OwnerReference } from '../../kube/types.js';
 import type { Part } from '../part.js';
+import type { ProxyMode } from '../proxy/backend.js';
 import { allocatableOf, DEFAULT_MAX_PODS, type Reservation } from './capacity.js';
 import { measureHostCapacity } from './host-capacity.js';
 import { NodeLease } from './lease.js';
-import { newNodeAgent, nodeAgentStatus, nodeLabels, registrationPatch, type ProxyMode, type RuntimeInfo, type RuntimeProbe } from './node-status.js';
+import { newNodeAgent, nodeAgentStatus, nodeLabels, registrationPatch, type RuntimeInfo, type RuntimeProbe } from './node-status.js';
 
 const FIELD_MANAGER = 'shopfloor-agent';
 
