@@ -1,64 +1,113 @@
-// The agent process: for now its service proxy (the pod lifecycle joins it here later). Watches
-// NodeWorkloads and NodeAssignments and keeps this node's service rules in step.
+// The agent process: composes its parts — the container runtime (managed containerd, or an
+// external CRI endpoint), the pod lifecycle, the node's registration and Lease, and the service
+// proxy — around one API client, one cache of NodeWorkloads and NodeAssignments, and one
+// metrics and health server.
+import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
-import type { NodeAssignment, NodeWorkload } from '../api/index.js';
+import { DEFAULT_SYSTEM_NAMESPACE, type NodeAssignment, type NodeWorkload } from '../api/index.js';
 import { KubeClient } from '../kube/client.js';
-import { systemClock } from '../kube/clock.js';
-import { stripUnreadMetadata } from '../kube/strip-metadata.js';
+import { systemClock, type Clock } from '../kube/clock.js';
 import { parseListenAddress, startHealthServer, syncedCheck, type HealthServer } from '../kube/health-server.js';
 import { Informer } from '../kube/informer.js';
 import type { Logger } from '../kube/logger.js';
 import { createProcessRegistry } from '../kube/metrics.js';
-import type { ProxyBackend, ProxyMode } from './proxy/backend.js';
-import { spawnRunner, type Runner } from './exec.js';
-import { IptablesBackend } from './proxy/iptables-backend.js';
-import { proxyMetrics } from './proxy/metrics.js';
-import { NftBackend } from './proxy/nft-backend.js';
-import { Proxier } from './proxy/proxier.js';
-import { ServiceCatalog } from './proxy/service-catalog.js';
-import { BY_WORKLOAD, assignmentWorkloadIndex, watchServices } from './proxy/service-watch.js';
 import { NODE_ASSIGNMENTS, NODE_WORKLOADS } from '../kube/resource.js';
+import { stripUnreadMetadata } from '../kube/strip-metadata.js';
+import { CriClient } from './cri/client.js';
+import { spawnRunner, type Runner } from './exec.js';
+import { MirrorAssignments } from './node/mirror-assignments.js';
+import { NodeRegistration } from './node/registration.js';
+import { StaticManifests } from './node/static-manifests.js';
+import { startParts, type Part } from './part.js';
+import { CrashBackoff, ImagePullBackoff } from './pods/crash-backoff.js';
+import { ContainerLogRotation } from './pods/log-rotation.js';
+import { PodLifecycle } from './pods/pod-lifecycle.js';
+import { PodProbeManager } from './pods/pod-probes.js';
+import type { ProxyMode } from './proxy/backend.js';
+import { ServiceProxy } from './proxy/service-proxy.js';
+import { BY_WORKLOAD, assignmentWorkloadIndex } from './proxy/service-watch.js';
+import { ManagedContainerd } from './runtime/managed-containerd.js';
+import { preloadImages } from './runtime/image-preload.js';
 
 /** kube-proxy's metrics port, on loopback. */
 export const DEFAULT_METRICS_ADDRESS = '127.0.0.1:10249';
-export const DEFAULT_MIN_SYNC_PERIOD_MS = 1_000;
-export const DEFAULT_FULL_RESYNC_PERIOD_MS = 3_600_000;
+export const AGENT_VERSION = '0.1.0';
+
+/** The container runtime the agent drives. */
+export type RuntimeChoice =
+  | {
+      mode: 'managed';
+      /** The Linux bridge pods attach to (≤ 15 characters). */
+      bridgeName: string;
+      sandboxImage: string;
+    }
+  | {
+      mode: 'external';
+      /** `unix:///run/containerd/containerd.sock`, or CRI-O's, or cri-dockerd's. */
+      endpoint: string;
+    };
 
 export interface AgentOptions {
   kubeConfig: KubeConfig;
   nodeName: string;
+  /** Holds the managed runtime, pod volumes and, by default, container logs. */
+  dataDir: string;
+  runtime: RuntimeChoice;
+  /** The node's pod IP range (IPv4 CIDR): the managed runtime's CNI hands out its addresses. */
+  podCIDR: string;
+  /** OCI image archives imported into the runtime at start. */
+  imagePreloadDir?: string;
+  /** Static workload manifests (like kubelet's static pods). */
+  staticManifestDir?: string;
+  /** Root of the container log directories; default `<dataDir>/logs`. */
+  logDir?: string;
+  /** Labels of this node's NodeAgent. */
+  nodeLabels?: Record<string, string>;
   proxyMode: ProxyMode;
-  /** Addresses nodePorts answer on. */
+  /** Addresses nodePorts answer on; the first is the node's InternalIP. */
   nodeAddresses: string[];
+  hostname: string;
+  /** Namespace of the node Lease; default shopfloor-system. */
+  namespace?: string;
   minSyncPeriodMs?: number;
   fullResyncPeriodMs?: number;
+  /** Pods synced at once; default 8. */
+  podWorkers?: number;
   /** host:port of /metrics, /healthz, /readyz (port 0: any free port); false for none. */
   metricsAddress: string | false;
   logger: Logger;
   registry?: Registry;
-  /** Runs nft, iptables and conntrack; default: in this process's network namespace. */
+  clock?: Clock;
+  /** Runs nft, iptables, conntrack, ctr, mount; default: in this process's network namespace. */
   run?: Runner;
 }
 
 export interface RunningAgent {
   /** `http://host:port` of /metrics, /healthz and /readyz, when served. */
   readonly metricsUrl: string | undefined;
-  /** Stops watching and syncing. The rules stay, so services keep working across a restart. */
+  readonly pods: PodLifecycle;
+  /** The runtime's CRI endpoint. */
+  readonly criEndpoint: string;
+  /**
+   * Stops the agent's work. Pods keep running, the managed containerd stops (their shims keep
+   * the containers alive), and the service rules stay, so the next agent takes over with no
+   * container restarted and no service interrupted.
+   */
   stop(): Promise<void>;
-}
-
-export function backendFor(mode: ProxyMode, run: Runner): ProxyBackend {
-  return mode === 'nftables' ? new NftBackend(run) : new IptablesBackend(run);
+  /** Stops and removes every pod of this node, then stops the agent and removes its rules. */
+  teardown(): Promise<void>;
 }
 
 export async function runAgent(o: AgentOptions): Promise<RunningAgent> {
   const logger = o.logger.child({ node: o.nodeName });
   const registry = o.registry ?? createProcessRegistry();
+  const clock = o.clock ?? systemClock;
   const run = o.run ?? spawnRunner();
   const client = new KubeClient(o.kubeConfig, { registry, userAgent: `shopfloor-agent/${o.nodeName}` });
-  // The agent only reads these objects (it never writes a cached one back whole), so what it
-  // does not read is dropped before caching.
+  // One cache of each kind serves the proxy (every assignment, for endpoints) and the pod
+  // lifecycle (those of this node). The agent only reads them and writes status by patch, so
+  // what it does not read is dropped before caching.
   const workloads = new Informer<NodeWorkload>({ client, resource: NODE_WORKLOADS, registry, logger, metricsPrefix: 'shopfloor_agent', transform: stripUnreadMetadata });
   const assignments = new Informer<NodeAssignment>({
     client,
@@ -70,30 +119,114 @@ export async function runAgent(o: AgentOptions): Promise<RunningAgent> {
     indexers: { [BY_WORKLOAD]: assignmentWorkloadIndex },
   });
 
-  // Rules left by the other mode would keep answering with stale endpoints.
-  const other = backendFor(o.proxyMode === 'nftables' ? 'iptables' : 'nftables', run);
-  try {
-    await other.cleanup();
-  } catch (err) {
-    logger.warn({ mode: other.mode, err: (err as Error).message }, 'could not remove the rules of the other proxy mode');
+  const parts: Part[] = [];
+  let containerd: ManagedContainerd | undefined;
+  let endpoint: string;
+  if (o.runtime.mode === 'managed') {
+    containerd = new ManagedContainerd({
+      dataDir: join(o.dataDir, 'containerd'),
+      podCIDR: o.podCIDR,
+      bridgeName: o.runtime.bridgeName,
+      sandboxImage: o.runtime.sandboxImage,
+      ...(o.imagePreloadDir ? { preloadDir: o.imagePreloadDir } : {}),
+      logger: logger.child({ component: 'containerd' }),
+      clock,
+      run,
+    });
+    endpoint = containerd.endpoint;
+    parts.push(containerd);
+  } else {
+    endpoint = o.runtime.endpoint;
+    const preloadDir = o.imagePreloadDir;
+    if (preloadDir) {
+      parts.push({
+        name: 'image-preload',
+        start: async () => {
+          await preloadImages({ dir: preloadDir, socketPath: endpoint.replace(/^unix:\/\//, ''), run, logger: logger.child({ component: 'image-preload' }) });
+        },
+        ready: () => true,
+        stop: async () => undefined,
+      });
+    }
   }
+  const cri = new CriClient({ endpoint, registry });
 
-  const backend = backendFor(o.proxyMode, run);
-  const metrics = proxyMetrics(registry, o.proxyMode);
-  const catalog = new ServiceCatalog();
-  catalog.setNodeAddresses(o.nodeAddresses);
-  for (const problem of catalog.problems()) logger.warn({ problem }, 'node address left out');
-  metrics.problems = () => catalog.problems().length;
-  const proxier = new Proxier({
-    backend,
+  const caches: Part = {
+    name: 'caches',
+    start: async () => {
+      workloads.start();
+      assignments.start();
+    },
+    ready: () => (workloads.hasSynced() && assignments.hasSynced()) || 'the NodeWorkload and NodeAssignment caches have not synced yet',
+    stop: async () => {
+      await Promise.all([workloads.stop(), assignments.stop()]);
+    },
+  };
+  parts.push(caches);
+
+  const staticManifests = o.staticManifestDir
+    ? new StaticManifests({ dir: o.staticManifestDir, nodeName: o.nodeName, clock, logger })
+    : undefined;
+  if (staticManifests) parts.push(staticManifests);
+
+  // A changed probe verdict syncs its pod again (the lifecycle is made just below).
+  const probes = new PodProbeManager({ exec: (id, cmd, timeout) => cri.execSync(id, cmd, timeout), onChange: (key) => lifecycle.resync(key), clock, registry, logger: logger.child({ component: 'probes' }) });
+  const lifecycle = new PodLifecycle({
+    cri,
+    client,
+    nodeName: o.nodeName,
+    assignments,
+    ...(staticManifests ? { staticAssignments: staticManifests } : {}),
+    podsDir: join(o.dataDir, 'pods'),
+    logRoot: o.logDir ?? join(o.dataDir, 'logs'),
     run,
-    logger: logger.child({ component: 'proxy' }),
-    metrics,
-    clock: systemClock,
-    minSyncPeriodMs: o.minSyncPeriodMs ?? DEFAULT_MIN_SYNC_PERIOD_MS,
-    fullResyncPeriodMs: o.fullResyncPeriodMs ?? DEFAULT_FULL_RESYNC_PERIOD_MS,
+    probes,
+    crashBackoff: new CrashBackoff({ clock }),
+    pullBackoff: new ImagePullBackoff({ clock }),
+    clock,
+    logger,
+    registry,
+    ...(o.podWorkers ? { workers: o.podWorkers } : {}),
   });
-  watchServices({ workloads, assignments, catalog, proxier, nodeName: o.nodeName, logger: logger.child({ component: 'proxy' }) });
+  parts.push(lifecycle);
+  parts.push(new ContainerLogRotation({ containers: () => lifecycle.runningContainerLogs(), reopen: (id) => cri.reopenContainerLog(id), clock, logger }));
+
+  const proxy = new ServiceProxy({
+    mode: o.proxyMode,
+    nodeName: o.nodeName,
+    nodeAddresses: o.nodeAddresses,
+    workloads,
+    assignments,
+    run,
+    registry,
+    logger,
+    ...(o.minSyncPeriodMs !== undefined ? { minSyncPeriodMs: o.minSyncPeriodMs } : {}),
+    ...(o.fullResyncPeriodMs !== undefined ? { fullResyncPeriodMs: o.fullResyncPeriodMs } : {}),
+  });
+  parts.push(proxy);
+
+  const registration = new NodeRegistration({
+    client,
+    nodeName: o.nodeName,
+    namespace: o.namespace ?? DEFAULT_SYSTEM_NAMESPACE,
+    labels: o.nodeLabels ?? {},
+    podCIDR: o.podCIDR,
+    nodeAddresses: o.nodeAddresses,
+    hostname: o.hostname,
+    proxyMode: o.proxyMode,
+    agentVersion: AGENT_VERSION,
+    runtimeInfo: async () => {
+      const v = await cri.version();
+      return { runtimeName: v.runtimeName, runtimeVersion: v.runtimeVersion };
+    },
+    runningPods: () => lifecycle.runningPods(),
+    clock,
+    logger,
+    registry,
+  });
+  parts.push(registration);
+  // Mirrors of the static assignments are owned by the NodeAgent, so they come after it.
+  if (staticManifests) parts.push(new MirrorAssignments({ client, nodeName: o.nodeName, source: staticManifests, owner: registration, clock, logger, registry }));
 
   let server: HealthServer | undefined;
   if (o.metricsAddress !== false) {
@@ -105,30 +238,35 @@ export async function runAgent(o: AgentOptions): Promise<RunningAgent> {
       readiness: {
         nodeworkloads: syncedCheck('nodeworkloads', workloads),
         nodeassignments: syncedCheck('nodeassignments', assignments),
-        proxy: () => proxier.hasSynced() || 'the service rules have not been applied yet',
+        ...Object.fromEntries(parts.map((p) => [p.name, () => p.ready()])),
       },
     });
   }
 
-  workloads.start();
-  assignments.start();
-  const abort = new AbortController();
-  // The first sync waits for both caches, so it never programs a partial set of services.
-  const started = Promise.all([workloads.waitForSync(abort.signal), assignments.waitForSync(abort.signal)]).then(([a, b]) => {
-    if (!a || !b || abort.signal.aborted) return;
-    proxier.setState(catalog.state);
-    proxier.start();
-    logger.info({ mode: o.proxyMode, nodeAddresses: catalog.state.nodeAddresses }, 'service proxy started');
-  });
+  let stopParts: () => Promise<void>;
+  try {
+    stopParts = await startParts(parts, (part, err) => logger.error({ part: part.name, err: (err as Error).message }, 'stopping a part failed'));
+  } catch (err) {
+    cri.close();
+    await server?.close();
+    throw err;
+  }
+  logger.info({ runtime: o.runtime.mode, endpoint, proxyMode: o.proxyMode, podCIDR: o.podCIDR }, 'agent started');
 
+  const stop = async (): Promise<void> => {
+    await stopParts();
+    cri.close();
+    await server?.close();
+  };
   return {
     metricsUrl: server?.url,
-    async stop() {
-      abort.abort();
-      await started;
-      await proxier.stop();
-      await Promise.all([workloads.stop(), assignments.stop()]);
-      await server?.close();
+    pods: lifecycle,
+    criEndpoint: endpoint,
+    stop,
+    async teardown() {
+      await lifecycle.removeAllPods();
+      await stop();
+      await proxy.removeRules();
     },
   };
 }

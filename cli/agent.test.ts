@@ -5,10 +5,18 @@ import { UsageError } from './command.js';
 const defaults = { hostname: 'Node-1', addresses: () => ['192.168.1.10'] };
 
 describe('parseAgentFlags', () => {
-  it('defaults to nftables, the host name and addresses, kube-proxy sync periods and metrics port', () => {
+  it('defaults to a managed containerd, nftables, the host name and addresses, kube-proxy sync periods and metrics port', () => {
     expect(parseAgentFlags([], {}, defaults)).toEqual({
       kubeconfig: undefined,
       nodeName: 'node-1',
+      dataDir: '/var/lib/shopfloor',
+      runtime: { mode: 'managed', bridgeName: 'sf0', sandboxImage: 'registry.k8s.io/pause:3.10' },
+      podCIDR: '10.244.0.0/24',
+      imagePreloadDir: undefined,
+      staticManifestDir: undefined,
+      logDir: undefined,
+      nodeLabels: {},
+      podWorkers: 8,
       proxyMode: 'nftables',
       nodeAddresses: ['192.168.1.10'],
       minSyncPeriodMs: 1000,
@@ -23,6 +31,12 @@ describe('parseAgentFlags', () => {
     expect(flags).toMatchObject({ proxyMode: 'iptables', nodeName: 'n7', nodeAddresses: ['10.0.0.1', '10.0.0.2'], minSyncPeriodMs: 500, metricsAddress: false });
   });
 
+  it('drives an external CRI runtime when given its endpoint, and reads node labels', () => {
+    const flags = parseAgentFlags(['--cri-endpoint', 'unix:///run/containerd/containerd.sock', '--node-labels', 'zone=a, shopfloor.dev/pool=edge'], {}, defaults);
+    expect(flags.runtime).toEqual({ mode: 'external', endpoint: 'unix:///run/containerd/containerd.sock' });
+    expect(flags.nodeLabels).toEqual({ zone: 'a', 'shopfloor.dev/pool': 'edge' });
+  });
+
   it('names the flag and what is allowed when a value is bad', () => {
     const bad = (argv: string[], env = {}) => () => parseAgentFlags(argv, env, defaults);
     expect(bad(['--proxy-mode', 'ipvs'])).toThrow(new UsageError('--proxy-mode "ipvs" must be one of nftables, iptables'));
@@ -30,5 +44,11 @@ describe('parseAgentFlags', () => {
     expect(bad(['--full-resync-period', '0'])).toThrow(new UsageError('--full-resync-period "0" must be a number of seconds, at least 1'));
     expect(bad(['--metrics-address', 'everywhere'])).toThrow(UsageError);
     expect(bad(['--bogus'])).toThrow(UsageError);
+    expect(bad(['--cri-endpoint', '/run/containerd.sock'])).toThrow(new UsageError('--cri-endpoint "/run/containerd.sock" must be unix:///absolute/path/to.sock (e.g. unix:///run/containerd/containerd.sock)'));
+    expect(bad(['--pod-cidr', '10.244.0.1/24'])).toThrow(UsageError);
+    expect(bad(['--data-dir', 'relative/dir'])).toThrow(new UsageError('--data-dir "relative/dir" must be an absolute path'));
+    expect(bad(['--node-labels', 'zone'])).toThrow(UsageError);
+    expect(bad(['--pod-workers', '0'])).toThrow(new UsageError('--pod-workers "0" must be a whole number from 1 to 64'));
+    expect(bad(['--bridge', 'a-very-long-bridge-name'])).toThrow(UsageError);
   });
 });

@@ -1,9 +1,13 @@
-// `shopfloor agent`: runs the node agent (for now its service proxy) against the cluster of a
-// kubeconfig (or in-cluster). `shopfloor agent cleanup` removes the agent's nftables table and
-// iptables chains and nothing else.
+// `shopfloor agent`: runs the node agent — containers through the node's CRI runtime (a managed
+// containerd, or an external endpoint), the node's registration and Lease, and the service
+// proxy — against the cluster of a kubeconfig (or in-cluster). `shopfloor agent cleanup` removes
+// the agent's nftables table and iptables chains and nothing else.
 import { hostname, networkInterfaces } from 'node:os';
-import { DEFAULT_FULL_RESYNC_PERIOD_MS, DEFAULT_METRICS_ADDRESS, DEFAULT_MIN_SYNC_PERIOD_MS, backendFor, runAgent } from '../agent/main.js';
+import { isAbsolute } from 'node:path';
+import { DEFAULT_METRICS_ADDRESS, runAgent, type RuntimeChoice } from '../agent/main.js';
 import { PROXY_MODES, type ProxyMode } from '../agent/proxy/backend.js';
+import { DEFAULT_FULL_RESYNC_PERIOD_MS, DEFAULT_MIN_SYNC_PERIOD_MS, backendFor } from '../agent/proxy/service-proxy.js';
+import { validatePodCidr } from '../agent/runtime/containerd-config.js';
 import { spawnRunner } from '../agent/exec.js';
 import { isIPv4 } from '../agent/proxy/model.js';
 import { describeSource } from '../kube/config.js';
@@ -12,15 +16,36 @@ import { UsageError, type Command } from './command.js';
 import { logLevelFlag, metricsAddressFlag, readFlags } from './flags.js';
 import { loadKubeConfigOrLog, untilStopped } from './lifetime.js';
 
+export const DEFAULT_DATA_DIR = '/var/lib/shopfloor';
+export const DEFAULT_POD_CIDR = '10.244.0.0/24';
+export const DEFAULT_BRIDGE = 'sf0';
+export const DEFAULT_SANDBOX_IMAGE = 'registry.k8s.io/pause:3.10';
+
 const usage = `usage: shopfloor agent [options]
        shopfloor agent cleanup
 
-Runs on every node: makes each NodeWorkload's service VIP (and nodePort) reach its ready
-replicas, with nftables (default) or iptables. Every flag has an environment variable; the
-flag wins. \`cleanup\` removes the agent's nftables table and iptables chains, nothing else.
+Runs on every node, as root: runs the NodeAssignments of this node as pods on the container
+runtime (like kubelet), registers the node's NodeAgent and renews its Lease, and makes each
+NodeWorkload's service VIP (and nodePort) reach its ready replicas with nftables (default) or
+iptables (like kube-proxy). Every flag has an environment variable; the flag wins.
+\`cleanup\` removes the agent's nftables table and iptables chains, nothing else.
+
+By default the agent runs its own containerd (managed mode, like k3s) under the data dir. With
+--cri-endpoint it drives an existing CRI runtime instead (containerd, CRI-O, cri-dockerd). Never
+point it at a runtime a kubelet uses: a kubelet removes the sandboxes it does not know.
 
   --kubeconfig <file>           kubeconfig to use (else KUBECONFIG, ~/.kube/config, in-cluster)
   --node-name <name>            this node's name (NODE_NAME; default the host name)
+  --data-dir <dir>              managed containerd, pod volumes, logs (SHOPFLOOR_DATA_DIR; default ${DEFAULT_DATA_DIR})
+  --cri-endpoint <unix://...>   an external CRI runtime instead of the managed containerd (SHOPFLOOR_CRI_ENDPOINT)
+  --pod-cidr <cidr>             IPv4 range of this node's pod IPs (SHOPFLOOR_POD_CIDR; default ${DEFAULT_POD_CIDR})
+  --bridge <name>               Linux bridge of the managed runtime's pods (SHOPFLOOR_BRIDGE; default ${DEFAULT_BRIDGE})
+  --sandbox-image <ref>         pod sandbox image of the managed runtime (SHOPFLOOR_SANDBOX_IMAGE; default ${DEFAULT_SANDBOX_IMAGE})
+  --image-preload-dir <dir>     OCI image archives (*.tar) imported at start (SHOPFLOOR_IMAGE_PRELOAD_DIR)
+  --static-manifest-dir <dir>   NodeWorkload files this node runs without the API (SHOPFLOOR_STATIC_MANIFEST_DIR)
+  --log-dir <dir>               container log directories (SHOPFLOOR_LOG_DIR; default <data-dir>/logs)
+  --node-labels <k=v,...>       labels of this node's NodeAgent (SHOPFLOOR_NODE_LABELS)
+  --pod-workers <n>             pods synced at once (SHOPFLOOR_POD_WORKERS; default 8)
   --proxy-mode <mode>           nftables or iptables (SHOPFLOOR_PROXY_MODE; default nftables)
   --node-addresses <a,b,...>    IPv4 addresses nodePorts answer on
                                 (SHOPFLOOR_NODE_ADDRESSES; default this host's non-loopback IPv4 addresses)
@@ -30,11 +55,21 @@ flag wins. \`cleanup\` removes the agent's nftables table and iptables chains, n
                                 (SHOPFLOOR_METRICS_ADDRESS; default ${DEFAULT_METRICS_ADDRESS})
   --log-level <level>           fatal, error, warn, info, debug, trace or silent (SHOPFLOOR_LOG_LEVEL; default info)
 
-Exits 0 on SIGINT/SIGTERM, leaving the rules in place so services keep working while it restarts.`;
+Exits 0 on SIGINT/SIGTERM, leaving the pods running and the rules in place, so that the next
+agent re-adopts the pods without restarting a container and services keep working meanwhile.`;
+
 
 export interface AgentFlags {
   kubeconfig: string | undefined;
   nodeName: string;
+  dataDir: string;
+  runtime: RuntimeChoice;
+  podCIDR: string;
+  imagePreloadDir: string | undefined;
+  staticManifestDir: string | undefined;
+  logDir: string | undefined;
+  nodeLabels: Record<string, string>;
+  podWorkers: number;
   proxyMode: ProxyMode;
   nodeAddresses: string[];
   minSyncPeriodMs: number;
@@ -46,6 +81,16 @@ export interface AgentFlags {
 const OPTIONS = {
   kubeconfig: { type: 'string' },
   'node-name': { type: 'string' },
+  'data-dir': { type: 'string' },
+  'cri-endpoint': { type: 'string' },
+  'pod-cidr': { type: 'string' },
+  bridge: { type: 'string' },
+  'sandbox-image': { type: 'string' },
+  'image-preload-dir': { type: 'string' },
+  'static-manifest-dir': { type: 'string' },
+  'log-dir': { type: 'string' },
+  'node-labels': { type: 'string' },
+  'pod-workers': { type: 'string' },
   'proxy-mode': { type: 'string' },
   'node-addresses': { type: 'string' },
   'min-sync-period': { type: 'string' },
@@ -93,9 +138,56 @@ export function parseAgentFlags(argv: string[], env: Record<string, string | und
 
   const logLevel = logLevelFlag(pick('log-level', 'SHOPFLOOR_LOG_LEVEL') ?? { value: 'info', from: 'default' });
 
+  const absolute = (flag: keyof typeof OPTIONS, envVar: string): string | undefined => {
+    const v = pick(flag, envVar);
+    if (v && !isAbsolute(v.value)) throw new UsageError(`${v.from} "${v.value}" must be an absolute path`);
+    return v?.value;
+  };
+  const dataDir = absolute('data-dir', 'SHOPFLOOR_DATA_DIR') ?? DEFAULT_DATA_DIR;
+
+  const cidr = pick('pod-cidr', 'SHOPFLOOR_POD_CIDR') ?? { value: DEFAULT_POD_CIDR, from: 'default' };
+  try {
+    validatePodCidr(cidr.from, cidr.value);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+
+  const endpoint = pick('cri-endpoint', 'SHOPFLOOR_CRI_ENDPOINT');
+  let runtime: RuntimeChoice;
+  if (endpoint) {
+    if (!/^unix:\/\/\/./.test(endpoint.value)) throw new UsageError(`${endpoint.from} "${endpoint.value}" must be unix:///absolute/path/to.sock (e.g. unix:///run/containerd/containerd.sock)`);
+    runtime = { mode: 'external', endpoint: endpoint.value };
+  } else {
+    const bridge = pick('bridge', 'SHOPFLOOR_BRIDGE') ?? { value: DEFAULT_BRIDGE, from: 'default' };
+    if (!/^[a-z0-9-]{1,15}$/.test(bridge.value)) throw new UsageError(`${bridge.from} "${bridge.value}" must be 1 to 15 characters of a-z, 0-9 and "-" (a Linux interface name)`);
+    const image = pick('sandbox-image', 'SHOPFLOOR_SANDBOX_IMAGE') ?? { value: DEFAULT_SANDBOX_IMAGE, from: 'default' };
+    if (!/^[a-z0-9][\w.\-/:@]*$/i.test(image.value)) throw new UsageError(`${image.from} "${image.value}" is not an image reference (e.g. ${DEFAULT_SANDBOX_IMAGE})`);
+    runtime = { mode: 'managed', bridgeName: bridge.value, sandboxImage: image.value };
+  }
+
+  const labelsFlag = pick('node-labels', 'SHOPFLOOR_NODE_LABELS');
+  const nodeLabels: Record<string, string> = {};
+  for (const pair of (labelsFlag?.value ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
+    const m = /^(([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)=([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/.exec(pair);
+    if (!m) throw new UsageError(`${labelsFlag!.from}: "${pair}" is not key=value with a Kubernetes label key and value (e.g. zone=a,shopfloor.dev/pool=edge)`);
+    nodeLabels[m[1]!] = m[5] ?? '';
+  }
+
+  const workers = pick('pod-workers', 'SHOPFLOOR_POD_WORKERS');
+  const podWorkers = workers ? Number(workers.value) : 8;
+  if (!Number.isInteger(podWorkers) || podWorkers < 1 || podWorkers > 64) throw new UsageError(`${workers?.from} "${workers?.value}" must be a whole number from 1 to 64`);
+
   return {
     kubeconfig: pick('kubeconfig')?.value,
     nodeName: node.value,
+    dataDir,
+    runtime,
+    podCIDR: cidr.value,
+    imagePreloadDir: absolute('image-preload-dir', 'SHOPFLOOR_IMAGE_PRELOAD_DIR'),
+    staticManifestDir: absolute('static-manifest-dir', 'SHOPFLOOR_STATIC_MANIFEST_DIR'),
+    logDir: absolute('log-dir', 'SHOPFLOOR_LOG_DIR'),
+    nodeLabels,
+    podWorkers,
     proxyMode: mode.value as ProxyMode,
     nodeAddresses,
     minSyncPeriodMs,
@@ -122,7 +214,7 @@ async function cleanup(argv: string[]): Promise<number> {
 }
 
 export const agentCommand: Command = {
-  summary: 'Run the Shopfloor node agent (service proxy), or remove its rules with `cleanup`.',
+  summary: 'Run the Shopfloor node agent (pods over CRI, node registration, service proxy), or remove its rules with `cleanup`.',
   usage,
   async run(argv) {
     if (argv[0] === 'cleanup') return cleanup(argv.slice(1));
@@ -130,10 +222,19 @@ export const agentCommand: Command = {
     const logger = createLogger({ name: 'shopfloor-agent', level: flags.logLevel });
     const kube = loadKubeConfigOrLog(flags.kubeconfig, logger);
     if (!kube) return 1;
-    logger.info({ kubeconfig: describeSource(kube.source), node: flags.nodeName, proxyMode: flags.proxyMode, nodeAddresses: flags.nodeAddresses }, 'starting agent');
-    const agent = await runAgent({ ...flags, kubeConfig: kube.kubeConfig, logger });
+    logger.info({ kubeconfig: describeSource(kube.source), node: flags.nodeName, runtime: flags.runtime, proxyMode: flags.proxyMode, nodeAddresses: flags.nodeAddresses }, 'starting agent');
+    const { imagePreloadDir, staticManifestDir, logDir, ...rest } = flags;
+    const agent = await runAgent({
+      ...rest,
+      ...(imagePreloadDir ? { imagePreloadDir } : {}),
+      ...(staticManifestDir ? { staticManifestDir } : {}),
+      ...(logDir ? { logDir } : {}),
+      hostname: hostname(),
+      kubeConfig: kube.kubeConfig,
+      logger,
+    });
     if (agent.metricsUrl) logger.info({ url: agent.metricsUrl }, 'serving /metrics, /healthz, /readyz');
-    logger.info({ signal: await untilStopped() }, 'stopping agent; the rules stay in place');
+    logger.info({ signal: await untilStopped() }, 'stopping agent; pods keep running and the rules stay in place');
     try {
       await agent.stop();
       return 0;

@@ -1,10 +1,11 @@
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pino } from 'pino';
 import { DEFAULT_SYSTEM_NAMESPACE } from '../api/index.js';
-import { DEFAULT_METRICS_ADDRESS as AGENT_METRICS_ADDRESS, backendFor, runAgent } from '../agent/main.js';
+import { DEFAULT_METRICS_ADDRESS as AGENT_METRICS_ADDRESS, runAgent } from '../agent/main.js';
 import { PROXY_MODES, type ProxyMode } from '../agent/proxy/backend.js';
-import { spawnRunner } from '../agent/exec.js';
+import { validatePodCidr } from '../agent/runtime/containerd-config.js';
+import { PAUSE_IMAGE, buildBusyboxImages } from '../agent/runtime/busybox-images.js';
 import { startDevcluster } from '../devcluster/index.js';
 import { KubeClient } from '../kube/client.js';
 import { loadKubeConfig } from '../kube/config.js';
@@ -12,7 +13,7 @@ import { createLogger } from '../kube/logger.js';
 import { NAMESPACES } from '../kube/resource.js';
 import { DEFAULT_METRICS_ADDRESS as OPERATOR_METRICS_ADDRESS, DEFAULT_VIP_CIDR, runOperator } from '../operator/index.js';
 import { parseCidr } from '../operator/vip-allocator.js';
-import { hostAddresses } from './agent.js';
+import { DEFAULT_BRIDGE, DEFAULT_POD_CIDR, hostAddresses } from './agent.js';
 import { UsageError, type Command } from './command.js';
 import { logLevelFlag, metricsAddressFlag, readFlags, type FlagValue } from './flags.js';
 import { untilStopped } from './lifetime.js';
@@ -26,6 +27,7 @@ const OPTIONS = {
   'data-dir': { type: 'string' },
   port: { type: 'string' },
   'vip-cidr': { type: 'string' },
+  'pod-cidr': { type: 'string' },
   'proxy-mode': { type: 'string' },
   'metrics-address': { type: 'string' },
   'agent-metrics-address': { type: 'string' },
@@ -33,22 +35,24 @@ const OPTIONS = {
 } as const;
 
 export const upCommand: Command = {
-  summary: 'Run a whole single-node Shopfloor locally: the devcluster with Shopfloor\'s CRDs, the operator, and the agent\'s service proxy.',
+  summary: 'Run a whole single-node Shopfloor locally: the devcluster with Shopfloor\'s CRDs, the operator, and the agent with its own containerd.',
   usage: [
-    'usage: shopfloor up [--data-dir DIR] [--port N] [--vip-cidr CIDR] [--proxy-mode MODE] [--metrics-address HOST:PORT]',
+    'usage: shopfloor up [--data-dir DIR] [--port N] [--vip-cidr CIDR] [--pod-cidr CIDR] [--proxy-mode MODE] [--metrics-address HOST:PORT]',
     '                    [--agent-metrics-address HOST:PORT] [--log-level LEVEL]',
     '',
     '  --data-dir DIR             state (etcd data, certificates, kubeconfig); default .shopfloor',
     '  --port N                   API server port on 127.0.0.1; default 6443 (0 picks a free one)',
     `  --vip-cidr CIDR            range service virtual IPs come from; default ${DEFAULT_VIP_CIDR}`,
+    `  --pod-cidr CIDR            range pod IPs of this node come from; default ${DEFAULT_POD_CIDR}`,
     '  --proxy-mode MODE          how service VIPs are programmed on this host: nftables (default) or iptables',
     `  --metrics-address HOST:PORT  operator /metrics, /healthz, /readyz, or off; default ${OPERATOR_METRICS_ADDRESS}`,
     `  --agent-metrics-address HOST:PORT  agent /metrics, /healthz, /readyz, or off; default ${AGENT_METRICS_ADDRESS}`,
     '  --log-level LEVEL          trace, debug, info, warn, error, fatal; default info',
     '',
-    'Needs root: the agent programs this host\'s nftables (its own table) or iptables (its own chains).',
-    'Logs go to stderr as JSON lines. SIGINT or SIGTERM stops everything and removes the agent\'s',
-    'rules; the cluster state stays in DIR.',
+    'Needs root: the agent runs its own containerd under DIR and programs this host\'s nftables (its',
+    'own table) or iptables (its own chains). Logs go to stderr as JSON lines. SIGINT or SIGTERM stops',
+    'and removes every pod, stops containerd and removes the agent\'s rules; the cluster state stays',
+    'in DIR, and the next start brings the pods back.',
   ].join('\n'),
   async run(argv) {
     const { pick } = readFlags(argv, OPTIONS, {});
@@ -59,6 +63,12 @@ export const upCommand: Command = {
     if (!/^\d+$/.test(portText) || port > 65535) throw new UsageError(`--port: "${portText}" is not a port number (0-65535)`);
     const proxyMode = flag('proxy-mode', 'nftables').value as ProxyMode;
     if (!PROXY_MODES.includes(proxyMode)) throw new UsageError(`--proxy-mode: "${proxyMode}" must be one of ${PROXY_MODES.join(', ')}`);
+    const podCidr = flag('pod-cidr', DEFAULT_POD_CIDR);
+    try {
+      validatePodCidr(podCidr.from, podCidr.value);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
     const vipCidr = flag('vip-cidr', DEFAULT_VIP_CIDR).value;
     try {
       parseCidr(vipCidr);
@@ -92,27 +102,33 @@ export const upCommand: Command = {
       });
       stops.push(() => operator.stop());
 
-      // This host is the single node. The agent's service proxy runs here; its pod lifecycle and
-      // NodeAgent registration are not part of it yet, so no replica is placed.
+      // This host is the single node: the agent runs its pods on a containerd of its own under
+      // the data dir, with the example images built from the host's busybox and preloaded.
+      const agentDir = resolve(dataDir, 'agent');
+      const images = await buildBusyboxImages(join(agentDir, 'images'));
+      logger.info({ images }, 'example images ready');
       const agent = await runAgent({
         kubeConfig,
         nodeName: hostname().toLowerCase(),
+        hostname: hostname(),
+        dataDir: agentDir,
+        runtime: { mode: 'managed', bridgeName: DEFAULT_BRIDGE, sandboxImage: PAUSE_IMAGE },
+        podCIDR: podCidr.value,
+        imagePreloadDir: join(agentDir, 'images'),
+        staticManifestDir: resolve(dataDir, 'manifests'),
         proxyMode,
         nodeAddresses: hostAddresses(),
         metricsAddress: agentMetricsAddress,
         logger: logger.child({ component: 'agent' }),
       });
-      // Unlike a node agent that restarts, `up` takes the whole local Shopfloor down: its VIP
-      // rules would answer for services nobody serves any more.
-      stops.push(async () => {
-        await agent.stop();
-        await backendFor(proxyMode, spawnRunner()).cleanup();
-      });
+      // Unlike a node agent that restarts, `up` takes the whole local Shopfloor down: pods,
+      // containerd and the VIP rules go, the cluster state stays for the next start.
+      stops.push(() => agent.teardown());
 
       console.log(
         [
           `Shopfloor is up: the devcluster serves ${devcluster.url}; metrics of the operator: ${metricsAt(operator.metricsUrl)},`,
-          `of the agent (service proxy, ${proxyMode}): ${metricsAt(agent.metricsUrl)}.`,
+          `of the agent (pods on containerd, service proxy in ${proxyMode} mode): ${metricsAt(agent.metricsUrl)}.`,
           '',
           `  export KUBECONFIG=${join(dataDir, 'kubeconfig')}`,
           '  kubectl get crds                      # nodeworkloads, nodeassignments, nodeagents',
@@ -121,9 +137,10 @@ export const upCommand: Command = {
           '  kubectl describe nw hello             # conditions and events',
           '  nft list table ip shopfloor           # the VIP rules the agent programmed',
           '',
-          'Replicas are placed on nodes whose agent has registered a NodeAgent. This agent runs the',
-          'service proxy only (the pod lifecycle comes later), so a workload reports Unschedulable',
-          'in its Degraded condition and its VIP refuses connections: it has no ready replica.',
+          '  kubectl wait --for=condition=Ready nw/hello',
+          '  curl http://$(kubectl get nw hello -o jsonpath={.status.clusterIP})/',
+          '',
+          `Static workloads: drop NodeWorkload files into ${resolve(dataDir, 'manifests')}/.`,
           `Stop with Ctrl-C; state stays in ${dataDir}/.`,
         ].join('\n'),
       );

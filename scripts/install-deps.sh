@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what Shopfloor needs on a Debian machine: npm packages, and (as root) the Debian
-# packages for the real parts — etcd, containerd, runc, CNI plugins, nftables, iptables,
+# packages for the real parts — etcd, containerd, runc, crun, CNI plugins, nftables, iptables,
 # conntrack, busybox-static. Idempotent: installs only what is missing, after one apt-get update.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +10,7 @@ declare -A wanted=(
   [etcd]=etcd-server
   [containerd]=containerd
   [runc]=runc
+  [crun]=crun
   [/usr/lib/cni/bridge]=containernetworking-plugins
   [nft]=nftables
   [iptables]=iptables

@@ -14,8 +14,9 @@ import type { Runner } from '../exec.js';
 import type { CriClient } from '../cri/client.js';
 import type { Part } from '../part.js';
 import { podMetrics } from './metrics.js';
-import { PodSync, type DesiredAssignment, type FailureBackoff, type PodProbes } from './pod-sync.js';
+import { PodSync, type CrashLoopBackoff, type DesiredAssignment, type FailureBackoff, type PodProbes } from './pod-sync.js';
 import { DEFAULT_RELIST_PERIOD_MS, Relister } from './relist.js';
+import { assignmentKeyOf, nodeSelector } from './runtime-labels.js';
 import { RuntimeObserver } from './runtime-observer.js';
 import { StatusWriter } from './status-writer.js';
 import { PodVolumes } from './volumes.js';
@@ -43,7 +44,7 @@ export interface PodLifecycleOptions {
   logRoot: string;
   run: Runner;
   probes: PodProbes;
-  crashBackoff: FailureBackoff;
+  crashBackoff: CrashLoopBackoff;
   pullBackoff: FailureBackoff;
   clock: Clock;
   logger: Logger;
@@ -60,6 +61,7 @@ export class PodLifecycle implements Part {
   private readonly relister: Relister;
   private readonly sync: PodSync;
   private running: Promise<void> | undefined;
+  private tearingDown = false;
 
   constructor(private readonly o: PodLifecycleOptions) {
     const logger = o.logger.child({ component: 'pods' });
@@ -114,6 +116,7 @@ export class PodLifecycle implements Part {
    * API assignment counts when it is for this node.
    */
   desired(key: string): DesiredAssignment | undefined {
+    if (this.tearingDown) return undefined;
     const fromFile = this.o.staticAssignments?.get(key);
     if (fromFile) return { assignment: fromFile, isStatic: true };
     const fromApi = this.o.assignments.get(key);
@@ -138,5 +141,34 @@ export class PodLifecycle implements Part {
     await this.relister.stop();
     await this.controller.stop();
     await this.running;
+    this.o.probes.stop();
+  }
+
+  /** The log files of this node's running containers, for log rotation. */
+  async runningContainerLogs(): Promise<Array<{ containerId: string; logPath: string }>> {
+    const running = await this.o.cri.listContainers({ state: { state: 'CONTAINER_RUNNING' }, labelSelector: nodeSelector(this.o.nodeName) });
+    const statuses = await Promise.all(running.map((c) => this.o.cri.containerStatus(c.id).catch(() => undefined)));
+    return statuses.filter((s) => s !== undefined && s.logPath !== '').map((s) => ({ containerId: s!.id, logPath: s!.logPath }));
+  }
+
+  /** Pods with a ready sandbox, as of the last relist. */
+  runningPods(): number {
+    return this.relister.runningPods();
+  }
+
+  /**
+   * Stops syncing, then stops and removes every pod of this node with its grace period, its
+   * volumes and its logs: what a whole local Shopfloor going down leaves behind is nothing.
+   */
+  async removeAllPods(): Promise<void> {
+    await this.stop();
+    this.tearingDown = true;
+    const keys = new Set<string>();
+    for (const s of await this.o.cri.listPodSandbox({ labelSelector: nodeSelector(this.o.nodeName) })) {
+      const key = assignmentKeyOf(s.labels);
+      if (key) keys.add(key);
+    }
+    const never = new AbortController().signal;
+    await Promise.all([...keys].map((key) => this.sync.sync(key, never)));
   }
 }

@@ -19,6 +19,8 @@ export interface StatusInput {
   sandbox: ObservedSandbox | undefined;
   /** Readiness of a running container instance (a container without a readiness probe is ready once started). */
   ready(containerId: string, containerName: string): boolean;
+  /** The last failing probe's words for a running container, e.g. `Readiness probe failed: HTTP probe failed with statuscode: 503`. */
+  probeFailure?(containerName: string): string | undefined;
   waiting: ReadonlyMap<string, Waiting>;
   generation: number | undefined;
   previousConditions: readonly Condition[] | undefined;
@@ -51,7 +53,9 @@ function containerStatus(input: StatusInput, name: string, image: string): Conta
   const lastEnded = last?.state === 'CONTAINER_EXITED' && waiting ? last : previous;
   const lastTermination = lastEnded ? { lastTerminationReason: terminationReason(lastEnded), lastTerminationExitCode: lastEnded.exitCode } : {};
   if (last?.state === 'CONTAINER_RUNNING') {
-    return { ...base, state: 'Running', ready: input.ready(last.id, name), ...(iso(last.startedAt) ? { startedAt: iso(last.startedAt) } : {}), ...lastTermination };
+    const ready = input.ready(last.id, name);
+    const failure = ready ? undefined : input.probeFailure?.(name);
+    return { ...base, state: 'Running', ready, ...(failure ? { message: failure } : {}), ...(iso(last.startedAt) ? { startedAt: iso(last.startedAt) } : {}), ...lastTermination };
   }
   if (waiting || !last) {
     return { ...base, state: 'Waiting', ready: false, reason: waiting?.reason ?? 'ContainerCreating', ...(waiting?.message ? { message: waiting.message } : {}), ...lastTermination };

@@ -33,13 +33,22 @@ export interface FailureBackoff {
   reset(key: string): void;
 }
 
+/** Container back-off that a restarted agent rebuilds from the restart counts the runtime kept. */
+export interface CrashLoopBackoff extends FailureBackoff {
+  restore(key: string, restarts: number, lastRestartMs: number): void;
+}
+
 /** What the probes say of a pod's containers. */
 export interface PodProbes {
   verdict(key: string, containerId: string, probe: 'liveness' | 'startup'): ProbeVerdict;
   ready(key: string, containerId: string, containerName: string): boolean;
+  /** What the last failing probe of the container said, while it fails. */
+  failure(key: string, containerName: string): string | undefined;
   /** Starts, keeps or stops probe workers for the pod's running containers. */
   update(key: string, desired: DesiredPod, sandbox: ObservedSandbox | undefined, previousStatus: NodeAssignment['status']): void;
   forget(key: string): void;
+  /** Stops every probe worker. */
+  stop(): void;
 }
 
 export interface DesiredAssignment {
@@ -57,7 +66,7 @@ export interface PodSyncOptions {
   volumes: PodVolumes;
   status: StatusWriter;
   probes: PodProbes;
-  crashBackoff: FailureBackoff;
+  crashBackoff: CrashLoopBackoff;
   pullBackoff: FailureBackoff;
   desired(key: string): DesiredAssignment | undefined;
   clock: Clock;
@@ -76,8 +85,10 @@ function errorText(err: unknown): string {
 export class PodSync {
   /** Why a container that should run does not, per pod key and container name. */
   private readonly waiting = new Map<string, Map<string, Waiting>>();
-  /** When the agent first saw each pod, for the start-duration metric; dropped once it ran. */
+  /** When the agent first saw each new pod, for the start-duration metric; dropped once it ran. */
   private readonly firstSeen = new Map<string, number>();
+  /** The uids of the pods this agent has synced since it started. */
+  private readonly known = new Set<string>();
 
   constructor(private readonly o: PodSyncOptions) {}
 
@@ -86,9 +97,16 @@ export class PodSync {
     const want = this.o.desired(key);
     const assignment = want && !want.assignment.metadata.deletionTimestamp ? want.assignment : undefined;
     const desired: DesiredPod | undefined = assignment ? { uid: assignment.metadata.uid ?? '', revision: assignment.spec.revision, template: assignment.spec.template } : undefined;
-    if (assignment && !this.firstSeen.has(key)) this.firstSeen.set(key, started);
-
     const before = await this.o.observer.observe(key);
+    if (desired && !this.known.has(desired.uid)) {
+      this.known.add(desired.uid);
+      const found = before.sandboxes.find((s) => s.uid === desired.uid);
+      if (!found) this.firstSeen.set(key, started);
+      // A pod found already crash-looping (the agent restarted) keeps its back-off.
+      for (const c of found?.containers ?? []) {
+        if (c.restartCount > 0) this.o.crashBackoff.restore(`${desired.uid}/${c.name}`, c.restartCount, c.createdAt);
+      }
+    }
     const plan = planPod({
       desired,
       observed: before,
@@ -104,6 +122,7 @@ export class PodSync {
       this.o.probes.forget(key);
       this.waiting.delete(key);
       this.firstSeen.delete(key);
+      for (const s of before.sandboxes) this.known.delete(s.uid);
       if (!want) this.o.status.forget(key);
       return {};
     }
@@ -118,6 +137,7 @@ export class PodSync {
       template: desired.template,
       sandbox,
       ready: (id, name) => this.o.probes.ready(key, id, name),
+      probeFailure: (name) => this.o.probes.failure(key, name),
       waiting,
       generation: assignment.metadata.generation,
       previousConditions: previous?.conditions,

@@ -53,6 +53,11 @@ export class Relister {
     await this.loop;
   }
 
+  /** Pods with a ready sandbox in the last successful list. */
+  runningPods(): number {
+    return this.previous?.runningPods ?? 0;
+  }
+
   /** `true` once a list succeeded and the last one did; else why not. */
   healthy(): true | string {
     if (this.lastError !== undefined) return `the runtime cannot be listed: ${this.lastError}`;

@@ -1,12 +1,16 @@
 // The agent's service proxy driven through the API: a devcluster, the operator (placement and
 // VIP allocation), simulated agents that register three nodes but leave the assignments' status
-// to this test, and the real agent programming nftables in a node network namespace. The test
-// marks assignments ready with the pod IPs of endpoint namespaces, the way the pod lifecycle part
-// of the agent will.
+// to this test, and the agent's service proxy part (on the agent's caches) programming nftables
+// in a node network namespace. The test marks assignments ready with the pod IPs of endpoint
+// namespaces, the way the agent's pod lifecycle does for the pods it runs.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { stringify } from 'yaml';
-import { runAgent, type RunningAgent } from '../../agent/main.js';
-import { NODE_ASSIGNMENTS } from '../../kube/resource.js';
+import type { NodeAssignment, NodeWorkload } from '../../api/index.js';
+import { ServiceProxy } from '../../agent/proxy/service-proxy.js';
+import { BY_WORKLOAD, assignmentWorkloadIndex } from '../../agent/proxy/service-watch.js';
+import { Informer } from '../../kube/informer.js';
+import { createProcessRegistry } from '../../kube/metrics.js';
+import { NODE_ASSIGNMENTS, NODE_WORKLOADS } from '../../kube/resource.js';
 import { silentLogger } from '../../kube/logger.js';
 import { runOperator, type RunningOperator } from '../../operator/index.js';
 import { createTopology, type Topology } from '../netns/topology.js';
@@ -19,7 +23,8 @@ let env: OperatorTestCluster | undefined;
 let op: RunningOperator | undefined;
 let sim: SimulatedAgents | undefined;
 let topo: Topology | undefined;
-let agent: RunningAgent | undefined;
+let proxy: ServiceProxy | undefined;
+let caches: Array<Informer<NodeWorkload> | Informer<NodeAssignment>> = [];
 
 beforeAll(async () => {
   topo = await createTopology(3);
@@ -28,22 +33,29 @@ beforeAll(async () => {
   sim = new SimulatedAgents({ client: env.client, namespace: SYSTEM_NAMESPACE });
   for (const n of nodes) sim.holdReady(n);
   await sim.add(nodes.map((name) => ({ name })));
-  agent = await runAgent({
-    kubeConfig: env.cluster.kubeConfig,
+  const workloads = new Informer<NodeWorkload>({ client: env.client, resource: NODE_WORKLOADS });
+  const assignments = new Informer<NodeAssignment>({ client: env.client, resource: NODE_ASSIGNMENTS, indexers: { [BY_WORKLOAD]: assignmentWorkloadIndex } });
+  caches = [workloads, assignments];
+  proxy = new ServiceProxy({
+    mode: 'nftables',
     nodeName: 'proxy-node',
-    proxyMode: 'nftables',
     nodeAddresses: [topo.nodeAddress],
+    workloads,
+    assignments,
     minSyncPeriodMs: 100,
-    metricsAddress: false,
-    logger: silentLogger(),
     run: topo.runInNode,
+    registry: createProcessRegistry(),
+    logger: silentLogger(),
   });
+  workloads.start();
+  assignments.start();
+  await proxy.start();
 }, 180_000);
 
 afterAll(async () => {
   // Every step runs even when one before it fails, so that no etcd, operator or network
   // namespace outlives the suite.
-  const steps = [() => agent?.stop(), () => sim?.stop(), () => op?.stop(), () => env?.cluster.stop(), () => topo?.destroy()];
+  const steps = [() => proxy?.stop(), ...caches.map((c) => () => c.stop()), () => sim?.stop(), () => op?.stop(), () => env?.cluster.stop(), () => topo?.destroy()];
   const errors: unknown[] = [];
   for (const step of steps) await Promise.resolve().then(step).catch((err: unknown) => errors.push(err));
   if (errors.length > 0) throw errors[0];
