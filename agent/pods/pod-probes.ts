@@ -18,19 +18,11 @@ export class PodProbeManager implements PodProbes {
   private readonly manager: ProbeManager;
   /** Container instance ID → container name, per pod, as of the last update. */
   private readonly names = new Map<string, Map<string, string>>();
-  /** The last failing probe's words per pod and container, for the status message. */
-  private readonly failures = new Map<string, Map<string, string>>();
 
   constructor(o: { exec: ExecSync; onChange: (podKey: string) => void; clock: Clock; registry?: Registry; logger?: Logger }) {
     this.manager = new ProbeManager({
       exec: o.exec,
-      onChange: (podKey, change) => {
-        let byContainer = this.failures.get(podKey);
-        if (!byContainer) this.failures.set(podKey, (byContainer = new Map()));
-        if (change.result === 'failure') byContainer.set(change.container, `${PROBE_NAME[change.probe]} probe failed: ${change.output}`);
-        else byContainer.delete(change.container);
-        o.onChange(podKey);
-      },
+      onChange: (podKey) => o.onChange(podKey),
       clock: o.clock,
       ...(o.registry ? { registry: o.registry } : {}),
       ...(o.logger ? { logger: o.logger } : {}),
@@ -76,12 +68,15 @@ export class PodProbeManager implements PodProbes {
   }
 
   failure(key: string, containerName: string): string | undefined {
-    return this.failures.get(key)?.get(containerName);
+    for (const probe of ['startup', 'liveness', 'readiness'] as const) {
+      const output = this.manager.lastFailure(key, containerName, probe);
+      if (output !== undefined) return `${PROBE_NAME[probe]} probe failed: ${output}`;
+    }
+    return undefined;
   }
 
   forget(key: string): void {
     this.names.delete(key);
-    this.failures.delete(key);
     this.manager.remove(key);
   }
 

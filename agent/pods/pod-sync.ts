@@ -87,6 +87,8 @@ export class PodSync {
   private readonly waiting = new Map<string, Map<string, Waiting>>();
   /** When the agent first saw each new pod, for the start-duration metric; dropped once it ran. */
   private readonly firstSeen = new Map<string, number>();
+  /** The last failed RunPodSandbox per pod key, retried with the queue's back-off. */
+  private readonly sandboxErrors = new Map<string, unknown>();
   /** The uids of the pods this agent has synced since it started. */
   private readonly known = new Set<string>();
 
@@ -122,6 +124,7 @@ export class PodSync {
       this.o.probes.forget(key);
       this.waiting.delete(key);
       this.firstSeen.delete(key);
+      this.sandboxErrors.delete(key);
       for (const s of before.sandboxes) this.known.delete(s.uid);
       if (!want) this.o.status.forget(key);
       return {};
@@ -149,6 +152,8 @@ export class PodSync {
       this.o.metrics.podStartDuration.observe((this.o.clock.now() - firstSeen) / 1000);
     }
     await this.o.status.write(key, assignment, status, signal);
+    const sandboxError = this.sandboxErrors.get(key);
+    if (sandboxError) throw sandboxError;
     const pullWait = [...waiting.values()].some((w) => w.reason === 'ImagePullBackOff' || w.reason === 'ErrImagePull') ? this.pullRequeueMs(key, desired) : undefined;
     const requeue = Math.min(plan.requeueAfterMs ?? Infinity, pullWait ?? Infinity);
     return Number.isFinite(requeue) ? { requeueAfterMs: Math.max(1, requeue) } : {};
@@ -207,7 +212,16 @@ export class PodSync {
     if (plan.createSandbox) {
       acted = true;
       await mkdir(logDirectory, { recursive: true });
-      sandboxId = await this.runSandbox(key, config, template.runtimeClassName);
+      try {
+        sandboxId = await this.runSandbox(key, config, template.runtimeClassName);
+      } catch (err) {
+        // Reported on every container, then retried with the queue's back-off.
+        const message = `cannot create the pod sandbox${template.runtimeClassName ? ` (runtime handler ${template.runtimeClassName})` : ''}: ${errorText(err)}`;
+        for (const c of template.containers) waiting.set(c.name, { reason: 'CreatePodSandboxError', message });
+        this.sandboxErrors.set(key, err);
+        return acted;
+      }
+      this.sandboxErrors.delete(key);
     } else {
       sandboxId = currentSandbox(await this.o.observer.observe(key), desired)?.id;
     }

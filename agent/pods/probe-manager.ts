@@ -65,6 +65,8 @@ type ProbeLabel = 'probe_type' | 'result' | 'container' | 'pod' | 'namespace' | 
 
 interface WorkerEntry {
   worker: ProbeWorker;
+  /** What the last probe that failed said, until one passes. */
+  failure?: string;
   /** The probe the worker runs, to notice a changed spec. */
   probe: string;
 }
@@ -136,6 +138,11 @@ export class ProbeManager {
    * last sync listed another. Undefined for a pod or container `sync` never listed. Only a
    * running container's verdicts mean anything: ready = running and readiness is `success`.
    */
+  /** What the last failed probe of this type said, while the probe fails. */
+  lastFailure(podKey: string, containerName: string, type: ProbeType): string | undefined {
+    return this.pods.get(podKey)?.containers.get(containerName)?.get(type)?.failure;
+  }
+
   result(podKey: string, containerName: string, type: ProbeType, containerId?: string): ProbeResult | undefined {
     const workers = this.pods.get(podKey)?.containers.get(containerName);
     if (!workers) return undefined;
@@ -193,6 +200,14 @@ export class ProbeManager {
         },
         onProbe: (result, output) => {
           this.probes?.inc(labels(result));
+          const entryOf = containers.get(c.name)?.get(type);
+          if (entryOf && result !== 'unknown') {
+            const failure = result === 'failed' ? output : undefined;
+            // A new reason to fail is worth telling even while the verdict stays the same.
+            const tell = failure !== undefined && failure !== entryOf.failure;
+            entryOf.failure = failure;
+            if (tell) this.options.onChange(podKey, { container: c.name, probe: type, result: entryOf.worker.result(), output });
+          }
           if (result === 'unknown') {
             if (output !== lastError) log.warn({ err: output }, 'probe could not run; keeping the last verdict');
             lastError = output;
