@@ -1,0 +1,29 @@
+// The CLI compiled the way `npm run build` compiles it (tsc, then the CRI proto beside its
+// client), into a directory of the benchmark's own under node_modules/.cache so that dist/ is
+// left alone; benchmarks run the product compiled, as users run it, so that a process's
+// memory and start-up are its own and not a TypeScript loader's.
+import { execFileSync } from 'node:child_process';
+import { copyFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The compiled `cli/main.js` of the build named `name` (built or not). */
+export function compiledCliEntry(name: string): string {
+  return resolve(repoRoot, 'node_modules', '.cache', name, 'cli', 'main.js');
+}
+
+/** Compiles the sources into the build named `name`; throws with tsc's errors when they do not compile. */
+export function buildCli(name: string): string {
+  const entry = compiledCliEntry(name);
+  const outDir = resolve(dirname(entry), '..');
+  execFileSync(process.execPath, [resolve(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json', '--outDir', outDir], { cwd: repoRoot, stdio: 'inherit' });
+  copyFileSync(resolve(repoRoot, 'agent', 'cri', 'runtime-v1.proto'), resolve(outDir, 'agent', 'cri', 'runtime-v1.proto'));
+  return entry;
+}
+
+/** Node's arguments that run `shopfloor <args>` from the compiled `entry`. */
+export function cliArgv(entry: string, args: readonly string[]): string[] {
+  return ['--input-type=module', '-e', `import { run } from ${JSON.stringify(pathToFileURL(entry).href)}; process.exitCode = await run(process.argv.slice(1));`, ...args];
+}
