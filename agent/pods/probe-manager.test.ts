@@ -53,6 +53,22 @@ const container = (over: Partial<ProbedContainer> = {}): ProbedContainer => ({
 });
 
 describe('ProbeManager', () => {
+  it('tells why a readiness probe fails while its verdict stays failed, once per new reason', async () => {
+    const { clock, exits, changes, manager } = setup();
+    exits.set('ready', 1);
+    manager.sync('shop/web-0', [container({ spec: spec({ readinessProbe: probe('ready') }) })], pod);
+    await clock.advance(0);
+    expect(changes).toEqual([{ podKey: 'shop/web-0', container: 'app', probe: 'readiness', result: 'failure', output: 'command exited with 1: ready says no' }]);
+    expect(manager.lastFailure('shop/web-0', 'app', 'readiness')).toBe('command exited with 1: ready says no');
+    await clock.advance(10_000);
+    expect(changes).toHaveLength(1);
+    exits.set('ready', 0);
+    await clock.advance(10_000);
+    expect(manager.lastFailure('shop/web-0', 'app', 'readiness')).toBeUndefined();
+    expect(changes.map((c) => c.result)).toEqual(['failure', 'success']);
+    manager.stop();
+  });
+
   it('holds liveness and readiness until startup succeeds, then probes them at once', async () => {
     const { clock, exits, calls, changes, manager } = setup();
     exits.set('startup', 1);

@@ -203,8 +203,9 @@ export class ProbeManager {
           const entryOf = containers.get(c.name)?.get(type);
           if (entryOf && result !== 'unknown') {
             const failure = result === 'failed' ? output : undefined;
-            // A new reason to fail is worth telling even while the verdict stays the same.
-            const tell = failure !== undefined && failure !== entryOf.failure;
+            // A new reason to fail is worth telling while the verdict stays failed (a verdict
+            // that flips is told by onVerdict).
+            const tell = failure !== undefined && failure !== entryOf.failure && entryOf.worker.result() === 'failure';
             entryOf.failure = failure;
             if (tell) this.options.onChange(podKey, { container: c.name, probe: type, result: entryOf.worker.result(), output });
           }
