@@ -11,3 +11,5 @@ export const MANAGED_BY_VALUE = 'shopfloor';
 export const FINALIZER_VIP = 'shopfloor.dev/vip';
 /** Annotation the operator puts on an assignment of a lost node once a replacement runs elsewhere. */
 export const ANNOTATION_REPLACED_AT = 'shopfloor.dev/replaced-at';
+/** Label on static assignments (from a node's manifest directory) and their read-only mirrors in the API. Mirrors carry no shopfloor.dev/workload label, so no controller takes them for replicas of a NodeWorkload. */
+export const LABEL_STATIC = 'shopfloor.dev/static';

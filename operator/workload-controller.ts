@@ -35,7 +35,7 @@ import { invalidSpecStatus, workloadStatus, type Problem } from './status.js';
 import type { UsageLedger } from './usage-ledger.js';
 import type { VipAllocator } from './vip-allocator.js';
 import { checkWorkload } from './workload-spec.js';
-import { templateRevision } from './revision.js';
+import { templateRevision } from '../api/revision.js';
 
 export interface NodeWorkloadObject extends KubeObject {
   spec?: unknown;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Template } from '../../api/index.js';
 import { formatProblem, parseStaticManifest, staticUid } from './static-manifest.js';
-import { templateRevision } from './template-revision.js';
+import { templateRevision } from '../../api/revision.js';
 
 const web = `apiVersion: shopfloor.dev/v1alpha1
 kind: NodeWorkload

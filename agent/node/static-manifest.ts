@@ -14,6 +14,7 @@ import {
   LABEL_MANAGED_BY,
   LABEL_NODE,
   LABEL_REVISION,
+  LABEL_STATIC,
   MANAGED_BY_VALUE,
   checkManifest,
   formatFieldError,
@@ -23,10 +24,9 @@ import {
 } from '../../api/index.js';
 import { DNS1123_LABEL, DNS1123_SUBDOMAIN } from '../../api/fields.js';
 import type { KubeObject } from '../../kube/types.js';
-import { canonicalJson, templateRevision } from './template-revision.js';
+import { canonicalJson } from '../../api/canonical-json.js';
+import { templateRevision } from '../../api/revision.js';
 
-/** Label on static assignments and their mirrors. Mirrors carry no shopfloor.dev/workload label, so no controller takes them for replicas of a NodeWorkload. */
-export const LABEL_STATIC = 'shopfloor.dev/static';
 /** Annotation holding the static assignment's content hash (also its uid), on it and on its mirror. */
 export const ANNOTATION_CONFIG_HASH = 'shopfloor.dev/config-hash';
 /** Annotation naming the file a static assignment comes from. */

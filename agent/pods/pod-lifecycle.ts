@@ -4,7 +4,7 @@
 // assignment changes, by the relist (what changed in the runtime), by probe verdicts and by
 // back-off timers, so every cause of change ends in the same level-triggered sync.
 import type { Registry } from 'prom-client';
-import { LABEL_NODE, type NodeAssignment } from '../../api/index.js';
+import { LABEL_NODE, LABEL_STATIC, type NodeAssignment } from '../../api/index.js';
 import type { KubeClient } from '../../kube/client.js';
 import type { Clock } from '../../kube/clock.js';
 import { Controller } from '../../kube/controller.js';
@@ -20,9 +20,6 @@ import { assignmentKeyOf, nodeSelector } from './runtime-labels.js';
 import { RuntimeObserver } from './runtime-observer.js';
 import { StatusWriter } from './status-writer.js';
 import { PodVolumes } from './volumes.js';
-
-/** Label on static assignments and their mirrors: the node's manifest directory, not the API, says what they run. */
-export const LABEL_STATIC = 'shopfloor.dev/static';
 
 /** A source of assignments the lifecycle reads by key: the API's informer, or the static manifests. */
 export interface AssignmentSource extends EventSource<NodeAssignment> {
@@ -118,10 +115,12 @@ export class PodLifecycle implements Part {
   desired(key: string): DesiredAssignment | undefined {
     if (this.tearingDown) return undefined;
     const fromFile = this.o.staticAssignments?.get(key);
-    if (fromFile) return { assignment: fromFile, isStatic: true };
     const fromApi = this.o.assignments.get(key);
-    if (!fromApi || fromApi.spec.nodeName !== this.o.nodeName || fromApi.metadata.labels?.[LABEL_STATIC] !== undefined) return undefined;
-    return { assignment: fromApi, isStatic: false };
+    const mine = fromApi?.spec.nodeName === this.o.nodeName;
+    const isMirror = fromApi?.metadata.labels?.[LABEL_STATIC] !== undefined;
+    if (fromFile) return { assignment: fromFile, isStatic: true, statusTarget: mine && isMirror ? fromApi : undefined };
+    if (!fromApi || !mine || isMirror) return undefined;
+    return { assignment: fromApi, isStatic: false, statusTarget: fromApi };
   }
 
   async start(): Promise<void> {

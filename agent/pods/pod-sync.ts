@@ -55,6 +55,8 @@ export interface DesiredAssignment {
   assignment: NodeAssignment;
   /** From the node's static manifest directory (its status goes to the mirror object). */
   isStatic: boolean;
+  /** The API object the status is written to: the assignment itself, or a static one's mirror (none until it exists). */
+  statusTarget: NodeAssignment | undefined;
 }
 
 export interface PodSyncOptions {
@@ -130,7 +132,8 @@ export class PodSync {
       return {};
     }
     const sandbox = currentSandbox(after, desired);
-    const previous = this.o.status.current(key, assignment);
+    const target = want.statusTarget;
+    const previous = target ? this.o.status.current(key, target) : undefined;
     this.o.probes.update(key, desired, sandbox, previous);
     const waiting = this.waitingFor(key);
     for (const b of plan.backingOff) {
@@ -142,7 +145,7 @@ export class PodSync {
       ready: (id, name) => this.o.probes.ready(key, id, name),
       probeFailure: (name) => this.o.probes.failure(key, name),
       waiting,
-      generation: assignment.metadata.generation,
+      generation: target?.metadata.generation,
       previousConditions: previous?.conditions,
       now: new Date(this.o.clock.now()),
     });
@@ -151,7 +154,7 @@ export class PodSync {
       this.firstSeen.delete(key);
       this.o.metrics.podStartDuration.observe((this.o.clock.now() - firstSeen) / 1000);
     }
-    await this.o.status.write(key, assignment, status, signal);
+    if (target) await this.o.status.write(key, target, status, signal);
     const sandboxError = this.sandboxErrors.get(key);
     if (sandboxError) throw sandboxError;
     const pullWait = [...waiting.values()].some((w) => w.reason === 'ImagePullBackOff' || w.reason === 'ErrImagePull') ? this.pullRequeueMs(key, desired) : undefined;

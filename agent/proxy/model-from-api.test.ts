@@ -64,4 +64,8 @@ describe('serviceFromWorkload', () => {
   it('finds the workload of an assignment', () => {
     expect(workloadKeyOf(assignment('a', undefined, false))).toBe('shop/web');
   });
+
+  it('gives a static assignment\'s mirror no workload, so it never joins the service of a same-named one', () => {
+    expect(workloadKeyOf(assignment('web-n1', '10.1.0.9', true, 8080, { labels: { 'shopfloor.dev/static': 'true' } }))).toBeUndefined();
+  });
 });

@@ -7,14 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { findCondition, type NodeAgent, type NodeAssignment, type Template } from '../../api/index.js';
+import { findCondition, type NodeAgent, type NodeAssignment } from '../../api/index.js';
 import { isNotFound } from '../../kube/errors.js';
 import { NODE_AGENTS, NODE_ASSIGNMENTS } from '../../kube/resource.js';
 import { MirrorAssignments } from '../../agent/node/mirror-assignments.js';
 import { StaticManifests } from '../../agent/node/static-manifests.js';
-import { templateRevision } from '../../agent/node/template-revision.js';
 import { runOperator } from '../../operator/index.js';
-import { templateRevision as operatorTemplateRevision } from '../../operator/revision.js';
 import type { OperatorTestCluster } from '../operator/support.js';
 import { getWorkload, listAssignments, workloadYaml } from '../operator/support.js';
 import { eventually, mustKubectl, startOperatorTestCluster, SYSTEM_NAMESPACE, testNode, type TestNode } from './support.js';
@@ -87,14 +85,6 @@ describe('static manifests and their mirrors', () => {
     }
   };
   const image = (a: NodeAssignment | undefined): string | undefined => a?.spec.template.containers[0]?.image;
-
-  it('computes the same template revision as the operator', () => {
-    const templates: Template[] = [
-      { containers: [{ name: 'web', image: 'busybox:1.36', imagePullPolicy: 'IfNotPresent' }], restartPolicy: 'Always', terminationGracePeriodSeconds: 30 },
-      { labels: { a: 'b' }, containers: [{ name: 'x', image: 'y:1', args: ['-f'], env: [{ name: 'A', value: '' }] }], restartPolicy: 'Never', terminationGracePeriodSeconds: 0 },
-    ];
-    for (const tpl of templates) expect(templateRevision(tpl)).toBe(operatorTemplateRevision(tpl));
-  });
 
   it('creates a mirror of a static file that kubectl get na shows, owned by the NodeAgent', async () => {
     writeFileSync(join(dir, 'web.yaml'), staticWorkload('web'));

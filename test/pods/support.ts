@@ -1,10 +1,10 @@
 // What the pod lifecycle suites share: a devcluster, a test containerd and the real agent on
 // them, and the few ways a test writes an assignment and reads what the agent reports.
 import { randomBytes } from 'node:crypto';
-import { LABEL_MANAGED_BY, LABEL_NODE, LABEL_WORKLOAD, MANAGED_BY_VALUE, type NodeAssignment, type NodeAssignmentStatus, type TemplateInput } from '../../api/index.js';
+import { DEFAULT_SYSTEM_NAMESPACE, LABEL_MANAGED_BY, LABEL_NODE, LABEL_WORKLOAD, MANAGED_BY_VALUE, type NodeAssignment, type NodeAssignmentStatus, type TemplateInput } from '../../api/index.js';
 import { KubeClient } from '../../kube/client.js';
 import { isNotFound } from '../../kube/errors.js';
-import { NODE_ASSIGNMENTS } from '../../kube/resource.js';
+import { NAMESPACES, NODE_ASSIGNMENTS } from '../../kube/resource.js';
 import { startTestAgent, type TestAgent } from '../harness/agent.js';
 import { startTestContainerd, type TestContainerd } from '../harness/containerd.js';
 import { startTestCluster, type TestCluster } from '../harness/devcluster.js';
@@ -30,6 +30,8 @@ export async function startPodEnv(): Promise<PodEnv> {
   try {
     const cluster = await startTestCluster({ crds: true });
     stops.push(() => cluster.stop());
+    // The node Leases live in the system namespace, which the chart or `shopfloor up` makes.
+    await new KubeClient(cluster.kubeConfig, {}).create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: DEFAULT_SYSTEM_NAMESPACE } });
     const containerd = await startTestContainerd();
     stops.push(() => containerd.stop());
     const agent = await startTestAgent({ cluster, containerd });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import type { Template } from '../api/index.js';
+import type { Template } from './template.js';
 import { templateRevision } from './revision.js';
 
 const base: Template = {
