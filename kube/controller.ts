@@ -75,15 +75,23 @@ export class Controller {
   /**
    * Enqueues keys when `source` reports a change. By default the key is the object's own
    * (`namespace/name`); `toKeys` maps a changed object to the keys of the objects it affects
-   * (e.g. an owned object to its owner). Call before `run`.
+   * (e.g. an owned object to its owner); `updateMatters` drops updates the reconcile does not
+   * care about. Call before `run`.
    */
-  watch<T extends KubeObject>(source: EventSource<T>, toKeys: (obj: T) => Iterable<string> = (o) => [objectKey(o)]): void {
+  watch<T extends KubeObject>(
+    source: EventSource<T>,
+    toKeys: (obj: T) => Iterable<string> = (o) => [objectKey(o)],
+    options: { updateMatters?: (oldObj: T, newObj: T) => boolean } = {},
+  ): void {
     const enqueue = (obj: T): void => {
       for (const key of toKeys(obj)) this.queue.add(key);
     };
     source.addEventHandler({
       onAdd: enqueue,
       onUpdate: (oldObj, newObj) => {
+        // controller-runtime's update predicate: an update that changes nothing the reconcile
+        // reads (e.g. only the status the reconcile itself wrote) queues nothing.
+        if (options.updateMatters && !options.updateMatters(oldObj, newObj)) return;
         enqueue(oldObj);
         enqueue(newObj);
       },

@@ -51,6 +51,13 @@ export interface PodLifecycleOptions {
   relistPeriodMs?: number;
 }
 
+/** Whether an update touched what a pod sync reads: the spec (generation), labels, uid or deletion. */
+export function specOrMetadataChanged(a: NodeAssignment, b: NodeAssignment): boolean {
+  const m = a.metadata;
+  const n = b.metadata;
+  return m.generation !== n.generation || m.uid !== n.uid || m.deletionTimestamp !== n.deletionTimestamp || JSON.stringify(m.labels ?? {}) !== JSON.stringify(n.labels ?? {});
+}
+
 export class PodLifecycle implements Part {
   readonly name = 'pods';
   readonly status: StatusWriter;
@@ -76,6 +83,7 @@ export class PodLifecycle implements Part {
       crashBackoff: o.crashBackoff,
       pullBackoff: o.pullBackoff,
       desired: (key) => this.desired(key),
+      observed: (pod) => this.relister.observed(pod),
       clock: o.clock,
       logger,
       metrics,
@@ -89,7 +97,8 @@ export class PodLifecycle implements Part {
       reconcile: (key, signal) => this.sync.sync(key, signal),
     });
     const mine = (a: NodeAssignment): string[] => (a.spec?.nodeName === this.o.nodeName || a.metadata.labels?.[LABEL_NODE] === this.o.nodeName ? [objectKey(a)] : []);
-    this.controller.watch(o.assignments, mine);
+    // The agent's own status writes come back as updates: they change nothing a sync reads.
+    this.controller.watch(o.assignments, mine, { updateMatters: specOrMetadataChanged });
     if (o.staticAssignments) this.controller.watch(o.staticAssignments, mine);
     this.relister = new Relister({
       cri: o.cri,

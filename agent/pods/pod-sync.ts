@@ -24,6 +24,11 @@ const MIN_GRACE_SECONDS = 2;
 /** Grace for what no assignment wants and whose own grace is unknown (kubelet uses 1 s for orphans). */
 const ORPHAN_GRACE_SECONDS = 1;
 
+/** kubelet's backOffPeriod: a pod whose container could not be made is synced again after it. */
+const SYNC_ERROR_RETRY_MS = 10_000;
+/** How long a failed pull is reported as ErrImagePull before its back-off shows. */
+const PULL_ERROR_SHOWN_MS = 1_000;
+
 /** Back-off of repeated failures per key (a container's restarts, an image's pulls). */
 export interface FailureBackoff {
   /** Milliseconds still to wait after a failure at `failedAtMs`; 0 when the next try may start. */
@@ -71,6 +76,8 @@ export interface PodSyncOptions {
   crashBackoff: CrashLoopBackoff;
   pullBackoff: FailureBackoff;
   desired(key: string): DesiredAssignment | undefined;
+  /** Hears of every fresh observation a sync makes (the relist takes it as its own). */
+  observed?(pod: ObservedPod): void;
   clock: Clock;
   logger: Logger;
   metrics: PodMetrics;
@@ -111,14 +118,17 @@ export class PodSync {
         if (c.restartCount > 0) this.o.crashBackoff.restore(`${desired.uid}/${c.name}`, c.restartCount, c.createdAt);
       }
     }
-    const plan = planPod({
-      desired,
-      observed: before,
-      verdict: (id, probe) => this.o.probes.verdict(key, id, probe),
-      backoffRemainingMs: (name, exited) => this.o.crashBackoff.remainingMs(`${desired?.uid}/${name}`, exited.finishedAt || exited.createdAt),
-    });
-    const acted = await this.act(key, assignment, desired, plan, signal);
+    const planFor = (observed: ObservedPod): PodPlan =>
+      planPod({
+        desired,
+        observed,
+        verdict: (id, probe) => this.o.probes.verdict(key, id, probe),
+        backoffRemainingMs: (name, exited) => this.o.crashBackoff.remainingMs(`${desired?.uid}/${name}`, exited.finishedAt || exited.createdAt),
+      });
+    const plan = planFor(before);
+    const acted = await this.act(key, assignment, desired, before, plan, signal);
     const after = acted ? await this.o.observer.observe(key) : before;
+    if (acted) this.o.observed?.(after);
     const operation = before.sandboxes.length === 0 ? 'create' : acted ? 'update' : 'sync';
     this.o.metrics.podWorkerDuration.observe({ operation_type: operation }, (this.o.clock.now() - started) / 1000);
 
@@ -136,7 +146,8 @@ export class PodSync {
     const previous = target ? this.o.status.current(key, target) : undefined;
     this.o.probes.update(key, desired, sandbox, previous);
     const waiting = this.waitingFor(key);
-    for (const b of plan.backingOff) {
+    const next = acted ? planFor(after) : plan;
+    for (const b of next.backingOff) {
       waiting.set(b.name, { reason: 'CrashLoopBackOff', message: `back-off ${Math.ceil(b.remainingMs / 1000)}s restarting failed container=${b.name} pod=${key}` });
     }
     const status = podStatus({
@@ -157,8 +168,17 @@ export class PodSync {
     if (target) await this.o.status.write(key, target, status, signal);
     const sandboxError = this.sandboxErrors.get(key);
     if (sandboxError) throw sandboxError;
-    const pullWait = [...waiting.values()].some((w) => w.reason === 'ImagePullBackOff' || w.reason === 'ErrImagePull') ? this.pullRequeueMs(key, desired) : undefined;
-    const requeue = Math.min(plan.requeueAfterMs ?? Infinity, pullWait ?? Infinity);
+    // Level-triggered to the end: what a kill left behind (a container to start again) is
+    // planned at once, not when the relist next looks. Starts that failed are not retried
+    // here: their own back-off says when.
+    const killed = plan.killContainers.length > 0 || plan.stopSandbox !== undefined;
+    if (killed && !signal.aborted && hasActions(next)) return { requeueAfterMs: 1 };
+    const reasons = [...waiting.values()].map((w) => w.reason);
+    // A failed pull shows as ErrImagePull for a moment, then as ImagePullBackOff while it waits.
+    const pullWait = reasons.includes('ErrImagePull') ? Math.min(PULL_ERROR_SHOWN_MS, this.pullRequeueMs(key, desired) ?? Infinity) : reasons.includes('ImagePullBackOff') ? this.pullRequeueMs(key, desired) : undefined;
+    // A container that could not be made is tried again after kubelet's pod sync back-off.
+    const errorWait = reasons.some((r) => r === 'CreateContainerError' || r === 'CreateContainerConfigError') ? SYNC_ERROR_RETRY_MS : undefined;
+    const requeue = Math.min(next.requeueAfterMs ?? Infinity, pullWait ?? Infinity, errorWait ?? Infinity);
     return Number.isFinite(requeue) ? { requeueAfterMs: Math.max(1, requeue) } : {};
   }
 
@@ -169,7 +189,7 @@ export class PodSync {
   }
 
   /** Carries out the plan in kubelet's order; resolves whether anything was done. */
-  private async act(key: string, assignment: NodeAssignment | undefined, desired: DesiredPod | undefined, plan: PodPlan, signal: AbortSignal): Promise<boolean> {
+  private async act(key: string, assignment: NodeAssignment | undefined, desired: DesiredPod | undefined, before: ObservedPod, plan: PodPlan, signal: AbortSignal): Promise<boolean> {
     let acted = false;
     for (const { sandbox, reason } of plan.removeSandboxes) {
       acted = true;
@@ -226,7 +246,7 @@ export class PodSync {
       }
       this.sandboxErrors.delete(key);
     } else {
-      sandboxId = currentSandbox(await this.o.observer.observe(key), desired)?.id;
+      sandboxId = currentSandbox(before, desired)?.id;
     }
     if (!sandboxId) return acted;
 
@@ -379,6 +399,10 @@ export class PodSync {
       if (!isNotFound(err)) throw err;
     }
   }
+}
+
+function hasActions(plan: PodPlan): boolean {
+  return plan.removeSandboxes.length > 0 || plan.createSandbox !== undefined || plan.stopSandbox !== undefined || plan.killContainers.length > 0 || plan.startContainers.length > 0 || plan.removeContainers.length > 0;
 }
 
 /** The sandbox the desired pod runs in: the newest of its uid and revision. */

@@ -6,10 +6,20 @@ import { sleep, type Clock } from '../../kube/clock.js';
 import type { Logger } from '../../kube/logger.js';
 import type { CriClient } from '../cri/client.js';
 import type { PodMetrics } from './metrics.js';
+import type { ObservedPod } from './observed.js';
 import { assignmentKeyOf, nodeSelector } from './runtime-labels.js';
 
 /** kubelet's genericPlegRelistPeriod. */
 export const DEFAULT_RELIST_PERIOD_MS = 1_000;
+
+const sandboxPart = (id: string, state: string): string => `s:${id}:${state}`;
+const containerPart = (id: string, state: string): string => `c:${id}:${state}`;
+const fingerprint = (parts: string[]): string => parts.sort().join(',');
+
+/** The relist's fingerprint of one pod as a sync observed it. */
+export function fingerprintOf(pod: ObservedPod): string {
+  return fingerprint(pod.sandboxes.flatMap((s) => [sandboxPart(s.id, s.ready ? 'SANDBOX_READY' : 'SANDBOX_NOTREADY'), ...s.containers.map((c) => containerPart(c.id, c.state))]));
+}
 
 export interface RelistSnapshot {
   /** Per assignment key, the IDs and states of its sandboxes and containers. */
@@ -53,6 +63,17 @@ export class Relister {
     await this.loop;
   }
 
+  /**
+   * Takes a sync's fresh view of one pod as if the relist had seen it, so that the next relist
+   * does not queue the pod again for what its own sync just did.
+   */
+  observed(pod: ObservedPod): void {
+    if (!this.previous) return;
+    const print = fingerprintOf(pod);
+    if (print === '') this.previous.fingerprints.delete(pod.key);
+    else this.previous.fingerprints.set(pod.key, print);
+  }
+
   /** Pods with a ready sandbox in the last successful list. */
   runningPods(): number {
     return this.previous?.runningPods ?? 0;
@@ -89,15 +110,15 @@ export class Relister {
       for (const s of sandboxes) {
         snapshot.sandboxIds.add(s.id);
         if (s.state === 'SANDBOX_READY') snapshot.runningPods++;
-        add(assignmentKeyOf(s.labels), `s:${s.id}:${s.state}`);
+        add(assignmentKeyOf(s.labels), sandboxPart(s.id, s.state));
       }
       for (const c of containers) {
         snapshot.containerIds.add(c.id);
         const state = c.state.replace('CONTAINER_', '').toLowerCase();
         snapshot.containersByState.set(state, (snapshot.containersByState.get(state) ?? 0) + 1);
-        add(assignmentKeyOf(c.labels), `c:${c.id}:${c.state}`);
+        add(assignmentKeyOf(c.labels), containerPart(c.id, c.state));
       }
-      for (const [key, list] of parts) snapshot.fingerprints.set(key, list.sort().join(','));
+      for (const [key, list] of parts) snapshot.fingerprints.set(key, fingerprint(list));
     } catch (err) {
       const message = (err as Error).message;
       if (this.lastError !== message) this.o.logger.warn({ err: message }, 'cannot list the runtime\'s pods; will try again');
