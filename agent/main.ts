@@ -3,11 +3,11 @@
 // proxy — around one API client, one cache of NodeWorkloads and NodeAssignments, and one
 // metrics and health server.
 import { join } from 'node:path';
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
 import { DEFAULT_SYSTEM_NAMESPACE, type NodeAssignment, type NodeWorkload } from '../api/index.js';
 import { KubeClient } from '../kube/client.js';
 import { systemClock, type Clock } from '../kube/clock.js';
+import type { KubeConfig } from '../kube/credentials.js';
 import { parseListenAddress, startHealthServer, syncedCheck, type HealthServer } from '../kube/health-server.js';
 import { Informer } from '../kube/informer.js';
 import type { Logger } from '../kube/logger.js';

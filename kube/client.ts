@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { Counter, Registry } from 'prom-client';
+import type { KubeConfig } from './credentials.js';
 import { KubeApiError, KubeTransportError } from './errors.js';
 import { LineSplitter } from './json-lines.js';
 import { restClientMetrics } from './metrics.js';
@@ -97,8 +97,8 @@ interface Prepared {
 
 /**
  * A small REST client for any resource path, on the server and credentials of a KubeConfig
- * (client-node resolves tokens, exec plugins and certificates; requests go through Node's http
- * with a keep-alive agent). Errors are `KubeApiError` (HTTP code + Status reason) or
+ * (credentials.ts resolves tokens, exec plugins and certificates; requests go through Node's
+ * http with a keep-alive agent). Errors are `KubeApiError` (HTTP code + Status reason) or
  * `KubeTransportError`. `watch` is a streaming GET the caller controls: it ends when the server
  * ends it, throws on errors (410 Gone as a `KubeApiError` with code 410), and stops when the
  * caller's signal aborts.
@@ -331,6 +331,7 @@ export class KubeClient {
         }
         settled = true;
         this.requests?.inc({ code: String(res.statusCode ?? 0), method: req.method });
+        if (res.statusCode === 401) this.kubeConfig.credentialsRejected?.();
         if (streaming) {
           clearTimeout(timer);
           // A caller's abort now ends the stream instead of the request promise.

@@ -58,4 +58,10 @@ describe('loadKubeConfig', () => {
     expect(switched.kubeConfig.getCurrentCluster()?.server).toBe('https://two.example:6443');
     expect(() => loadKubeConfig({ kubeconfig: a, context: 'three' })).toThrow('--context three: no such context in the kubeconfig; known: one');
   });
+
+  it('names the file and field a kubeconfig gets wrong', () => {
+    const path = join(dir, 'bad');
+    writeFileSync(path, 'clusters: [{ name: c, cluster: { server: 6443 } }]\n');
+    expect(() => loadKubeConfig({ kubeconfig: path })).toThrow(`kubeconfig ${path}: clusters[c].cluster.server must be a string, not number 6443; quote the value`);
+  });
 });

@@ -1,9 +1,10 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
+import { LoadedKubeConfig } from './credentials.js';
+import { inClusterKubeconfig, mergeKubeconfigs, parseKubeconfig, SERVICE_ACCOUNT_DIR, type KubeconfigDocument } from './kubeconfig.js';
 
-export const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
+export const SERVICE_ACCOUNT_TOKEN = join(SERVICE_ACCOUNT_DIR, 'token');
 
 /** Where the Kubernetes configuration comes from, in the order they are tried. */
 export type KubeConfigSource =
@@ -50,44 +51,48 @@ export function chooseKubeConfigSource(inputs: KubeConfigInputs): KubeConfigSour
   );
 }
 
-/** Loads the KubeConfig from the chosen source, optionally switching to `context`. */
+/**
+ * Loads the kubeconfig of the chosen source, on `context` if given (else its current-context),
+ * checked for use: errors name the file and field to fix.
+ */
 export function loadKubeConfig(options: { kubeconfig?: string; context?: string; env?: Record<string, string | undefined> } = {}): {
-  kubeConfig: KubeConfig;
+  kubeConfig: LoadedKubeConfig;
   source: KubeConfigSource;
 } {
-  const source = chooseKubeConfigSource({ flag: options.kubeconfig, env: options.env ?? process.env, home: homedir(), exists: existsSync });
-  const kc = new KubeConfig();
+  const env = options.env ?? process.env;
+  const source = chooseKubeConfigSource({ flag: options.kubeconfig, env, home: homedir(), exists: existsSync });
+  const document = readDocument(source, env);
+  if (options.context && !document.contexts.some((c) => c.name === options.context)) {
+    const known = document.contexts.map((c) => c.name).join(', ') || 'none';
+    throw new Error(`--context ${options.context}: no such context in the kubeconfig; known: ${known}`);
+  }
+  return { kubeConfig: new LoadedKubeConfig(document, { context: options.context }), source };
+}
+
+function readDocument(source: KubeConfigSource, env: Record<string, string | undefined>): KubeconfigDocument {
   switch (source.kind) {
     case 'flag':
     case 'home':
-      kc.loadFromFile(source.path);
-      break;
-    case 'env': {
-      const [first, ...rest] = source.paths as [string, ...string[]];
-      kc.loadFromFile(first);
-      for (const path of rest) {
-        const more = new KubeConfig();
-        more.loadFromFile(path);
-        // The first file's current-context wins, as with kubectl.
-        kc.mergeConfig(more, true);
-      }
-      break;
+      return parseKubeconfig(readText(source.path), source.path);
+    case 'env':
+      return mergeKubeconfigs(source.paths.map((path) => parseKubeconfig(readText(path), path)));
+    case 'in-cluster': {
+      const namespace = join(SERVICE_ACCOUNT_DIR, 'namespace');
+      return inClusterKubeconfig({
+        host: env['KUBERNETES_SERVICE_HOST'] ?? '',
+        port: env['KUBERNETES_SERVICE_PORT'] ?? '',
+        namespace: existsSync(namespace) ? readFileSync(namespace, 'utf8').trim() : undefined,
+      });
     }
-    case 'in-cluster':
-      kc.loadFromCluster();
-      break;
   }
-  if (options.context) {
-    if (!kc.getContextObject(options.context)) {
-      const known = kc.getContexts().map((c) => c.name).join(', ') || 'none';
-      throw new Error(`--context ${options.context}: no such context in the kubeconfig; known: ${known}`);
-    }
-    kc.setCurrentContext(options.context);
+}
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new Error(`kubeconfig ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); fix the path or the file's permissions`);
   }
-  if (!kc.getCurrentCluster()) {
-    throw new Error(`kubeconfig (${describeSource(source)}): current context "${kc.getCurrentContext()}" names no cluster`);
-  }
-  return { kubeConfig: kc, source };
 }
 
 export function describeSource(source: KubeConfigSource): string {

@@ -2,11 +2,11 @@
 // NodeWorkload controller on top of them, run only by the leader; and the metrics/health server.
 import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
 import { DEFAULT_SYSTEM_NAMESPACE, LABEL_MANAGED_BY, LABEL_NODE, MANAGED_BY_VALUE } from '../api/index.js';
 import { KubeClient } from '../kube/client.js';
 import { Controller } from '../kube/controller.js';
+import type { KubeConfig } from '../kube/credentials.js';
 import { EventRecorder } from '../kube/events.js';
 import { parseListenAddress, startHealthServer, syncedCheck, type HealthServer } from '../kube/health-server.js';
 import { Informer } from '../kube/informer.js';
