@@ -6,6 +6,7 @@ import { isGone } from './errors.js';
 import { silentLogger, type Logger } from './logger.js';
 import { informerMetrics, type InformerMetrics } from './metrics.js';
 import { resourceName, type ResourceType } from './resource.js';
+import { SyncBarrier } from './sync-barrier.js';
 import { Store, type IndexFunc, type StoreChange } from './store.js';
 import type { EventSource, KubeObject, ResourceEventHandler } from './types.js';
 
@@ -77,8 +78,7 @@ export class Informer<T extends KubeObject> implements EventSource<T> {
   private readonly statusListeners: Array<(s: InformerStatus) => void> = [];
   private readonly backoff: Backoff;
   private readonly abort = new AbortController();
-  private synced = false;
-  private syncWaiters: Array<() => void> = [];
+  private readonly syncBarrier = new SyncBarrier();
   private loop: Promise<void> | undefined;
   private lastEvent = 0;
 
@@ -119,28 +119,20 @@ export class Informer<T extends KubeObject> implements EventSource<T> {
   /** Stops watching; resolves when the loop has ended. The cache keeps its last contents. */
   async stop(): Promise<void> {
     this.abort.abort();
-    this.releaseSyncWaiters();
+    this.syncBarrier.close();
     await this.loop;
   }
 
   /** True once the first list has been delivered to the handlers. */
   hasSynced(): boolean {
-    return this.synced;
+    return this.syncBarrier.synced;
   }
 
   /** Resolves true when synced, false if `signal` aborts or the informer stops first. */
   waitForSync(signal?: AbortSignal): Promise<boolean> {
-    if (this.synced) return Promise.resolve(true);
-    if (signal?.aborted || this.abort.signal.aborted) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const onAbort = (): void => resolve(false);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.syncWaiters.push(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve(this.synced);
-      });
-    });
+    return this.syncBarrier.wait(signal);
   }
+
 
   get(key: string): T | undefined {
     return this.store.get(key);
@@ -204,9 +196,8 @@ export class Informer<T extends KubeObject> implements EventSource<T> {
     this.backoff.reset();
     this.logger.debug({ reason, items: items.length, resourceVersion }, 'listed');
     this.emitStatus({ type: 'listed', reason, items: items.length, resourceVersion });
-    if (!this.synced) {
-      this.synced = true;
-      this.releaseSyncWaiters();
+    if (!this.syncBarrier.synced) {
+      this.syncBarrier.markSynced();
       this.emitStatus({ type: 'synced' });
     }
     return resourceVersion;
@@ -297,9 +288,4 @@ export class Informer<T extends KubeObject> implements EventSource<T> {
     for (const l of this.statusListeners) l(status);
   }
 
-  private releaseSyncWaiters(): void {
-    const waiters = this.syncWaiters;
-    this.syncWaiters = [];
-    for (const w of waiters) w();
-  }
 }

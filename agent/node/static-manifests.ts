@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import type { NodeAssignment } from '../../api/index.js';
 import { Backoff } from '../../kube/backoff.js';
 import { systemClock, type Clock } from '../../kube/clock.js';
+import { SyncBarrier } from '../../kube/sync-barrier.js';
 import { silentLogger, type Logger } from '../../kube/logger.js';
 import { objectKey, type EventSource, type ResourceEventHandler } from '../../kube/types.js';
 import type { Part } from '../part.js';
@@ -61,8 +62,7 @@ export class StaticManifests implements Part, EventSource<NodeAssignment> {
   private reading: Promise<void> | undefined;
   private readAgain = false;
   private missing = false;
-  private synced = false;
-  private syncWaiters: Array<() => void> = [];
+  private readonly syncBarrier = new SyncBarrier();
   private stopped = false;
 
   constructor(options: StaticManifestsOptions) {
@@ -81,7 +81,7 @@ export class StaticManifests implements Part, EventSource<NodeAssignment> {
   }
 
   ready(): true | string {
-    return this.synced || `the static manifest directory ${this.dir} has not been read yet (see the log for why)`;
+    return this.syncBarrier.synced || `the static manifest directory ${this.dir} has not been read yet (see the log for why)`;
   }
 
   async stop(): Promise<void> {
@@ -91,7 +91,7 @@ export class StaticManifests implements Part, EventSource<NodeAssignment> {
     this.cancelWatchRetry?.();
     this.cancelResync?.();
     await this.reading;
-    this.releaseSyncWaiters();
+    this.syncBarrier.close();
   }
 
   addEventHandler(handler: ResourceEventHandler<NodeAssignment>): void {
@@ -100,21 +100,13 @@ export class StaticManifests implements Part, EventSource<NodeAssignment> {
 
   /** True once the directory has been read (or found missing). */
   hasSynced(): boolean {
-    return this.synced;
+    return this.syncBarrier.synced;
   }
 
   waitForSync(signal?: AbortSignal): Promise<boolean> {
-    if (this.synced) return Promise.resolve(true);
-    if (signal?.aborted || this.stopped) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const onAbort = (): void => resolve(false);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.syncWaiters.push(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve(this.synced);
-      });
-    });
+    return this.syncBarrier.wait(signal);
   }
+
 
   /** The static assignment under `namespace/name`. */
   get(key: string): NodeAssignment | undefined {
@@ -284,14 +276,7 @@ export class StaticManifests implements Part, EventSource<NodeAssignment> {
   }
 
   private markSynced(): void {
-    if (this.synced) return;
-    this.synced = true;
-    this.releaseSyncWaiters();
+    this.syncBarrier.markSynced();
   }
 
-  private releaseSyncWaiters(): void {
-    const waiters = this.syncWaiters;
-    this.syncWaiters = [];
-    for (const w of waiters) w();
-  }
 }

@@ -1,52 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
-import { templateSchema, type Template, type TemplateInput } from '../../api/index.js';
+import type { Template } from '../../api/index.js';
 import type { ObservedContainer, ObservedSandbox } from './observed.js';
+import { T0, exited, running, sandbox, template, twoContainers } from './test-fixtures.js';
 import { planPod, podFinished, shouldRestart, type DesiredPod, type PlanInput, type ProbeVerdict } from './pod-plan.js';
-
-const T0 = 1_700_000_000_000;
-
-function template(over: Partial<TemplateInput> = {}): Template {
-  return templateSchema.parse({ containers: [{ name: 'app', image: 'shopfloor.dev/app:1' }], ...over });
-}
-
-const twoContainers = (restartPolicy: Template['restartPolicy'] = 'Always'): Template =>
-  template({ restartPolicy, containers: [{ name: 'app', image: 'shopfloor.dev/app:1' }, { name: 'side', image: 'shopfloor.dev/side:1' }] });
 
 function desired(t: Template = template(), over: Partial<DesiredPod> = {}): DesiredPod {
   return { uid: 'uid-1', revision: 'rev-1', template: t, ...over };
-}
-
-let nextId = 0;
-
-function running(name: string, restartCount = 0, over: Partial<ObservedContainer> = {}): ObservedContainer {
-  nextId += 1;
-  return {
-    id: `c${nextId}`,
-    name,
-    attempt: restartCount,
-    restartCount,
-    state: 'CONTAINER_RUNNING',
-    createdAt: T0 + restartCount * 1000,
-    startedAt: T0 + restartCount * 1000 + 10,
-    finishedAt: 0,
-    exitCode: 0,
-    reason: '',
-    message: '',
-    image: 'shopfloor.dev/app:1',
-    imageRef: 'sha256:app',
-    logPath: `/var/log/pods/shop_web-0_uid-1/${name}/${restartCount}.log`,
-    gracePeriodSeconds: 30,
-    ...over,
-  };
-}
-
-function exited(name: string, restartCount: number, exitCode: number, over: Partial<ObservedContainer> = {}): ObservedContainer {
-  return running(name, restartCount, { state: 'CONTAINER_EXITED', exitCode, finishedAt: T0 + restartCount * 1000 + 500, reason: exitCode === 0 ? 'Completed' : 'Error', ...over });
-}
-
-function sandbox(containers: ObservedContainer[], over: Partial<ObservedSandbox> = {}): ObservedSandbox {
-  nextId += 1;
-  return { id: `s${nextId}`, uid: 'uid-1', attempt: 0, ready: true, createdAt: T0, revision: 'rev-1', ip: '10.88.7.2', runtimeHandler: 'runc', containers, ...over };
 }
 
 interface Calls {
