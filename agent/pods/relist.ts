@@ -32,6 +32,11 @@ export interface RelistSnapshot {
 
 export class Relister {
   private previous: RelistSnapshot | undefined;
+  /**
+   * What syncs observed since the list under way began: a list answered while a sync was acting
+   * is older than what that sync saw afterwards, and must not queue the pod for it.
+   */
+  private fresh = new Map<string, { print: string; at: number }>();
   private lastSuccess = 0;
   private lastError: string | undefined;
   private loop: Promise<void> | undefined;
@@ -68,8 +73,9 @@ export class Relister {
    * does not queue the pod again for what its own sync just did.
    */
   observed(pod: ObservedPod): void {
-    if (!this.previous) return;
     const print = fingerprintOf(pod);
+    this.fresh.set(pod.key, { print, at: this.o.clock.now() });
+    if (!this.previous) return;
     if (print === '') this.previous.fingerprints.delete(pod.key);
     else this.previous.fingerprints.set(pod.key, print);
   }
@@ -131,6 +137,12 @@ export class Relister {
     this.lastError = undefined;
     this.lastSuccess = this.o.clock.now();
 
+    for (const [key, { print, at }] of this.fresh) {
+      if (at < started) continue;
+      if (print === '') snapshot.fingerprints.delete(key);
+      else snapshot.fingerprints.set(key, print);
+    }
+    this.fresh = new Map([...this.fresh].filter(([, f]) => f.at >= started));
     const before = this.previous;
     for (const [key, fingerprint] of snapshot.fingerprints) {
       if (before?.fingerprints.get(key) !== fingerprint) this.o.onChange(key);
