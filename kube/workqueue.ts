@@ -125,6 +125,11 @@ export class WorkQueue implements InFlightSource {
   }
 
   /** Keys handed out and not yet done. */
+  /** Whether a worker holds `key` right now. */
+  isProcessing(key: string): boolean {
+    return this.processing.has(key);
+  }
+
   inFlight(): number {
     return this.processing.size;
   }

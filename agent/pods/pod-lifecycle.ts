@@ -108,6 +108,7 @@ export class PodLifecycle implements Part {
       logger,
       metrics,
       onChange: (key) => this.controller.queue.add(key),
+      syncing: (key) => this.controller.queue.isProcessing(key),
       onGone: (sandboxIds, containerIds) => observer.forget(sandboxIds, containerIds),
     });
   }

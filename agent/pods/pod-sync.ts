@@ -128,7 +128,7 @@ export class PodSync {
     const plan = planFor(before);
     const acted = await this.act(key, assignment, desired, before, plan, signal);
     const after = acted ? await this.o.observer.observe(key) : before;
-    if (acted) this.o.observed?.(after);
+    this.o.observed?.(after);
     const operation = before.sandboxes.length === 0 ? 'create' : acted ? 'update' : 'sync';
     this.o.metrics.podWorkerDuration.observe({ operation_type: operation }, (this.o.clock.now() - started) / 1000);
 

@@ -29,8 +29,9 @@ function setup() {
   const clock = new FakeClock();
   const { state, cri } = fakeRuntime();
   const changed: string[] = [];
-  const relister = new Relister({ cri, nodeName: 'n1', clock, periodMs: 1000, logger: silentLogger(), metrics: podMetrics(new Registry()), onChange: (k) => changed.push(k), onGone: () => undefined });
-  return { clock, state, changed, relister };
+  const syncing = new Set<string>();
+  const relister = new Relister({ cri, nodeName: 'n1', clock, periodMs: 1000, logger: silentLogger(), metrics: podMetrics(new Registry()), onChange: (k) => changed.push(k), syncing: (k) => syncing.has(k), onGone: () => undefined });
+  return { clock, state, changed, syncing, relister };
 }
 
 const sandbox = (state: PodSandbox['state']): PodSandbox => ({ id: 's1', metadata: { name: 'web-0', namespace: 'shop', uid: 'uid-1', attempt: 0 }, state, createdAt: 0, labels, annotations: {}, runtimeHandler: '' });
@@ -62,6 +63,24 @@ describe('Relister', () => {
     await clock.advance(1000);
     await clock.advance(1000);
     expect(changed).toEqual([]);
+    await relister.stop();
+  });
+
+  it('leaves a pod whose sync is under way to that sync, and queues it for a change made after the sync looked', async () => {
+    const { clock, state, changed, syncing, relister } = setup();
+    await relister.start();
+    syncing.add('shop/web-0');
+    state.sandboxes = [sandbox('SANDBOX_NOTREADY')];
+    await clock.advance(1000);
+    expect(changed).toEqual([]);
+    syncing.delete('shop/web-0');
+    relister.observed({ key: 'shop/web-0', sandboxes: [{ id: 's1', uid: 'uid-1', attempt: 0, ready: true, createdAt: 0, revision: 'r1', ip: '10.0.0.2', runtimeHandler: '', containers: [] }] });
+    state.sandboxes = [sandbox('SANDBOX_READY')];
+    await clock.advance(1000);
+    expect(changed).toEqual([]);
+    state.sandboxes = [];
+    await clock.advance(1000);
+    expect(changed).toEqual(['shop/web-0']);
     await relister.stop();
   });
 });

@@ -52,6 +52,11 @@ export class Relister {
       metrics: PodMetrics;
       /** Called with every key whose runtime objects changed (all keys on the first list). */
       onChange: (key: string) => void;
+      /**
+       * Whether a sync of the pod is under way: its own observation at the end is newer than
+       * any list answered meanwhile, so the relist leaves that pod to it.
+       */
+      syncing?: (key: string) => boolean;
       /** Called with the IDs that disappeared, so caches keyed by them can let go. */
       onGone: (sandboxIds: string[], containerIds: string[]) => void;
     },
@@ -144,11 +149,21 @@ export class Relister {
     }
     this.fresh = new Map([...this.fresh].filter(([, f]) => f.at >= started));
     const before = this.previous;
-    for (const [key, fingerprint] of snapshot.fingerprints) {
-      if (before?.fingerprints.get(key) !== fingerprint) this.o.onChange(key);
+    const changed = (key: string): void => {
+      if (this.o.syncing?.(key)) {
+        // Keep what the sync will report over this older list.
+        const mine = before?.fingerprints.get(key);
+        if (mine === undefined) snapshot.fingerprints.delete(key);
+        else snapshot.fingerprints.set(key, mine);
+        return;
+      }
+      this.o.onChange(key);
+    };
+    for (const [key, fingerprint] of [...snapshot.fingerprints]) {
+      if (before?.fingerprints.get(key) !== fingerprint) changed(key);
     }
     if (before) {
-      for (const key of before.fingerprints.keys()) if (!snapshot.fingerprints.has(key)) this.o.onChange(key);
+      for (const key of before.fingerprints.keys()) if (!snapshot.fingerprints.has(key)) changed(key);
       this.o.onGone([...before.sandboxIds].filter((id) => !snapshot.sandboxIds.has(id)), [...before.containerIds].filter((id) => !snapshot.containerIds.has(id)));
     }
     this.previous = snapshot;
