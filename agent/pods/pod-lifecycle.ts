@@ -109,7 +109,12 @@ export class PodLifecycle implements Part {
       metrics,
       onChange: (key) => this.controller.queue.add(key),
       syncing: (key) => this.controller.queue.isProcessing(key),
-      onGone: (sandboxIds, containerIds) => observer.forget(sandboxIds, containerIds),
+      onGone: (sandboxIds, containerIds) => {
+        observer.forget(sandboxIds, containerIds);
+        // Containers went away: back-off entries of pods long gone can go too.
+        o.crashBackoff.gc();
+        o.pullBackoff.gc();
+      },
     });
   }
 

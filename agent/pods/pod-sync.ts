@@ -36,6 +36,8 @@ export interface FailureBackoff {
   /** Records a try after the failure at `failedAtMs`: the wait before the one after grows. */
   tried(key: string, failedAtMs: number): void;
   reset(key: string): void;
+  /** Forgets the keys whose back-off has run out long ago. */
+  gc(): void;
 }
 
 /** Container back-off that a restarted agent rebuilds from the restart counts the runtime kept. */
