@@ -2,7 +2,7 @@
 // start and answer on their IP, an agent restart restarts nothing, deletion removes the pod,
 // what no assignment wants is removed while what is not ours is left alone, and the runtime's
 // death is survived.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { get } from 'node:http';
 import type { NodeAssignment } from '../../api/index.js';
@@ -10,15 +10,9 @@ import { Informer } from '../../kube/informer.js';
 import { NODE_ASSIGNMENTS } from '../../kube/resource.js';
 import { BUSYBOX_IMAGE } from '../harness/containerd.js';
 import { eventually } from '../harness/eventually.js';
-import { assign, containerId, removeAssignment, sandboxesOf, statusOf, uniqueName, untilRunning, type PodEnv, startPodEnv, NAMESPACE } from './support.js';
+import { assign, containerId, removeAssignment, sandboxesOf, statusOf, uniqueName, untilRunning, usePodEnv, NAMESPACE } from './support.js';
 
-let env: PodEnv;
-beforeAll(async () => {
-  env = await startPodEnv();
-}, 120_000);
-afterAll(async () => {
-  await env?.stop();
-}, 120_000);
+const podEnv = usePodEnv();
 
 function httpStatus(url: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -39,9 +33,9 @@ const httpd = (extra: object = {}) => ({
 describe('pod lifecycle on containerd', () => {
   it('runs an httpd assignment: Running, ready, with a pod IP that answers HTTP from the host', async () => {
     const name = uniqueName('web');
-    await assign(env, name, httpd());
-    const status = await untilRunning(env, name);
-    expect(status.podIP).toMatch(new RegExp(`^${env.containerd.podCIDR.split('.').slice(0, 3).join('\\.')}\\.`));
+    await assign(podEnv(), name, httpd());
+    const status = await untilRunning(podEnv(), name);
+    expect(status.podIP).toMatch(new RegExp(`^${podEnv().containerd.podCIDR.split('.').slice(0, 3).join('\\.')}\\.`));
     expect(status.containers?.[0]).toMatchObject({ name: 'web', state: 'Running', ready: true, restartCount: 0, image: BUSYBOX_IMAGE });
     expect(status.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True', observedGeneration: 1 });
     await eventually('the pod to answer HTTP', async () => (await httpStatus(`http://${status.podIP}:8080/`)) === 200);
@@ -49,20 +43,20 @@ describe('pod lifecycle on containerd', () => {
 
   it('restarts nothing when the agent restarts: same container IDs and start times, no readiness flip', async () => {
     const name = uniqueName('keep');
-    await assign(env, name, httpd({ readinessProbe: { httpGet: { path: '/', port: 'http' }, periodSeconds: 1 } }));
-    const before = await untilRunning(env, name);
+    await assign(podEnv(), name, httpd({ readinessProbe: { httpGet: { path: '/', port: 'http' }, periodSeconds: 1 } }));
+    const before = await untilRunning(podEnv(), name);
     // Every status the API holds from here on, as a watch sees it.
     const seen: Array<boolean | undefined> = [];
-    const watch = new Informer<NodeAssignment>({ client: env.client, resource: NODE_ASSIGNMENTS, fieldSelector: `metadata.name=${name}` });
+    const watch = new Informer<NodeAssignment>({ client: podEnv().client, resource: NODE_ASSIGNMENTS, fieldSelector: `metadata.name=${name}` });
     watch.addEventHandler({ onUpdate: (_old, a) => seen.push(a.status?.ready) });
     watch.start();
     await watch.waitForSync();
     try {
-      await env.agent.restart();
+      await podEnv().agent.restart();
       // The new agent has synced this pod once it has listed the runtime and the assignments.
-      await eventually('the restarted agent to be ready', () => env.agent.agent.pods.ready() === true);
-      await eventually('the restarted agent to have synced the pod', async () => (await env.agent.registry.getSingleMetricAsString('kubelet_pod_worker_duration_seconds')).includes('operation_type="sync"'));
-      const after = await statusOf(env, name);
+      await eventually('the restarted agent to be ready', () => podEnv().agent.agent.pods.ready() === true);
+      await eventually('the restarted agent to have synced the pod', async () => (await podEnv().agent.registry.getSingleMetricAsString('kubelet_pod_worker_duration_seconds')).includes('operation_type="sync"'));
+      const after = await statusOf(podEnv(), name);
       expect(containerId(after!, 'web')).toBe(containerId(before, 'web'));
       expect(after!.containers?.[0]?.startedAt).toBe(before.containers?.[0]?.startedAt);
       expect(after!.containers?.[0]?.restartCount).toBe(0);
@@ -76,20 +70,20 @@ describe('pod lifecycle on containerd', () => {
   it('stops and removes the sandbox within the grace period when the assignment is deleted', async () => {
     const name = uniqueName('gone');
     // A process that ignores SIGTERM: only the grace period's end (SIGKILL) stops it.
-    await assign(env, name, { containers: [{ name: 'stubborn', image: BUSYBOX_IMAGE, command: ['sh', '-c', 'trap "" TERM; while true; do sleep 1; done'] }], terminationGracePeriodSeconds: 3 });
-    await untilRunning(env, name);
-    expect(await sandboxesOf(env, name)).toHaveLength(1);
+    await assign(podEnv(), name, { containers: [{ name: 'stubborn', image: BUSYBOX_IMAGE, command: ['sh', '-c', 'trap "" TERM; while true; do sleep 1; done'] }], terminationGracePeriodSeconds: 3 });
+    await untilRunning(podEnv(), name);
+    expect(await sandboxesOf(podEnv(), name)).toHaveLength(1);
     const started = Date.now();
-    await removeAssignment(env, name);
-    await eventually('the sandbox to be removed', async () => (await sandboxesOf(env, name)).length === 0, 20_000);
+    await removeAssignment(podEnv(), name);
+    await eventually('the sandbox to be removed', async () => (await sandboxesOf(podEnv(), name)).length === 0, 20_000);
     const took = Date.now() - started;
     expect(took).toBeGreaterThanOrEqual(2_500);
     expect(took).toBeLessThan(15_000);
   });
 
   it('removes a sandbox carrying its labels that no assignment wants, and leaves an unlabelled one alone', async () => {
-    const cri = env.containerd.cri;
-    const node = env.agent.nodeName;
+    const cri = podEnv().containerd.cri;
+    const node = podEnv().agent.nodeName;
     const labels = { 'app.kubernetes.io/managed-by': 'shopfloor', 'shopfloor.dev/node': node, 'shopfloor.dev/assignment-namespace': NAMESPACE, 'shopfloor.dev/assignment-name': uniqueName('orphan'), 'shopfloor.dev/assignment-uid': randomUUID() };
     const orphan = await cri.runPodSandbox({ metadata: { name: 'orphan', uid: randomUUID(), namespace: NAMESPACE, attempt: 0 }, labels, linux: {} }, undefined, 'orphan');
     const foreign = await cri.runPodSandbox({ metadata: { name: 'foreign', uid: randomUUID(), namespace: NAMESPACE, attempt: 0 }, labels: { app: 'not-shopfloor' }, linux: {} }, undefined, 'foreign');
@@ -104,14 +98,14 @@ describe('pod lifecycle on containerd', () => {
 
   it('survives containerd being killed: the pod keeps running and is reported Running again', async () => {
     const name = uniqueName('survive');
-    await assign(env, name, httpd());
-    const before = await untilRunning(env, name);
-    const pid = env.containerd.containerd.pid();
+    await assign(podEnv(), name, httpd());
+    const before = await untilRunning(podEnv(), name);
+    const pid = podEnv().containerd.containerd.pid();
     expect(pid).toBeDefined();
     process.kill(pid!, 'SIGKILL');
-    await eventually('containerd to be restarted', () => env.containerd.containerd.pid() !== undefined && env.containerd.containerd.pid() !== pid && env.containerd.containerd.ready() === true, 60_000);
-    await eventually('the agent to list the runtime again', () => env.agent.agent.pods.ready() === true, 30_000);
-    const after = await untilRunning(env, name);
+    await eventually('containerd to be restarted', () => podEnv().containerd.containerd.pid() !== undefined && podEnv().containerd.containerd.pid() !== pid && podEnv().containerd.containerd.ready() === true, 60_000);
+    await eventually('the agent to list the runtime again', () => podEnv().agent.agent.pods.ready() === true, 30_000);
+    const after = await untilRunning(podEnv(), name);
     expect(containerId(after, 'web')).toBe(containerId(before, 'web'));
     await eventually('the pod to answer HTTP', async () => (await httpStatus(`http://${after.podIP}:8080/`)) === 200);
   });

@@ -2,7 +2,7 @@
 // cpu and memory limits in its cgroup, its volumes (an emptyDir that outlives a container
 // restart and goes with the pod, a hostPath of the node), and static workloads from the node's
 // manifest directory that run without the API and show in it as read-only mirrors.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,23 +14,16 @@ import { startTestAgent, type TestAgent } from '../harness/agent.js';
 import { moveUnifiedControllersToV1 } from '../harness/cgroups.js';
 import { BUSYBOX_IMAGE } from '../harness/containerd.js';
 import { eventually } from '../harness/eventually.js';
-import { assign, containerId, execIn, NAMESPACE, removeAssignment, sandboxesOf, statusOf, uniqueName, untilRunning, startPodEnv, type PodEnv } from './support.js';
+import { assign, containerId, execIn, NAMESPACE, removeAssignment, sandboxesOf, statusOf, uniqueName, untilRunning, usePodEnv } from './support.js';
 
-let env: PodEnv;
-beforeAll(async () => {
-  await moveUnifiedControllersToV1();
-  env = await startPodEnv();
-}, 120_000);
-afterAll(async () => {
-  await env?.stop();
-}, 120_000);
+const podEnv = usePodEnv(moveUnifiedControllersToV1);
 
 const sleeper = { name: 'app', image: BUSYBOX_IMAGE, command: ['sleep', '3600'] };
 
 /** The first of `files` that exists in the container's cgroup, read from inside it. */
 async function cgroupValue(id: string, files: string[]): Promise<string> {
   const script = files.map((f) => `[ -f ${f} ] && { cat ${f}; exit 0; }`).join('; ');
-  return (await execIn(env, id, ['sh', '-c', `${script}; exit 1`])).trim();
+  return (await execIn(podEnv(), id, ['sh', '-c', `${script}; exit 1`])).trim();
 }
 
 describe('what a pod gets from the node', () => {
@@ -39,19 +32,19 @@ describe('what a pod gets from the node', () => {
     for (const handler of ['runc', 'crun']) {
       const name = uniqueName(handler);
       byHandler[handler] = name;
-      await assign(env, name, { containers: [sleeper], runtimeClassName: handler });
+      await assign(podEnv(), name, { containers: [sleeper], runtimeClassName: handler });
     }
     for (const [handler, name] of Object.entries(byHandler)) {
-      await untilRunning(env, name);
-      const sandbox = (await env.containerd.cri.listPodSandbox({ labelSelector: { 'shopfloor.dev/assignment-name': name } }))[0];
+      await untilRunning(podEnv(), name);
+      const sandbox = (await podEnv().containerd.cri.listPodSandbox({ labelSelector: { 'shopfloor.dev/assignment-name': name } }))[0];
       expect(sandbox?.runtimeHandler).toBe(handler);
     }
   });
 
   it('puts cpu and memory limits into the container\'s cgroup', async () => {
     const name = uniqueName('limits');
-    await assign(env, name, { containers: [{ ...sleeper, resources: { requests: { cpu: '100m', memory: '16Mi' }, limits: { cpu: '250m', memory: '64Mi' } } }] });
-    const id = containerId(await untilRunning(env, name), 'app');
+    await assign(podEnv(), name, { containers: [{ ...sleeper, resources: { requests: { cpu: '100m', memory: '16Mi' }, limits: { cpu: '250m', memory: '64Mi' } } }] });
+    const id = containerId(await untilRunning(podEnv(), name), 'app');
     // cgroup v2 names first, then v1 (these machines mount v1).
     expect(await cgroupValue(id, ['/sys/fs/cgroup/memory.max', '/sys/fs/cgroup/memory/memory.limit_in_bytes'])).toBe(String(64 * 1024 * 1024));
     const cpu = await cgroupValue(id, ['/sys/fs/cgroup/cpu.max', '/sys/fs/cgroup/cpu/cpu.cfs_quota_us']);
@@ -63,27 +56,27 @@ describe('what a pod gets from the node', () => {
     try {
       await writeFile(join(hostDir, 'from-host'), 'hello from the node\n');
       const name = uniqueName('vols');
-      await assign(env, name, {
+      await assign(podEnv(), name, {
         containers: [{ ...sleeper, volumeMounts: [{ name: 'scratch', mountPath: '/scratch' }, { name: 'host', mountPath: '/host', readOnly: true }] }],
         volumes: [{ name: 'scratch', emptyDir: {} }, { name: 'host', hostPath: { path: hostDir, type: 'Directory' } }],
         terminationGracePeriodSeconds: 2,
       });
-      const first = await untilRunning(env, name);
+      const first = await untilRunning(podEnv(), name);
       const firstId = containerId(first, 'app');
-      expect(await execIn(env, firstId, ['cat', '/host/from-host'])).toBe('hello from the node\n');
-      await execIn(env, firstId, ['sh', '-c', 'echo kept > /scratch/note']);
+      expect(await execIn(podEnv(), firstId, ['cat', '/host/from-host'])).toBe('hello from the node\n');
+      await execIn(podEnv(), firstId, ['sh', '-c', 'echo kept > /scratch/note']);
       // Killed from outside: the container restarts, the emptyDir stays.
-      await env.containerd.cri.stopContainer(firstId, 0);
+      await podEnv().containerd.cri.stopContainer(firstId, 0);
       const second = await eventually('the restarted container', async () => {
-        const s = await statusOf(env, name);
+        const s = await statusOf(podEnv(), name);
         return s?.containers?.[0]?.restartCount === 1 && s.containers[0].state === 'Running' && s;
       });
-      expect(await execIn(env, containerId(second, 'app'), ['cat', '/scratch/note'])).toBe('kept\n');
-      const uid = (await env.client.get<NodeAssignment>(NODE_ASSIGNMENTS, name, { namespace: NAMESPACE })).metadata.uid!;
-      const volumeDir = join(env.agent.dataDir, 'pods', uid);
+      expect(await execIn(podEnv(), containerId(second, 'app'), ['cat', '/scratch/note'])).toBe('kept\n');
+      const uid = (await podEnv().client.get<NodeAssignment>(NODE_ASSIGNMENTS, name, { namespace: NAMESPACE })).metadata.uid!;
+      const volumeDir = join(podEnv().agent.dataDir, 'pods', uid);
       expect(existsSync(volumeDir)).toBe(true);
-      await removeAssignment(env, name);
-      await eventually('the pod and its emptyDir to go', async () => (await sandboxesOf(env, name)).length === 0 && !existsSync(volumeDir));
+      await removeAssignment(podEnv(), name);
+      await eventually('the pod and its emptyDir to go', async () => (await sandboxesOf(podEnv(), name)).length === 0 && !existsSync(volumeDir));
       expect(await readdir(hostDir)).toEqual(['from-host']);
     } finally {
       await rm(hostDir, { recursive: true, force: true });
@@ -94,7 +87,7 @@ describe('what a pod gets from the node', () => {
     const manifests = await mkdtemp(join(tmpdir(), 'sf-manifests-'));
     let agent: TestAgent | undefined;
     try {
-      agent = await startTestAgent({ cluster: env.cluster, containerd: env.containerd, staticManifestDir: manifests });
+      agent = await startTestAgent({ cluster: podEnv().cluster, containerd: podEnv().containerd, staticManifestDir: manifests });
       const workload = uniqueName('static');
       await writeFile(
         join(manifests, `${workload}.yaml`),
@@ -102,22 +95,22 @@ describe('what a pod gets from the node', () => {
       );
       const mirror = `${workload}-${agent.nodeName}`;
       const status = await eventually('the mirror to report Running', async () => {
-        const s = await statusOf(env, mirror);
+        const s = await statusOf(podEnv(), mirror);
         return s?.phase === 'Running' && s.ready === true && s;
       }, 60_000);
       expect(status.containers?.[0]).toMatchObject({ name: 'app', state: 'Running' });
-      const listed = await env.cluster.kubectl(['get', 'na', mirror, '-n', NAMESPACE, '-o', 'jsonpath={.metadata.labels.shopfloor\\.dev/static}']);
+      const listed = await podEnv().cluster.kubectl(['get', 'na', mirror, '-n', NAMESPACE, '-o', 'jsonpath={.metadata.labels.shopfloor\\.dev/static}']);
       expect(listed.stdout).toBe('true');
       // Read-only: a deleted mirror comes back, the pod keeps running.
       const id = containerId(status, 'app');
-      await removeAssignment(env, mirror);
+      await removeAssignment(podEnv(), mirror);
       const back = await eventually('the mirror to come back', async () => {
-        const s = await statusOf(env, mirror);
+        const s = await statusOf(podEnv(), mirror);
         return s?.phase === 'Running' && s;
       });
       expect(containerId(back, 'app')).toBe(id);
       await rm(join(manifests, `${workload}.yaml`));
-      await eventually('the static pod and its mirror to go', async () => (await statusOf(env, mirror)) === undefined && (await sandboxesOf(env, mirror)).length === 0, 60_000);
+      await eventually('the static pod and its mirror to go', async () => (await statusOf(podEnv(), mirror)) === undefined && (await sandboxesOf(podEnv(), mirror)).length === 0, 60_000);
     } finally {
       await agent?.stop();
       await rm(manifests, { recursive: true, force: true });

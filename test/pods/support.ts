@@ -1,5 +1,6 @@
 // What the pod lifecycle suites share: a devcluster, a test containerd and the real agent on
 // them, and the few ways a test writes an assignment and reads what the agent reports.
+import { afterAll, beforeAll } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { DEFAULT_SYSTEM_NAMESPACE, LABEL_MANAGED_BY, LABEL_NODE, LABEL_WORKLOAD, MANAGED_BY_VALUE, type NodeAssignment, type NodeAssignmentStatus, type TemplateInput } from '../../api/index.js';
 import { KubeClient } from '../../kube/client.js';
@@ -41,6 +42,25 @@ export async function startPodEnv(): Promise<PodEnv> {
     await stop().catch(() => undefined);
     throw err;
   }
+}
+
+/**
+ * Gives the suite one PodEnv: started before its tests (after `prepare`, if any) and stopped
+ * after them. Read it through the returned function once the tests run.
+ */
+export function usePodEnv(prepare?: () => Promise<void>): () => PodEnv {
+  let env: PodEnv | undefined;
+  beforeAll(async () => {
+    await prepare?.();
+    env = await startPodEnv();
+  }, 120_000);
+  afterAll(async () => {
+    await env?.stop();
+  }, 120_000);
+  return () => {
+    if (!env) throw new Error('the pod environment did not start; see the beforeAll error');
+    return env;
+  };
 }
 
 export function uniqueName(prefix: string): string {
