@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
+import { basename } from 'node:path';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -50,6 +51,7 @@ export class EtcdProcess extends EventEmitter {
 
   static async start(opts: EtcdProcessOptions): Promise<EtcdProcess> {
     mkdirSync(opts.dataDir, { recursive: true });
+    await stopLeftover(opts);
     const proc = new EtcdProcess(opts, await freePort(), await freePort());
     await proc.spawnAndWait();
     return proc;
@@ -84,6 +86,7 @@ export class EtcdProcess extends EventEmitter {
       let tail = '';
       const child = spawn(binary, this.args(), { stdio: ['ignore', 'ignore', 'pipe'] });
       this.child = child;
+      if (child.pid !== undefined) writeFileSync(pidFile(this.opts.dataDir), `${child.pid}\n`);
       child.stderr?.on('data', (chunk: Buffer) => {
         this.log.write(chunk);
         tail = (tail + chunk.toString()).slice(-8192);
@@ -162,7 +165,50 @@ export class EtcdProcess extends EventEmitter {
         child.kill('SIGTERM');
       });
     }
+    rmSync(pidFile(this.opts.dataDir), { force: true });
     await new Promise<void>((resolve) => this.log.end(resolve));
+  }
+}
+
+const pidFile = (dataDir: string): string => join(dataDir, 'etcd.pid');
+
+/**
+ * A devcluster killed outright (SIGKILL, a crash) leaves its etcd running and holding the data
+ * dir's lock, which a new etcd would wait on forever. That etcd is ours when the pid file names
+ * an etcd of this data dir (a reused pid, or a zombie whose command line reads empty, is not):
+ * it is stopped, and the new devcluster starts its own on the same data.
+ */
+async function stopLeftover(opts: EtcdProcessOptions): Promise<void> {
+  const pid = Number.parseInt(readText(pidFile(opts.dataDir)), 10);
+  const ours = (): boolean => {
+    const args = readText(`/proc/${pid}/cmdline`).split('\0');
+    const at = args.indexOf('--data-dir');
+    return basename(args[0] ?? '') === basename(opts.binary ?? 'etcd') && at > 0 && args[at + 1] === join(opts.dataDir, 'etcd');
+  };
+  if (!(pid > 0) || !ours()) return;
+  opts.logger.warn({ pid }, 'stopping the etcd a devcluster that was killed left running on this data dir');
+  for (const [signal, waitMs] of [['SIGTERM', 10_000], ['SIGKILL', 5_000]] as const) {
+    try {
+      process.kill(pid, signal);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ESRCH') return;
+      throw err;
+    }
+    const deadline = Date.now() + waitMs;
+    while (ours()) {
+      if (Date.now() > deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    if (!ours()) return;
+  }
+  throw new Error(`the etcd (pid ${pid}) a killed devcluster left running on ${opts.dataDir} does not exit; kill it and start again`);
+}
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
   }
 }
 
