@@ -35,14 +35,14 @@ describe('examples/', () => {
     });
   });
 
-  it('hello.yaml runs one busybox httpd replica behind a VIP port 80 that reaches its port http', () => {
+  it('hello.yaml runs one busybox httpd replica, serving a page that names it, behind a VIP port 80 that reaches its port http', () => {
     const [doc] = documents('hello.yaml');
     const r = validateNodeWorkload(doc);
     if (!r.ok) throw new Error(JSON.stringify(r.errors));
     const { placement, template, service } = r.value.spec;
     expect(placement).toMatchObject({ mode: 'Replicas', replicas: 1 });
     expect(template.containers).toHaveLength(1);
-    expect(template.containers[0]).toMatchObject({ command: ['httpd', '-f', '-p', '8080'], imagePullPolicy: 'IfNotPresent' });
+    expect(template.containers[0]).toMatchObject({ command: ['sh', '-c', expect.stringMatching(/hostname.*exec httpd -f -p 8080 -h \/www$/)], imagePullPolicy: 'IfNotPresent' });
     expect(template.containers[0]?.image).toMatch(/busybox/);
     expect(service?.ports).toEqual([expect.objectContaining({ port: 80, targetPort: 'http', protocol: 'TCP' })]);
     expect(namedPorts(template).get('http')).toEqual({ containerPort: 8080, protocol: 'TCP' });
