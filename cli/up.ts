@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pino } from 'pino';
@@ -10,6 +11,7 @@ import { startDevcluster } from '../devcluster/index.js';
 import { KubeClient } from '../kube/client.js';
 import { loadKubeConfig } from '../kube/config.js';
 import { createLogger } from '../kube/logger.js';
+import { textLogDestination } from '../kube/log-text.js';
 import { NAMESPACES } from '../kube/resource.js';
 import { DEFAULT_METRICS_ADDRESS as OPERATOR_METRICS_ADDRESS, DEFAULT_VIP_CIDR, runOperator } from '../operator/index.js';
 import { parseCidr } from '../operator/vip-allocator.js';
@@ -32,13 +34,16 @@ const OPTIONS = {
   'metrics-address': { type: 'string' },
   'agent-metrics-address': { type: 'string' },
   'log-level': { type: 'string' },
+  'log-format': { type: 'string' },
 } as const;
+
+const LOG_FORMATS = ['text', 'json'] as const;
 
 export const upCommand: Command = {
   summary: 'Run a whole single-node Shopfloor locally: the devcluster with Shopfloor\'s CRDs, the operator, and the agent with its own containerd.',
   usage: [
     'usage: shopfloor up [--data-dir DIR] [--port N] [--vip-cidr CIDR] [--pod-cidr CIDR] [--proxy-mode MODE] [--metrics-address HOST:PORT]',
-    '                    [--agent-metrics-address HOST:PORT] [--log-level LEVEL]',
+    '                    [--agent-metrics-address HOST:PORT] [--log-level LEVEL] [--log-format FORMAT]',
     '',
     '  --data-dir DIR             state (etcd data, certificates, kubeconfig); default .shopfloor',
     '  --port N                   API server port on 127.0.0.1; default 6443 (0 picks a free one)',
@@ -48,9 +53,11 @@ export const upCommand: Command = {
     `  --metrics-address HOST:PORT  operator /metrics, /healthz, /readyz, or off; default ${OPERATOR_METRICS_ADDRESS}`,
     `  --agent-metrics-address HOST:PORT  agent /metrics, /healthz, /readyz, or off; default ${AGENT_METRICS_ADDRESS}`,
     '  --log-level LEVEL          trace, debug, info, warn, error, fatal; default info',
+    '  --log-format FORMAT        text (one line per entry, prefixed by the part that logged it) or json',
+    '                             (pino JSON lines, `name` naming the part); default text',
     '',
     'Needs root: the agent runs its own containerd under DIR and programs this host\'s nftables (its',
-    'own table) or iptables (its own chains). Logs go to stderr as JSON lines. SIGINT or SIGTERM stops',
+    'own table) or iptables (its own chains). Logs go to stderr. SIGINT or SIGTERM stops',
     'and removes every pod, stops containerd and removes the agent\'s rules; the cluster state stays',
     'in DIR, and the next start brings the pods back.',
   ].join('\n'),
@@ -78,9 +85,15 @@ export const upCommand: Command = {
     const metricsAddress = metricsAddressFlag(flag('metrics-address', OPERATOR_METRICS_ADDRESS), OPERATOR_METRICS_ADDRESS);
     const agentMetricsAddress = metricsAddressFlag(flag('agent-metrics-address', AGENT_METRICS_ADDRESS), AGENT_METRICS_ADDRESS);
     const level = logLevelFlag(flag('log-level', 'info'));
-    const logger = createLogger({ name: 'shopfloor', level, destination: pino.destination(2) });
+    const logFormat = flag('log-format', 'text');
+    if (!(LOG_FORMATS as readonly string[]).includes(logFormat.value)) throw new UsageError(`${logFormat.from}: "${logFormat.value}" must be one of ${LOG_FORMATS.join(', ')}`);
+    const stderr = pino.destination(2);
+    const destination = logFormat.value === 'text' ? textLogDestination(stderr) : stderr;
+    // Each part logs under the name it has as a binary of its own, as it would in a cluster.
+    const partLogger = (part: 'devcluster' | 'operator' | 'agent') => createLogger({ name: `shopfloor-${part}`, level, destination });
+    const logger = createLogger({ name: 'shopfloor', level, destination });
 
-    const devcluster = await startDevcluster({ dataDir, port, logger: logger.child({ component: 'devcluster' }) });
+    const devcluster = await startDevcluster({ dataDir, port, logger: partLogger('devcluster') });
     const stops: (() => Promise<void>)[] = [() => devcluster.stop()];
     const stopAll = async (): Promise<void> => {
       for (const stop of stops.reverse()) {
@@ -98,13 +111,16 @@ export const upCommand: Command = {
         kubeConfig,
         vipCidr,
         metricsAddress,
-        logger: logger.child({ component: 'operator' }),
+        logger: partLogger('operator'),
       });
       stops.push(() => operator.stop());
 
       // This host is the single node: the agent runs its pods on a containerd of its own under
       // the data dir, with the example images built from the host's busybox and preloaded.
       const agentDir = resolve(dataDir, 'agent');
+      // The static manifests dir `up` points the user at exists from the first start on.
+      const staticManifestDir = resolve(dataDir, 'manifests');
+      mkdirSync(staticManifestDir, { recursive: true });
       const images = await buildBusyboxImages(join(agentDir, 'images'));
       logger.info({ images }, 'example images ready');
       const agent = await runAgent({
@@ -115,11 +131,11 @@ export const upCommand: Command = {
         runtime: { mode: 'managed', bridgeName: DEFAULT_BRIDGE, sandboxImage: PAUSE_IMAGE },
         podCIDR: podCidr.value,
         imagePreloadDir: join(agentDir, 'images'),
-        staticManifestDir: resolve(dataDir, 'manifests'),
+        staticManifestDir,
         proxyMode,
         nodeAddresses: hostAddresses(),
         metricsAddress: agentMetricsAddress,
-        logger: logger.child({ component: 'agent' }),
+        logger: partLogger('agent'),
       });
       // Unlike a node agent that restarts, `up` takes the whole local Shopfloor down: pods,
       // containerd and the VIP rules go, the cluster state stays for the next start.
@@ -140,7 +156,7 @@ export const upCommand: Command = {
           '  kubectl wait --for=condition=Ready nw/hello',
           '  curl http://$(kubectl get nw hello -o jsonpath={.status.clusterIP})/',
           '',
-          `Static workloads: drop NodeWorkload files into ${resolve(dataDir, 'manifests')}/.`,
+          `Static workloads: drop NodeWorkload files into ${staticManifestDir}/.`,
           `Stop with Ctrl-C; state stays in ${dataDir}/.`,
         ].join('\n'),
       );
