@@ -1,119 +1,239 @@
-// `shopfloor up` as a user runs it (npm start runs the same command): it prints the KUBECONFIG
-// line, kubectl sees Shopfloor's CRDs, an applied example becomes Ready on this node (its
-// container runs on the agent's own containerd) and its VIP answers HTTP, and SIGTERM stops
-// every process, removes the pods and the rules. It runs in a network namespace of its own
-// (entered with nsenter, which keeps the host's mounts such as the cgroups runc needs), so the
-// host's nftables and addresses are never touched.
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+// `shopfloor up` as a user runs it (npm start runs the same command), driven only with kubectl,
+// HTTP and the signals a terminal sends: the example becomes Ready and answers through its VIP,
+// scales, restarts a killed container, rolls out a new template, takes an unready replica out of
+// the VIP, refuses an invalid workload with the field's error, runs a static workload, survives
+// `up` being killed without touching a pod, and on Ctrl-C leaves nothing behind. It runs in a
+// network namespace of its own, so the host's nftables and addresses are never touched.
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { eventually } from '../harness/eventually.js';
+import { MachineNetns, UpProcess } from './up-harness.js';
 
-const run = promisify(execFile);
-const ns = `sf-up-${randomBytes(3).toString('hex')}`;
+const netns = new MachineNetns();
 const dataDir = mkdtempSync(join(tmpdir(), 'shopfloor-up-'));
-const kubeconfig = join(dataDir, 'kubeconfig');
-let child: ChildProcess | undefined;
-let stdout = '';
-let stderr = '';
-let exited: Promise<number | null>;
+const up = new UpProcess(netns, dataDir);
+const flagsDir = join(dataDir, 'flags');
 
-function inNs(cmd: string, ...args: string[]) {
-  return run('nsenter', [`--net=/run/netns/${ns}`, cmd, ...args], { env: { ...process.env, KUBECONFIG: kubeconfig } });
+interface Replica {
+  name: string;
+  revision: string;
+  phase: string;
+  ready: boolean;
+  restartCount: number;
+  containerIDs: string[];
 }
 
-function kubectl(...args: string[]) {
-  return inNs('kubectl', ...args);
+/** Fails one check of an `eventually`, so that a timeout shows the last state seen. */
+function notYet(seen: string): never {
+  throw new Error(`last seen: ${seen}`);
 }
 
-/** Processes whose command line names `pattern` (etcd and containerd name their data dirs). */
-function pidsNaming(pattern: string): Promise<string[]> {
-  return run('pgrep', ['-f', '--', pattern]).then(
-    (r) => r.stdout.split('\n').filter(Boolean),
-    () => [],
-  );
+/**
+ * The NodeAssignments of `workload` (or, for "static", the mirrors of static workloads), as
+ * `kubectl get na -o json` shows them.
+ */
+async function replicas(workload: string): Promise<Replica[]> {
+  const selector = workload === 'static' ? 'shopfloor.dev/static=true' : `shopfloor.dev/workload=${workload}`;
+  const { stdout } = await up.kubectl('get', 'na', '-l', selector, '-o', 'json');
+  const list = JSON.parse(stdout) as { items: { metadata: { name: string; labels: Record<string, string> }; status?: { phase?: string; ready?: boolean; restartCount?: number; containers?: { containerID?: string }[] } }[] };
+  return list.items
+    .map((na) => ({
+      name: na.metadata.name,
+      revision: na.metadata.labels['shopfloor.dev/revision'] ?? '',
+      phase: na.status?.phase ?? '',
+      ready: na.status?.ready ?? false,
+      restartCount: na.status?.restartCount ?? 0,
+      containerIDs: (na.status?.containers ?? []).map((c) => c.containerID ?? ''),
+    }))
+    .sort((a, b) => a.name.localeCompare(b.name));
 }
-const etcdPids = () => pidsNaming(`--data-dir ${join(dataDir, 'etcd')}`);
-const runtimePids = () => pidsNaming(join(dataDir, 'agent', 'containerd'));
 
-/** The first line of an HTTP answer from host:port, asked from inside the namespace. */
-async function httpHead(host: string, port: number): Promise<string> {
-  const script = `const s = require('node:net').connect(${port}, '${host}');
-s.setTimeout(3000, () => { console.log('ETIMEDOUT'); process.exit(0); });
-s.on('connect', () => s.write('GET / HTTP/1.0\\r\\n\\r\\n'));
-s.on('data', (d) => { console.log(String(d).split('\\r\\n')[0]); process.exit(0); });
-s.on('error', (e) => { console.log(e.code); process.exit(0); });`;
-  const { stdout: out } = await inNs(process.execPath, '-e', script);
-  return out.trim();
+/** Waits until `workload` has `count` replicas, all Running and ready, all of one revision. */
+async function allReady(workload: string, count: number, timeoutMs = 90_000): Promise<Replica[]> {
+  let seen: Replica[] = [];
+  await eventually(`${count} ready replicas of ${workload}`, async () => {
+    seen = await replicas(workload);
+    return (seen.length === count && seen.every((r) => r.phase === 'Running' && r.ready && r.revision === seen[0]!.revision)) || notYet(JSON.stringify(seen));
+  }, timeoutMs);
+  return seen;
+}
+
+/** Waits until the VIP's answers come from exactly `names` (30 connections a round). */
+async function vipServes(vip: string, names: string[], greeting = 'hello'): Promise<void> {
+  await eventually(`the VIP to answer from ${names.join(', ')}`, async () => {
+    const answers = await netns.httpGets(vip, 80, 30);
+    const from = [...new Set(answers.map((a) => new RegExp(`^200 ${greeting} from (\\S+)$`).exec(a)?.[1] ?? a))].sort();
+    return JSON.stringify(from) === JSON.stringify([...names].sort()) || notYet(JSON.stringify(from));
+  }, 60_000);
+}
+
+async function metricValue(which: 'operator' | 'agent', series: RegExp): Promise<number> {
+  const text = await (await fetchInNetns(up.metricsUrl(which))).trim();
+  const line = text.split('\n').find((l) => series.test(l));
+  if (line === undefined) throw new Error(`no ${series} in the ${which}'s metrics`);
+  return Number(line.split(' ').pop());
+}
+
+async function fetchInNetns(url: string): Promise<string> {
+  const { stdout } = await netns.exec({}, process.execPath, '-e', `fetch(${JSON.stringify(url)}).then((r) => r.text()).then((t) => process.stdout.write(t))`);
+  return stdout;
 }
 
 beforeAll(async () => {
-  await run('ip', ['netns', 'add', ns]);
-  // Loopback for the API server, and a default route so that VIP traffic reaches the rules.
-  await run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
-  await run('ip', ['-n', ns, 'link', 'add', 'node0', 'type', 'veth', 'peer', 'name', 'node1']);
-  await run('ip', ['-n', ns, 'addr', 'add', '192.0.2.10/24', 'dev', 'node0']);
-  await run('ip', ['-n', ns, 'link', 'set', 'node0', 'up']);
-  await run('ip', ['-n', ns, 'link', 'set', 'node1', 'up']);
-  await run('ip', ['-n', ns, 'route', 'add', 'default', 'dev', 'node0']);
-  child = spawn('nsenter', [`--net=/run/netns/${ns}`, process.execPath, '--import', 'tsx', 'cli/main.ts', 'up', '--data-dir', dataDir, '--port', '0',
-    '--metrics-address', '127.0.0.1:0', '--agent-metrics-address', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  exited = new Promise((res) => child!.once('exit', (code) => res(code)));
-  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  await eventually('shopfloor up to say it is up', () => {
-    if (child!.exitCode !== null) throw new Error(`shopfloor up exited:\n${stdout}\n${stderr.slice(-3000)}`);
-    return stdout.includes('Shopfloor is up');
-  }, 60_000).catch((err: Error) => {
-    throw new Error(`${err.message}\n${stdout}\n${stderr.slice(-3000)}`);
-  });
-}, 70_000);
+  await netns.create();
+  await up.start();
+}, 120_000);
 
 afterAll(async () => {
-  if (child && child.exitCode === null) {
-    child.kill('SIGKILL');
-    await exited;
-  }
-  for (const pid of [...(await etcdPids()), ...(await runtimePids())]) process.kill(Number(pid), 'SIGKILL');
-  await run('ip', ['netns', 'delete', ns]).catch(() => undefined);
+  await up.kill();
+  await netns.remove();
   rmSync(dataDir, { recursive: true, force: true });
-});
+}, 90_000);
 
 describe('shopfloor up', () => {
   let vip = '';
 
-  it('prints the KUBECONFIG line and what to try next', () => {
-    expect(stdout).toContain(`export KUBECONFIG=${kubeconfig}`);
-    expect(stdout).toContain('kubectl apply -f examples/hello.yaml');
+  it('prints the KUBECONFIG line and what to try next, and logs one line per entry prefixed by its part', async () => {
+    expect(up.stdout).toContain(`export KUBECONFIG=${up.kubeconfig}`);
+    expect(up.stdout).toContain('kubectl apply -f examples/hello.yaml');
+    expect(up.stderr).toMatch(/^\d\d:\d\d:\d\d\.\d{3} INFO {2}devcluster devcluster is serving /m);
+    await eventually('the agent to log that it started', () => /^\d\d:\d\d:\d\d\.\d{3} INFO {2}agent {6}agent started /m.test(up.stderr));
   });
 
   it('serves Shopfloor CRDs to kubectl', async () => {
-    const { stdout: out } = await kubectl('api-resources', '--api-group=shopfloor.dev', '-o', 'name');
-    expect(out.split('\n').filter(Boolean).sort()).toEqual(['nodeagents.shopfloor.dev', 'nodeassignments.shopfloor.dev', 'nodeworkloads.shopfloor.dev']);
+    const { stdout } = await up.kubectl('api-resources', '--api-group=shopfloor.dev', '-o', 'name');
+    expect(stdout.split('\n').filter(Boolean).sort()).toEqual(['nodeagents.shopfloor.dev', 'nodeassignments.shopfloor.dev', 'nodeworkloads.shopfloor.dev']);
   });
 
-  it('runs the operator and the agent: the example becomes Ready on this node and its VIP answers HTTP', async () => {
-    await kubectl('apply', '-f', 'examples/hello.yaml');
-    await kubectl('wait', '--for=condition=Ready', 'nw/hello', '--timeout=90s');
-    vip = (await kubectl('get', 'nw', 'hello', '-o', 'jsonpath={.status.clusterIP}')).stdout;
+  it('runs examples/hello.yaml: Ready on this node, and its VIP answers HTTP from the replica', async () => {
+    await up.kubectl('apply', '-f', 'examples/hello.yaml');
+    await up.kubectl('wait', '--for=condition=Ready', 'nw/hello', '--timeout=90s');
+    vip = (await up.kubectl('get', 'nw', 'hello', '-o', 'jsonpath={.status.clusterIP}')).stdout;
     expect(vip).toMatch(/^10\.250\.\d+\.\d+$/);
-    const { stdout: phase } = await kubectl('get', 'na', '-l', 'shopfloor.dev/workload=hello', '-o', 'jsonpath={.items[0].status.phase}');
-    expect(phase).toBe('Running');
-    await eventually('the VIP to answer HTTP', async () => /^HTTP\/1\.[01] \d{3}/.test(await httpHead(vip, 80)), 30_000);
+    const [replica] = await allReady('hello', 1);
+    await vipServes(vip, [replica!.name]);
   }, 120_000);
 
-  it('stops the operator, the agent, its containerd and pods, the API and etcd on SIGTERM, and removes the agent\'s rules', async () => {
-    expect(await etcdPids()).not.toEqual([]);
-    expect(await runtimePids()).not.toEqual([]);
-    await inNs('nft', 'list', 'table', 'ip', 'shopfloor');
-    child!.kill('SIGTERM');
-    expect(await exited).toBe(0);
-    expect(await etcdPids()).toEqual([]);
-    expect(await runtimePids()).toEqual([]);
-    await expect(inNs('nft', 'list', 'table', 'ip', 'shopfloor')).rejects.toThrow(/No such file or directory/);
+  it('scales to 3 replicas, and all three answer through the VIP', async () => {
+    await up.kubectl('patch', 'nw', 'hello', '--type=merge', '-p', '{"spec":{"placement":{"replicas":3}}}');
+    const three = await allReady('hello', 3);
+    await vipServes(vip, three.map((r) => r.name));
+    await eventually('the agent to count 3 running pods', async () => (await metricValue('agent', /^kubelet_running_pods /)) === 3, 10_000);
+  }, 120_000);
+
+  it('restarts a container whose process is killed from outside, and counts the restart', async () => {
+    const [victim] = await replicas('hello');
+    const id = victim!.containerIDs[0]!.replace(/^containerd:\/\//, '');
+    const { stdout: tasks } = await up.ctr('task', 'ls');
+    const pid = Number(tasks.split('\n').find((l) => l.startsWith(id))?.split(/\s+/)[1]);
+    expect(pid).toBeGreaterThan(1);
+    process.kill(pid, 'SIGKILL');
+    await eventually(`${victim!.name} to be restarted`, async () => {
+      const now = (await replicas('hello')).find((r) => r.name === victim!.name);
+      return (now?.restartCount === 1 && now.ready && now.containerIDs[0] !== victim!.containerIDs[0]) || notYet(JSON.stringify(now));
+    }, 60_000);
+    await allReady('hello', 3);
   }, 90_000);
+
+  it('refuses an invalid workload with kubectl printing the field and what is allowed', async () => {
+    const bad = join(dataDir, 'bad.yaml');
+    writeFileSync(bad, 'apiVersion: shopfloor.dev/v1alpha1\nkind: NodeWorkload\nmetadata:\n  name: bad\nspec:\n  placement:\n    replicas: -2\n  template:\n    containers:\n      - name: c\n        image: shopfloor.dev/busybox:test\n');
+    const failed = await up.kubectl('apply', '-f', bad).then(
+      () => undefined,
+      (err: { stderr: string }) => err.stderr,
+    );
+    expect(failed).toMatch(/spec\.placement\.replicas: Invalid value: -2: spec\.placement\.replicas in body should be greater than or equal to 0/);
+    await expect(up.kubectl('get', 'nw', 'bad')).rejects.toThrow(/NotFound/);
+  });
+
+  it('rolls out a changed command replica by replica, and the VIP answers from the new replicas', async () => {
+    const before = await replicas('hello');
+    await up.kubectl('patch', 'nw', 'hello', '--type=json', '-p',
+      JSON.stringify([{ op: 'replace', path: '/spec/template/containers/0/command/2', value: 'mkdir -p /www && echo "hi from $(hostname)" > /www/index.html && exec httpd -f -p 8080 -h /www' }]));
+    let sawBoth = false;
+    await eventually('every replica to be of the new revision', async () => {
+      const now = await replicas('hello');
+      const revisions = new Set(now.map((r) => r.revision));
+      if (revisions.size > 1) sawBoth = true;
+      return (now.length === 3 && revisions.size === 1 && !revisions.has(before[0]!.revision) && now.every((r) => r.ready)) || notYet(JSON.stringify(now));
+    }, 120_000);
+    // Replaced one by one (maxUnavailable 1), so old and new replicas ran side by side.
+    expect(sawBoth).toBe(true);
+    const after = await replicas('hello');
+    expect(after.map((r) => r.name).filter((n) => before.some((b) => b.name === n))).toEqual([]);
+    await vipServes(vip, after.map((r) => r.name), 'hi');
+  }, 150_000);
+
+  it('takes a replica whose readiness probe fails out of the VIP, and brings it back when it passes', async () => {
+    mkdirSync(flagsDir, { recursive: true });
+    const unprobed = (await replicas('hello'))[0]!.revision;
+    // A replica is ready while no file named after it is in the flags dir on the host.
+    await up.kubectl('patch', 'nw', 'hello', '--type=json', '-p', JSON.stringify([
+      { op: 'add', path: '/spec/template/volumes', value: [{ name: 'flags', hostPath: { path: flagsDir, type: 'Directory' } }] },
+      { op: 'add', path: '/spec/template/containers/0/volumeMounts', value: [{ name: 'flags', mountPath: '/flags', readOnly: true }] },
+      { op: 'add', path: '/spec/template/containers/0/readinessProbe', value: { exec: { command: ['sh', '-c', 'test ! -e /flags/$(hostname)'] }, periodSeconds: 1, failureThreshold: 1 } },
+    ]));
+    await eventually('the probed revision to be everywhere', async () => {
+      const now = await replicas('hello');
+      return (now.length === 3 && now.every((r) => r.revision !== unprobed && r.ready)) || notYet(JSON.stringify(now));
+    }, 150_000);
+    const three = await allReady('hello', 3);
+    const [unready, ...others] = three;
+    writeFileSync(join(flagsDir, unready!.name), '');
+    await eventually(`${unready!.name} to be not ready`, async () => (await replicas('hello')).find((r) => r.name === unready!.name)?.ready === false, 30_000);
+    await vipServes(vip, others.map((r) => r.name), 'hi');
+    rmSync(join(flagsDir, unready!.name));
+    await vipServes(vip, three.map((r) => r.name), 'hi');
+  }, 240_000);
+
+  it('runs a static workload dropped into the manifests dir, shown read-only in kubectl get na', async () => {
+    writeFileSync(join(dataDir, 'manifests', 'static-web.yaml'), 'apiVersion: shopfloor.dev/v1alpha1\nkind: NodeWorkload\nmetadata:\n  name: static-web\nspec:\n  placement:\n    mode: EveryNode\n  template:\n    containers:\n      - name: web\n        image: shopfloor.dev/busybox:test\n        command: [httpd, -f, -p, "8081"]\n');
+    const [mirror] = await allReady('static', 1);
+    expect(mirror!.name).toMatch(/^static-web-/);
+    await up.kubectl('delete', 'na', mirror!.name);
+    await eventually('the mirror to be back', async () => {
+      const [back] = await replicas('static');
+      return (back !== undefined && back.name === mirror!.name && back.containerIDs[0] === mirror!.containerIDs[0]) || notYet(JSON.stringify(back));
+    }, 30_000);
+  }, 90_000);
+
+  it('survives `up` being killed: the next start adopts the running pods without restarting a container', async () => {
+    const before = [...(await replicas('hello')), ...(await replicas('static'))];
+    expect(await up.stop('SIGKILL')).toBe(null);
+    await up.start();
+    await eventually('the agent to report the pods again', async () => {
+      const now = [...(await replicas('hello')), ...(await replicas('static'))];
+      return JSON.stringify(now) === JSON.stringify(before) || notYet(JSON.stringify(now));
+    }, 60_000);
+    await vipServes(vip, before.filter((r) => r.name.startsWith('hello')).map((r) => r.name), 'hi');
+  }, 180_000);
+
+  it('deletes a workload: its containers, sandboxes and VIP rules go', async () => {
+    await up.kubectl('delete', 'nw', 'hello', '--wait=true', '--timeout=60s');
+    await eventually('no container or sandbox of hello', async () => {
+      const { stdout } = await up.ctr('containers', 'ls', '-q', 'labels."shopfloor.dev/workload"==hello');
+      return stdout.trim() === '' || notYet(stdout);
+    }, 60_000);
+    await eventually('no rule for the VIP', async () => !(await netns.exec({}, 'nft', 'list', 'table', 'ip', 'shopfloor')).stdout.includes(vip), 30_000);
+    expect(await netns.httpGets(vip, 80, 1)).not.toEqual([expect.stringMatching(/^200/)]);
+  }, 90_000);
+
+  it('stops every part on SIGTERM and leaves nothing behind; the next start brings the pods back', async () => {
+    await up.kubectl('apply', '-f', 'examples/hello.yaml');
+    await allReady('hello', 1);
+    vip = (await up.kubectl('get', 'nw', 'hello', '-o', 'jsonpath={.status.clusterIP}')).stdout;
+    expect(await up.stop('SIGTERM')).toBe(0);
+    expect(await up.partPids()).toEqual({ etcd: [], containerd: [] });
+    await expect(netns.exec({}, 'nft', 'list', 'table', 'ip', 'shopfloor')).rejects.toThrow(/No such file or directory/);
+    expect(existsSync(join(dataDir, 'etcd'))).toBe(true);
+
+    await up.start();
+    const [replica] = await allReady('hello', 1);
+    await vipServes(vip, [replica!.name]);
+    await allReady('static', 1);
+    expect(await up.stop('SIGTERM')).toBe(0);
+    expect(await up.partPids()).toEqual({ etcd: [], containerd: [] });
+  }, 240_000);
 });
