@@ -48,7 +48,7 @@ describe('Proxier', () => {
     await proxier.stop();
   });
 
-  it('times each changed frontend from the change to the sync that programs it, across a failed sync, and stamps when a sync was queued', async () => {
+  it('times each changed frontend from the change to the sync that programs it, across a failed sync, and stamps when a sync was queued and when one last succeeded', async () => {
     const clock = new FakeClock();
     const registry = new Registry();
     let failNext = false;
@@ -85,8 +85,11 @@ describe('Proxier', () => {
     expect(await proxier.sync(true)).toBe(true);
     // web waited 1 s, dns 0.8 s: one observation per changed frontend.
     expect(await programming()).toEqual({ sum: 1.8, count: 2 });
+    // A sync with nothing to write is a sync all the same: the rules are current.
+    await clock.advance(1000);
     expect(await proxier.sync(false)).toBe(true);
     expect((await programming()).count).toBe(2);
+    expect(await registry.metrics()).toContain(`kubeproxy_sync_proxy_rules_last_timestamp_seconds ${clock.now() / 1000}`);
     await proxier.stop();
   });
 });

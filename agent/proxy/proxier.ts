@@ -102,6 +102,8 @@ export class Proxier {
     this.changedSince = new Map();
     this.dirtyAll = false;
     if (!full && isEmptyDiff(diff)) {
+      // Nothing to write: the kernel already holds the latest state, which is a sync too.
+      metrics.lastSyncTimestamp.set(this.options.clock.now() / 1000);
       this.programmed(changes);
       return true;
     }
