@@ -8,7 +8,7 @@ import { DEFAULT_SYSTEM_NAMESPACE, type NodeAssignment, type NodeWorkload } from
 import { KubeClient } from '../kube/client.js';
 import { systemClock, type Clock } from '../kube/clock.js';
 import type { KubeConfig } from '../kube/credentials.js';
-import { parseListenAddress, startHealthServer, syncedCheck, type HealthServer } from '../kube/health-server.js';
+import { parseListenAddress, startHealthServer, syncedCheck, type Check, type HealthServer } from '../kube/health-server.js';
 import { Informer } from '../kube/informer.js';
 import type { Logger } from '../kube/logger.js';
 import { createProcessRegistry } from '../kube/metrics.js';
@@ -99,7 +99,26 @@ export interface RunningAgent {
   teardown(): Promise<void>;
 }
 
-export async function runAgent(o: AgentOptions): Promise<RunningAgent> {
+/**
+ * The agent's parts, made and wired to each other but not started: what `runAgent` starts, and
+ * every metric the agent serves already registered on `registry` (the dashboard test reads it).
+ * Making them starts nothing and contacts neither the API server nor the runtime.
+ */
+export interface AgentAssembly {
+  readonly registry: Registry;
+  readonly logger: Logger;
+  /** In start order. */
+  readonly parts: readonly Part[];
+  /** The /readyz checks: the caches, then every part. */
+  readonly readiness: Record<string, Check>;
+  readonly cri: CriClient;
+  /** The runtime's CRI endpoint. */
+  readonly endpoint: string;
+  readonly lifecycle: PodLifecycle;
+  readonly proxy: ServiceProxy;
+}
+
+export function assembleAgent(o: AgentOptions): AgentAssembly {
   const logger = o.logger.child({ node: o.nodeName });
   const registry = o.registry ?? createProcessRegistry();
   const clock = o.clock ?? systemClock;
@@ -228,19 +247,20 @@ export async function runAgent(o: AgentOptions): Promise<RunningAgent> {
   // Mirrors of the static assignments are owned by the NodeAgent, so they come after it.
   if (staticManifests) parts.push(new MirrorAssignments({ client, nodeName: o.nodeName, source: staticManifests, owner: registration, clock, logger, registry }));
 
+  const readiness = {
+    nodeworkloads: syncedCheck('nodeworkloads', workloads),
+    nodeassignments: syncedCheck('nodeassignments', assignments),
+    ...Object.fromEntries(parts.map((p) => [p.name, () => p.ready()])),
+  };
+  return { registry, logger, parts, readiness, cri, endpoint, lifecycle, proxy };
+}
+
+export async function runAgent(o: AgentOptions): Promise<RunningAgent> {
+  const { registry, logger, parts, readiness, cri, endpoint, lifecycle, proxy } = assembleAgent(o);
   let server: HealthServer | undefined;
   if (o.metricsAddress !== false) {
     const { host, port } = parseListenAddress(o.metricsAddress, DEFAULT_METRICS_ADDRESS);
-    server = await startHealthServer({
-      registry,
-      host,
-      port,
-      readiness: {
-        nodeworkloads: syncedCheck('nodeworkloads', workloads),
-        nodeassignments: syncedCheck('nodeassignments', assignments),
-        ...Object.fromEntries(parts.map((p) => [p.name, () => p.ready()])),
-      },
-    });
+    server = await startHealthServer({ registry, host, port, readiness });
   }
 
   let stopParts: () => Promise<void>;

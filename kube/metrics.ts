@@ -49,12 +49,23 @@ export interface InFlightSource {
   inFlightSeconds(): { total: number; longest: number };
 }
 
+/**
+ * controller-runtime labels every work queue series with `name` and `controller`, both the
+ * queue's name: dashboards select by either.
+ */
+export type WorkqueueLabel = 'name' | 'controller';
+
+/** The labels of a queue's series. */
+export function workqueueLabels(name: string): Record<WorkqueueLabel, string> {
+  return { name, controller: name };
+}
+
 export interface WorkqueueMetrics {
-  depth: Gauge<'name'>;
-  adds: Counter<'name'>;
-  queueDuration: Histogram<'name'>;
-  workDuration: Histogram<'name'>;
-  retries: Counter<'name'>;
+  depth: Gauge<WorkqueueLabel>;
+  adds: Counter<WorkqueueLabel>;
+  queueDuration: Histogram<WorkqueueLabel>;
+  workDuration: Histogram<WorkqueueLabel>;
+  retries: Counter<WorkqueueLabel>;
   /** Queues whose in-flight work is read at scrape time. */
   sources: Set<InFlightSource>;
 }
@@ -66,43 +77,43 @@ export function workqueueMetrics(registry: Registry): WorkqueueMetrics {
   if (known) return known;
   const sources = new Set<InFlightSource>();
   const metrics: WorkqueueMetrics = {
-    depth: gauge(registry, 'workqueue_depth', 'Current depth of the work queue.', ['name']),
-    adds: counter(registry, 'workqueue_adds_total', 'Total number of adds handled by the work queue.', ['name']),
+    depth: gauge(registry, 'workqueue_depth', 'Current depth of the work queue.', ['name', 'controller']),
+    adds: counter(registry, 'workqueue_adds_total', 'Total number of adds handled by the work queue.', ['name', 'controller']),
     queueDuration: histogram(
       registry,
       'workqueue_queue_duration_seconds',
       'How long in seconds an item stays in the work queue before being requested.',
-      ['name'],
+      ['name', 'controller'],
       QUEUE_BUCKETS,
     ),
     workDuration: histogram(
       registry,
       'workqueue_work_duration_seconds',
       'How long in seconds processing an item from the work queue takes.',
-      ['name'],
+      ['name', 'controller'],
       QUEUE_BUCKETS,
     ),
-    retries: counter(registry, 'workqueue_retries_total', 'Total number of retries handled by the work queue.', ['name']),
+    retries: counter(registry, 'workqueue_retries_total', 'Total number of retries handled by the work queue.', ['name', 'controller']),
     sources,
   };
   new Gauge({
     name: 'workqueue_unfinished_work_seconds',
     help: 'How many seconds of work has been done that is in progress and has not been observed by work_duration. Large values indicate stuck threads.',
-    labelNames: ['name'],
+    labelNames: ['name', 'controller'],
     registers: [registry],
     collect() {
       this.reset();
-      for (const s of sources) this.set({ name: s.name }, s.inFlightSeconds().total);
+      for (const s of sources) this.set(workqueueLabels(s.name), s.inFlightSeconds().total);
     },
   });
   new Gauge({
     name: 'workqueue_longest_running_processor_seconds',
     help: 'How many seconds the longest running item of the work queue has been processed for.',
-    labelNames: ['name'],
+    labelNames: ['name', 'controller'],
     registers: [registry],
     collect() {
       this.reset();
-      for (const s of sources) this.set({ name: s.name }, s.inFlightSeconds().longest);
+      for (const s of sources) this.set(workqueueLabels(s.name), s.inFlightSeconds().longest);
     },
   });
   workqueueByRegistry.set(registry, metrics);

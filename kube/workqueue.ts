@@ -1,10 +1,10 @@
 import type { Registry } from 'prom-client';
 import { systemClock, type Clock } from './clock.js';
-import { workqueueMetrics, type InFlightSource, type WorkqueueMetrics } from './metrics.js';
+import { workqueueLabels, workqueueMetrics, type InFlightSource, type WorkqueueLabel, type WorkqueueMetrics } from './metrics.js';
 import { defaultControllerRateLimiter, type RateLimiter } from './rate-limiter.js';
 
 export interface WorkQueueOptions {
-  /** The `name` label of the queue's metrics, usually the controller's name. */
+  /** The `name` (and `controller`) label of the queue's metrics, usually the controller's name. */
   name: string;
   clock?: Clock;
   /** Delays for `addRateLimited`; default per-key 5 ms → 1000 s plus 10 qps overall. */
@@ -31,6 +31,7 @@ export class WorkQueue implements InFlightSource {
   private readonly clock: Clock;
   private readonly rateLimiter: RateLimiter;
   private readonly metrics: WorkqueueMetrics | undefined;
+  private readonly labels: Record<WorkqueueLabel, string>;
 
   private queue: string[] = [];
   private head = 0;
@@ -47,12 +48,13 @@ export class WorkQueue implements InFlightSource {
 
   constructor(options: WorkQueueOptions) {
     this.name = options.name;
+    this.labels = workqueueLabels(options.name);
     this.clock = options.clock ?? systemClock;
     this.rateLimiter = options.rateLimiter ?? defaultControllerRateLimiter(this.clock);
     this.metrics = options.registry ? workqueueMetrics(options.registry) : undefined;
     if (this.metrics) {
       this.metrics.sources.add(this);
-      this.metrics.depth.set({ name: this.name }, 0);
+      this.metrics.depth.set(this.labels, 0);
     }
   }
 
@@ -60,7 +62,7 @@ export class WorkQueue implements InFlightSource {
   add(key: string): void {
     if (this.shuttingDown) return;
     if (this.dirty.has(key)) return;
-    this.metrics?.adds.inc({ name: this.name });
+    this.metrics?.adds.inc(this.labels);
     this.dirty.set(key, this.clock.now());
     if (this.processing.has(key)) return;
     this.enqueue(key);
@@ -87,7 +89,7 @@ export class WorkQueue implements InFlightSource {
   /** Adds `key` after the rate limiter's delay for it (one more failure for its backoff). */
   addRateLimited(key: string): void {
     if (this.shuttingDown) return;
-    this.metrics?.retries.inc({ name: this.name });
+    this.metrics?.retries.inc(this.labels);
     this.addAfter(key, this.rateLimiter.when(key));
   }
 
@@ -113,7 +115,7 @@ export class WorkQueue implements InFlightSource {
     const started = this.processing.get(key);
     if (started === undefined) return;
     this.processing.delete(key);
-    this.metrics?.workDuration.observe({ name: this.name }, (this.clock.now() - started) / 1000);
+    this.metrics?.workDuration.observe(this.labels, (this.clock.now() - started) / 1000);
     if (this.dirty.has(key) && !this.shuttingDown) this.enqueue(key);
     else this.dirty.delete(key);
     this.checkDrained();
@@ -217,7 +219,7 @@ export class WorkQueue implements InFlightSource {
   private handOut(key: string): void {
     const added = this.dirty.get(key) ?? this.clock.now();
     const now = this.clock.now();
-    this.metrics?.queueDuration.observe({ name: this.name }, (now - added) / 1000);
+    this.metrics?.queueDuration.observe(this.labels, (now - added) / 1000);
     this.dirty.delete(key);
     this.processing.set(key, now);
   }
@@ -236,6 +238,6 @@ export class WorkQueue implements InFlightSource {
   }
 
   private setDepth(): void {
-    this.metrics?.depth.set({ name: this.name }, this.len());
+    this.metrics?.depth.set(this.labels, this.len());
   }
 }

@@ -12,6 +12,7 @@ import { CriError, isNotFound, type CriClient } from '../cri/client.js';
 import type { PodMetrics } from './metrics.js';
 import type { ObservedContainer, ObservedPod, ObservedSandbox } from './observed.js';
 import { planPod, type ContainerStart, type DesiredPod, type PodPlan, type ProbeVerdict } from './pod-plan.js';
+import { PodStartTracker } from './pod-start-tracker.js';
 import { podStatus, type Waiting } from './pod-status.js';
 import type { RuntimeObserver } from './runtime-observer.js';
 import { containerConfig, podLogDirectory, sandboxConfig } from './runtime-config.js';
@@ -96,14 +97,16 @@ function errorText(err: unknown): string {
 export class PodSync {
   /** Why a container that should run does not, per pod key and container name. */
   private readonly waiting = new Map<string, Map<string, Waiting>>();
-  /** When the agent first saw each new pod, for the start-duration metric; dropped once it ran. */
-  private readonly firstSeen = new Map<string, number>();
+  /** The pods this agent is starting, for the pod start metrics. */
+  private readonly starts: PodStartTracker;
   /** The last failed RunPodSandbox per pod key, retried with the queue's back-off. */
   private readonly sandboxErrors = new Map<string, unknown>();
   /** The uids of the pods this agent has synced since it started. */
   private readonly known = new Set<string>();
 
-  constructor(private readonly o: PodSyncOptions) {}
+  constructor(private readonly o: PodSyncOptions) {
+    this.starts = new PodStartTracker(o.metrics, o.clock);
+  }
 
   async sync(key: string, signal: AbortSignal): Promise<ReconcileResult> {
     const started = this.o.clock.now();
@@ -114,7 +117,7 @@ export class PodSync {
     if (desired && !this.known.has(desired.uid)) {
       this.known.add(desired.uid);
       const found = before.sandboxes.find((s) => s.uid === desired.uid);
-      if (!found) this.firstSeen.set(key, started);
+      if (!found) this.starts.seen(key);
       // A pod found already crash-looping (the agent restarted) keeps its back-off.
       for (const c of found?.containers ?? []) {
         if (c.restartCount > 0) this.o.crashBackoff.restore(`${desired.uid}/${c.name}`, c.restartCount, c.createdAt);
@@ -137,8 +140,10 @@ export class PodSync {
     if (!desired || !assignment || !want) {
       this.o.probes.forget(key);
       this.waiting.delete(key);
-      this.firstSeen.delete(key);
+      this.starts.forget(key);
       this.sandboxErrors.delete(key);
+      this.o.metrics.phases.forget(key);
+      this.o.metrics.containerRestarts.forget(key);
       for (const s of before.sandboxes) this.known.delete(s.uid);
       if (!want) this.o.status.forget(key);
       return {};
@@ -162,11 +167,8 @@ export class PodSync {
       previousConditions: previous?.conditions,
       now: new Date(this.o.clock.now()),
     });
-    const firstSeen = this.firstSeen.get(key);
-    if (firstSeen !== undefined && status.containers?.every((c) => c.state === 'Running')) {
-      this.firstSeen.delete(key);
-      this.o.metrics.podStartDuration.observe((this.o.clock.now() - firstSeen) / 1000);
-    }
+    if (status.containers?.every((c) => c.state === 'Running')) this.starts.running(key);
+    if (status.phase) this.o.metrics.phases.set(key, status.phase);
     if (target) await this.o.status.write(key, target, status, signal);
     const sandboxError = this.sandboxErrors.get(key);
     if (sandboxError) throw sandboxError;
@@ -307,6 +309,8 @@ export class PodSync {
       this.o.logger.warn({ pod: key, container: spec.name, err: errorText(err) }, 'cannot create container');
       return;
     }
+    // The instance exists with its restart count: the count the status reports went up.
+    if (restartCount > 0) this.o.metrics.containerRestarts.inc(key, spec.name);
     try {
       await this.o.cri.startContainer(id, subject);
       waiting.delete(spec.name);
@@ -343,8 +347,10 @@ export class PodSync {
       }
       this.o.pullBackoff.tried(backoffKey, lastFailure);
     }
+    this.starts.pullStarted(key);
     try {
       const ref = await this.o.cri.pullImage(image, undefined);
+      this.starts.pullSucceeded(key);
       this.pullFailures.delete(backoffKey);
       this.o.pullBackoff.reset(backoffKey);
       return ref;

@@ -152,7 +152,7 @@ describe('ProbeManager', () => {
     expect(clock.pendingTimers()).toBe(0);
   });
 
-  it('counts probes in prober_probe_total with kubelet\'s labels, and forgets a removed pod\'s series', async () => {
+  it('counts probes in prober_probe_total and times the successful ones in prober_probe_duration_seconds with kubelet\'s labels, and forgets a removed pod\'s series', async () => {
     const { clock, exits, registry, manager } = setup();
     manager.sync('shop/web-0', [container({ spec: spec({ readinessProbe: probe('ready') }) })], pod);
     await clock.advance(10_000);
@@ -165,8 +165,12 @@ describe('ProbeManager', () => {
         { value: 1, labels: { probe_type: 'Readiness', result: 'failed', container: 'app', pod: 'web-0', namespace: 'shop', pod_uid: 'uid-1' } },
       ]),
     );
+    // Successful probes only are timed, as kubelet does.
+    const durations = await registry.getSingleMetricAsString('prober_probe_duration_seconds');
+    expect(durations).toContain('prober_probe_duration_seconds_count{probe_type="Readiness",container="app",pod="web-0",namespace="shop"} 2');
     manager.remove('shop/web-0');
     expect(await values()).toEqual([]);
+    expect(await registry.getSingleMetricAsString('prober_probe_duration_seconds')).not.toContain('pod="web-0"');
   });
 
   it('sends a TCP probe to the pod IP it was given, on the named port', async () => {

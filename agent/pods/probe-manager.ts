@@ -2,7 +2,7 @@
 // the containers the pod worker reports, their verdicts read back by the pod worker, and a call
 // back whenever a probe changes one (the pod worker then re-syncs the pod; a liveness or startup
 // failure makes it kill and restart the container).
-import { Counter, type Registry } from 'prom-client';
+import { Counter, Histogram, type Registry } from 'prom-client';
 import type { Container, Probe } from '../../api/template.js';
 import { systemClock, type Clock } from '../../kube/clock.js';
 import { silentLogger, type Logger } from '../../kube/logger.js';
@@ -62,6 +62,9 @@ const METRIC_TYPE: Readonly<Record<ProbeType, string>> = { readiness: 'Readiness
 const METRIC_RESULTS = ['successful', 'failed', 'unknown'] as const;
 
 type ProbeLabel = 'probe_type' | 'result' | 'container' | 'pod' | 'namespace' | 'pod_uid';
+type DurationLabel = 'probe_type' | 'container' | 'pod' | 'namespace';
+/** Prometheus' default buckets, as kubelet's probe durations use. */
+const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 interface WorkerEntry {
   worker: ProbeWorker;
@@ -82,6 +85,7 @@ export class ProbeManager {
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly probes: Counter<ProbeLabel> | undefined;
+  private readonly durations: Histogram<DurationLabel> | undefined;
 
   constructor(private readonly options: ProbeManagerOptions) {
     this.clock = options.clock ?? systemClock;
@@ -93,6 +97,15 @@ export class ProbeManager {
           name: 'prober_probe_total',
           help: 'Cumulative number of a liveness, readiness or startup probe for a container by result.',
           labelNames: ['probe_type', 'result', 'container', 'pod', 'namespace', 'pod_uid'],
+          registers: [options.registry],
+        });
+      this.durations =
+        (options.registry.getSingleMetric('prober_probe_duration_seconds') as Histogram<DurationLabel> | undefined) ??
+        new Histogram({
+          name: 'prober_probe_duration_seconds',
+          help: 'Duration in seconds of a successful liveness, readiness or startup probe of a container.',
+          labelNames: ['probe_type', 'container', 'pod', 'namespace'],
+          buckets: DURATION_BUCKETS,
           registers: [options.registry],
         });
     }
@@ -198,8 +211,10 @@ export class ProbeManager {
           const startup = containers.get(c.name)?.get('startup');
           return !startup || startup.worker.result() === 'success';
         },
-        onProbe: (result, output) => {
+        onProbe: (result, output, seconds) => {
           this.probes?.inc(labels(result));
+          // kubelet times successful probes only: a failure's time is mostly its timeout.
+          if (result === 'successful') this.durations?.observe(durationLabels(type, c.name, entry.pod), seconds);
           const entryOf = containers.get(c.name)?.get(type);
           if (entryOf && result !== 'unknown') {
             const failure = result === 'failed' ? output : undefined;
@@ -234,5 +249,10 @@ export class ProbeManager {
     for (const result of METRIC_RESULTS) {
       this.probes?.remove({ probe_type: METRIC_TYPE[type], result, container: name, pod: entry.pod.name, namespace: entry.pod.namespace, pod_uid: entry.pod.uid });
     }
+    this.durations?.remove(durationLabels(type, name, entry.pod));
   }
+}
+
+function durationLabels(type: ProbeType, container: string, pod: ProbedPod): Record<DurationLabel, string> {
+  return { probe_type: METRIC_TYPE[type], container, pod: pod.name, namespace: pod.namespace };
 }

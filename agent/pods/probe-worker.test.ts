@@ -220,6 +220,30 @@ describe('ProbeWorker', () => {
     worker.stop();
   });
 
+  it('reports every probe with its result and the seconds it took', async () => {
+    const clock = new FakeClock(T0);
+    const probes: Array<[string, number]> = [];
+    let answer: ProbeOutcome['result'] = 'success';
+    const worker = new ProbeWorker(
+      {
+        type: 'readiness',
+        probe: probeSpec(),
+        clock,
+        // Answers 40 ms after it was asked.
+        run: () => new Promise((resolve) => clock.setTimer(() => resolve({ result: answer, output: '' }), 40)),
+        started: () => true,
+        onVerdict: () => undefined,
+        onProbe: (result, _output, seconds) => probes.push([result, seconds]),
+      },
+      { containerId: 'c1', running: true, startedAt: T0 },
+    );
+    await clock.advance(100);
+    answer = 'failure';
+    await clock.advance(10_000);
+    expect(probes).toEqual([['successful', 0.04], ['failed', 0.04]]);
+    worker.stop();
+  });
+
   it('counts an exec probe that times out as a failure after timeoutSeconds', async () => {
     const clock = new FakeClock(T0);
     // A fake ExecSync whose command never returns.

@@ -54,8 +54,8 @@ export interface ProbeWorkerOptions {
   started: () => boolean;
   /** A probe changed the verdict. */
   onVerdict: (result: ProbeResult, output: string) => void;
-  /** Every probe that ran, by kubelet's metric result: a success, a failure, or an error ('unknown'). */
-  onProbe?: (result: 'successful' | 'failed' | 'unknown', output: string) => void;
+  /** Every probe that ran, by kubelet's metric result (a success, a failure, or an error: 'unknown'), and the seconds it took. */
+  onProbe?: (result: 'successful' | 'failed' | 'unknown', output: string, seconds: number) => void;
   /**
    * The verdict the agent reported for this very container instance before it restarted; it
    * replaces the initial verdict so that Ready and Started do not flip when the agent restarts.
@@ -177,7 +177,7 @@ export class ProbeWorker {
       outcome = await this.options.run(containerId);
     } catch (err) {
       // A probe error says nothing about the container: kubelet throws the result away.
-      this.options.onProbe?.('unknown', err instanceof Error ? err.message : String(err));
+      this.options.onProbe?.('unknown', err instanceof Error ? err.message : String(err), this.secondsSince(startedAt));
     } finally {
       this.inFlight = false;
     }
@@ -187,13 +187,17 @@ export class ProbeWorker {
       this.arm(0);
       return;
     }
-    if (outcome) this.record(outcome);
+    if (outcome) this.record(outcome, this.secondsSince(startedAt));
     const periodMs = this.options.probe.periodSeconds * 1000;
     this.arm(Math.max(0, startedAt + periodMs - this.options.clock.now()));
   }
 
-  private record(outcome: ProbeOutcome): void {
-    this.options.onProbe?.(outcome.result === 'success' ? 'successful' : 'failed', outcome.output);
+  private secondsSince(ms: number): number {
+    return (this.options.clock.now() - ms) / 1000;
+  }
+
+  private record(outcome: ProbeOutcome, seconds: number): void {
+    this.options.onProbe?.(outcome.result === 'success' ? 'successful' : 'failed', outcome.output, seconds);
     const before = this.tally.verdict;
     const { tally, decided } = countResult(this.tally, outcome.result, this.options.probe);
     this.tally = tally;

@@ -8,6 +8,8 @@ export interface ProxyMetrics {
   fullSyncDuration: Histogram;
   partialSyncDuration: Histogram;
   lastSyncTimestamp: Gauge;
+  lastQueuedTimestamp: Gauge;
+  networkProgrammingDuration: Histogram;
   syncFailures: Counter;
   conntrackFailures: Counter;
   /**
@@ -21,9 +23,11 @@ export interface ProxyMetrics {
 
 /** kube-proxy's buckets: 1 ms doubling to about 16 s. */
 const SYNC_BUCKETS = Array.from({ length: 15 }, (_, i) => 0.001 * 2 ** i);
+/** 1 ms doubling to about 131 s: a change waits out the minimum sync period, and a failed sync's retry. */
+const PROGRAMMING_BUCKETS = Array.from({ length: 18 }, (_, i) => 0.001 * 2 ** i);
 
-function histogram(registry: Registry, name: string, help: string): Histogram {
-  return (registry.getSingleMetric(name) as Histogram | undefined) ?? new Histogram({ name, help, buckets: SYNC_BUCKETS, registers: [registry] });
+function histogram(registry: Registry, name: string, help: string, buckets = SYNC_BUCKETS): Histogram {
+  return (registry.getSingleMetric(name) as Histogram | undefined) ?? new Histogram({ name, help, buckets, registers: [registry] });
 }
 
 function gauge(registry: Registry, name: string, help: string): Gauge {
@@ -40,6 +44,17 @@ export function proxyMetrics(registry: Registry, mode: ProxyMode): ProxyMetrics 
     fullSyncDuration: histogram(registry, 'kubeproxy_sync_full_proxy_rules_duration_seconds', 'Seconds a full sync of the service rules took.'),
     partialSyncDuration: histogram(registry, 'kubeproxy_sync_partial_proxy_rules_duration_seconds', 'Seconds an incremental sync of the service rules took.'),
     lastSyncTimestamp: gauge(registry, 'kubeproxy_sync_proxy_rules_last_timestamp_seconds', 'Unix time of the last successful sync of the service rules.'),
+    lastQueuedTimestamp: gauge(
+      registry,
+      'kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds',
+      'Unix time a change to the services was last queued for a sync; far ahead of the last sync\'s time means syncs are stuck.',
+    ),
+    networkProgrammingDuration: histogram(
+      registry,
+      'kubeproxy_network_programming_duration_seconds',
+      'Seconds from the agent seeing a change to a service frontend (its endpoints, ports or address) to the rules that carry it being in the kernel.',
+      PROGRAMMING_BUCKETS,
+    ),
     syncFailures:
       mode === 'nftables'
         ? counter(registry, 'kubeproxy_sync_proxy_rules_nftables_sync_failures_total', 'nft transactions the kernel refused.')

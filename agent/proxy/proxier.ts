@@ -28,6 +28,8 @@ export class Proxier {
   private applied: ProxyState = emptyState();
   /** Frontend keys changed since the last sync started, when the caller says which. */
   private dirty = new Set<string>();
+  /** When each changed frontend key first changed and is not in the kernel yet (ms since the epoch). */
+  private changedSince = new Map<string, number>();
   private dirtyAll = true;
   private synced = false;
   private readonly loop: SyncLoop;
@@ -51,8 +53,16 @@ export class Proxier {
    */
   setState(state: ProxyState, changedKeys?: Iterable<string>): void {
     this.desired = state;
-    if (changedKeys) for (const k of changedKeys) this.dirty.add(k);
-    else this.dirtyAll = true;
+    const now = this.options.clock.now();
+    if (changedKeys) {
+      for (const k of changedKeys) {
+        this.dirty.add(k);
+        if (!this.changedSince.has(k)) this.changedSince.set(k, now);
+      }
+    } else {
+      this.dirtyAll = true;
+    }
+    this.options.metrics.lastQueuedTimestamp.set(now / 1000);
     this.loop.request();
   }
 
@@ -87,13 +97,22 @@ export class Proxier {
     const target = full ? cloneState(this.desired) : this.desired;
     const diff = diffProxyState(this.applied, target, full || this.dirtyAll ? undefined : this.dirty);
     const nodeAddresses = [...target.nodeAddresses];
+    const changes = this.changedSince;
     this.dirty = new Set();
+    this.changedSince = new Map();
     this.dirtyAll = false;
-    if (!full && isEmptyDiff(diff)) return true;
+    if (!full && isEmptyDiff(diff)) {
+      // Nothing to write: the kernel already holds the latest state, which is a sync too.
+      metrics.lastSyncTimestamp.set(this.options.clock.now() / 1000);
+      this.programmed(changes);
+      return true;
+    }
     try {
       await backend.apply(this.applied, target, diff, full);
     } catch (err) {
       this.dirtyAll = true;
+      // Still waiting: their time keeps running until a sync carries them.
+      for (const [k, since] of changes) if ((this.changedSince.get(k) ?? Infinity) > since) this.changedSince.set(k, since);
       metrics.syncFailures.inc();
       const stderr = err instanceof CommandError ? err.stderr.trim() : undefined;
       logger.error(
@@ -109,6 +128,7 @@ export class Proxier {
     metrics.syncDuration.observe(seconds);
     (full ? metrics.fullSyncDuration : metrics.partialSyncDuration).observe(seconds);
     metrics.lastSyncTimestamp.set(this.options.clock.now() / 1000);
+    this.programmed(changes);
     logger.debug(
       { mode: backend.mode, full, seconds, added: diff.added.length, removed: diff.removed.length, changed: diff.changed.length },
       'service rules synced',
@@ -121,5 +141,11 @@ export class Proxier {
       }
     }
     return true;
+  }
+
+  /** The changes that were waiting since the given times are in the kernel now. */
+  private programmed(changes: ReadonlyMap<string, number>): void {
+    const now = this.options.clock.now();
+    for (const since of changes.values()) this.options.metrics.networkProgrammingDuration.observe((now - since) / 1000);
   }
 }

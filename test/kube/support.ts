@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { KubeConfig } from '@kubernetes/client-node';
-import type { Registry } from 'prom-client';
 import type { Informer } from '../../kube/informer.js';
 import type { ResourceType } from '../../kube/resource.js';
 import type { KubeObject } from '../../kube/types.js';
 
 export { eventually } from '../harness/eventually.js';
+export { metricValue } from '../harness/metrics.js';
 
 export const CONFIGMAPS: ResourceType = { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', namespaced: true };
 export const NAMESPACES: ResourceType = { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false };
@@ -45,15 +45,3 @@ export function recordChanges<T extends KubeObject>(informer: Informer<T>): stri
   return seen;
 }
 
-/** The value of one sample in the registry (0 when absent). */
-export async function metricValue(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const metric = registry.getSingleMetric(name);
-  if (!metric) return 0;
-  const data = await metric.get();
-  let total = 0;
-  for (const v of data.values) {
-    const l = v.labels as Record<string, string | number>;
-    if (Object.entries(labels).every(([k, want]) => String(l[k]) === want)) total += v.value;
-  }
-  return total;
-}

@@ -4,6 +4,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { BUSYBOX_IMAGE } from '../harness/containerd.js';
 import { eventually } from '../harness/eventually.js';
+import { metricValue } from '../harness/metrics.js';
 import { Informer } from '../../kube/informer.js';
 import { NODE_ASSIGNMENTS } from '../../kube/resource.js';
 import type { NodeAssignment } from '../../api/index.js';
@@ -67,6 +68,10 @@ describe('failing containers', () => {
     // Stopped by the agent: SIGTERM (sleep exits on it, 143), or SIGKILL after the grace period (137).
     expect([137, 143]).toContain(after.containers?.[0]?.lastTerminationExitCode);
     expect(after.containers?.[0]?.lastTerminationReason).toBe('Error');
+    // What Prometheus sees: the failed probe, and the restart the status counts.
+    const registry = podEnv().agent.registry;
+    expect(await metricValue(registry, 'prober_probe_total', { probe_type: 'Liveness', result: 'failed', pod: name, container: 'app' })).toBeGreaterThanOrEqual(1);
+    expect(await metricValue(registry, 'shopfloor_agent_container_restarts_total', { namespace: 'default', pod: name, container: 'app' })).toBe(after.containers?.[0]?.restartCount);
   });
 
   it('follows an httpGet readiness probe: ready while it passes, not ready (with the probe\'s words) while it fails', async () => {

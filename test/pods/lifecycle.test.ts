@@ -10,6 +10,7 @@ import { Informer } from '../../kube/informer.js';
 import { NODE_ASSIGNMENTS } from '../../kube/resource.js';
 import { BUSYBOX_IMAGE } from '../harness/containerd.js';
 import { eventually } from '../harness/eventually.js';
+import { metricValue } from '../harness/metrics.js';
 import { assign, containerId, removeAssignment, sandboxesOf, statusOf, uniqueName, untilRunning, usePodEnv, NAMESPACE } from './support.js';
 
 const podEnv = usePodEnv();
@@ -39,6 +40,9 @@ describe('pod lifecycle on containerd', () => {
     expect(status.containers?.[0]).toMatchObject({ name: 'web', state: 'Running', ready: true, restartCount: 0, image: BUSYBOX_IMAGE });
     expect(status.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True', observedGeneration: 1 });
     await eventually('the pod to answer HTTP', async () => (await httpStatus(`http://${status.podIP}:8080/`)) === 200);
+    const registry = podEnv().agent.registry;
+    expect(await metricValue(registry, 'shopfloor_agent_pods', { phase: 'Running' })).toBeGreaterThanOrEqual(1);
+    expect(await registry.getSingleMetricAsString('kubelet_pod_start_sli_duration_seconds')).toMatch(/^kubelet_pod_start_sli_duration_seconds_count\{first_with_network="(true|false)"\} [1-9]/m);
   });
 
   it('restarts nothing when the agent restarts: same container IDs and start times, no readiness flip', async () => {
