@@ -15,12 +15,16 @@ export class NftBackend implements ProxyBackend {
   readonly mode = 'nftables';
   private readonly session: NftSession;
 
-  constructor(private readonly run: Runner) {
+  /** `table`: the agent's own, checked by proxyNames(). */
+  constructor(
+    private readonly run: Runner,
+    private readonly table: string,
+  ) {
     this.session = new NftSession(run);
   }
 
   async apply(applied: ProxyState, desired: ProxyState, diff: ProxyDiff, full: boolean): Promise<void> {
-    const text = full ? renderNftFull(desired) : renderNftDiff(applied, desired, diff);
+    const text = full ? renderNftFull(this.table, desired) : renderNftDiff(this.table, applied, desired, diff);
     if (!text) return;
     if (full || text.length > SESSION_MAX_BYTES) await runChecked(this.run, 'nft', NFT_ARGS, text);
     else await this.session.apply(text);
@@ -35,6 +39,6 @@ export class NftBackend implements ProxyBackend {
   }
 
   async cleanup(): Promise<void> {
-    await runChecked(this.run, 'nft', NFT_ARGS, renderNftCleanup());
+    await runChecked(this.run, 'nft', NFT_ARGS, renderNftCleanup(this.table));
   }
 }
