@@ -15,7 +15,7 @@ import { isIPv4 } from '../agent/proxy/model.js';
 import { describeSource } from '../kube/config.js';
 import { createLogger, type LogLevel } from '../kube/logger.js';
 import { UsageError, type Command } from './command.js';
-import { logLevelFlag, metricsAddressFlag, readFlags, type FlagValue } from './flags.js';
+import { logLevelFlag, metricsAddressFlag, readFlags, secondsFlag, type FlagValue } from './flags.js';
 import { loadKubeConfigOrLog, untilStopped } from './lifetime.js';
 
 export const DEFAULT_DATA_DIR = '/var/lib/shopfloor';
@@ -144,9 +144,7 @@ export function parseAgentFlags(argv: string[], env: Record<string, string | und
 
   const seconds = (flag: keyof typeof OPTIONS, envVar: string, defaultMs: number, min: number): number => {
     const v = pick(flag, envVar);
-    if (!v) return defaultMs;
-    if (!/^\d+(\.\d+)?$/.test(v.value) || Number(v.value) < min) throw new UsageError(`${v.from} "${v.value}" must be a number of seconds, at least ${min}`);
-    return Number(v.value) * 1000;
+    return v ? secondsFlag(v, min) : defaultMs;
   };
   const minSyncPeriodMs = seconds('min-sync-period', 'SHOPFLOOR_MIN_SYNC_PERIOD', DEFAULT_MIN_SYNC_PERIOD_MS, 0);
   const fullResyncPeriodMs = seconds('full-resync-period', 'SHOPFLOOR_FULL_RESYNC_PERIOD', DEFAULT_FULL_RESYNC_PERIOD_MS, 1);

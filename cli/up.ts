@@ -11,11 +11,11 @@ import { KubeClient } from '../kube/client.js';
 import { loadKubeConfig } from '../kube/config.js';
 import { createLogger } from '../kube/logger.js';
 import { NAMESPACES } from '../kube/resource.js';
-import { DEFAULT_METRICS_ADDRESS as OPERATOR_METRICS_ADDRESS, DEFAULT_VIP_CIDR, runOperator } from '../operator/index.js';
+import { DEFAULT_METRICS_ADDRESS as OPERATOR_METRICS_ADDRESS, DEFAULT_NODE_LOSS_GRACE_MS, DEFAULT_VIP_CIDR, runOperator } from '../operator/index.js';
 import { parseCidr } from '../operator/vip-allocator.js';
 import { DEFAULT_BRIDGE, DEFAULT_POD_CIDR, hostAddresses } from './agent.js';
 import { UsageError, type Command } from './command.js';
-import { logLevelFlag, metricsAddressFlag, readFlags, type FlagValue } from './flags.js';
+import { logLevelFlag, metricsAddressFlag, readFlags, secondsFlag, type FlagValue } from './flags.js';
 import { untilStopped } from './lifetime.js';
 import { installCrds } from './install-crds.js';
 
@@ -31,6 +31,7 @@ const OPTIONS = {
   'proxy-mode': { type: 'string' },
   'metrics-address': { type: 'string' },
   'agent-metrics-address': { type: 'string' },
+  'node-loss-grace': { type: 'string' },
   'log-level': { type: 'string' },
 } as const;
 
@@ -38,7 +39,7 @@ export const upCommand: Command = {
   summary: 'Run a whole single-node Shopfloor locally: the devcluster with Shopfloor\'s CRDs, the operator, and the agent with its own containerd.',
   usage: [
     'usage: shopfloor up [--data-dir DIR] [--port N] [--vip-cidr CIDR] [--pod-cidr CIDR] [--proxy-mode MODE] [--metrics-address HOST:PORT]',
-    '                    [--agent-metrics-address HOST:PORT] [--log-level LEVEL]',
+    '                    [--agent-metrics-address HOST:PORT] [--node-loss-grace SECS] [--log-level LEVEL]',
     '',
     '  --data-dir DIR             state (etcd data, certificates, kubeconfig); default .shopfloor',
     '  --port N                   API server port on 127.0.0.1; default 6443 (0 picks a free one)',
@@ -47,6 +48,7 @@ export const upCommand: Command = {
     '  --proxy-mode MODE          how service VIPs are programmed on this host: nftables (default) or iptables',
     `  --metrics-address HOST:PORT  operator /metrics, /healthz, /readyz, or off; default ${OPERATOR_METRICS_ADDRESS}`,
     `  --agent-metrics-address HOST:PORT  agent /metrics, /healthz, /readyz, or off; default ${AGENT_METRICS_ADDRESS}`,
+    `  --node-loss-grace SECS     how long a node's Lease may be expired before its replicas are placed elsewhere; default ${DEFAULT_NODE_LOSS_GRACE_MS / 1000}`,
     '  --log-level LEVEL          trace, debug, info, warn, error, fatal; default info',
     '',
     'Needs root: the agent runs its own containerd under DIR and programs this host\'s nftables (its',
@@ -77,6 +79,7 @@ export const upCommand: Command = {
     }
     const metricsAddress = metricsAddressFlag(flag('metrics-address', OPERATOR_METRICS_ADDRESS), OPERATOR_METRICS_ADDRESS);
     const agentMetricsAddress = metricsAddressFlag(flag('agent-metrics-address', AGENT_METRICS_ADDRESS), AGENT_METRICS_ADDRESS);
+    const nodeLossGraceMs = secondsFlag(flag('node-loss-grace', String(DEFAULT_NODE_LOSS_GRACE_MS / 1000)), 0);
     const level = logLevelFlag(flag('log-level', 'info'));
     const logger = createLogger({ name: 'shopfloor', level, destination: pino.destination(2) });
 
@@ -98,6 +101,7 @@ export const upCommand: Command = {
         kubeConfig,
         vipCidr,
         metricsAddress,
+        nodeLossGraceMs,
         logger: logger.child({ component: 'operator' }),
       });
       stops.push(() => operator.stop());
