@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { eventually } from '../harness/eventually.js';
+import { createHostNetns, deleteHostNetns } from '../harness/host-netns.js';
 
 const run = promisify(execFile);
 const ns = `sf-up-${randomBytes(3).toString('hex')}`;
@@ -52,14 +53,7 @@ s.on('error', (e) => { console.log(e.code); process.exit(0); });`;
 }
 
 beforeAll(async () => {
-  await run('ip', ['netns', 'add', ns]);
-  // Loopback for the API server, and a default route so that VIP traffic reaches the rules.
-  await run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
-  await run('ip', ['-n', ns, 'link', 'add', 'node0', 'type', 'veth', 'peer', 'name', 'node1']);
-  await run('ip', ['-n', ns, 'addr', 'add', '192.0.2.10/24', 'dev', 'node0']);
-  await run('ip', ['-n', ns, 'link', 'set', 'node0', 'up']);
-  await run('ip', ['-n', ns, 'link', 'set', 'node1', 'up']);
-  await run('ip', ['-n', ns, 'route', 'add', 'default', 'dev', 'node0']);
+  await createHostNetns(ns);
   child = spawn('nsenter', [`--net=/run/netns/${ns}`, process.execPath, '--import', 'tsx', 'cli/main.ts', 'up', '--data-dir', dataDir, '--port', '0',
     '--metrics-address', '127.0.0.1:0', '--agent-metrics-address', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   exited = new Promise((res) => child!.once('exit', (code) => res(code)));
@@ -79,7 +73,7 @@ afterAll(async () => {
     await exited;
   }
   for (const pid of [...(await etcdPids()), ...(await runtimePids())]) process.kill(Number(pid), 'SIGKILL');
-  await run('ip', ['netns', 'delete', ns]).catch(() => undefined);
+  await deleteHostNetns(ns);
   rmSync(dataDir, { recursive: true, force: true });
 });
 

@@ -114,13 +114,23 @@ async function cleanUp(t: TestContainerd, slot: number): Promise<void> {
   }
   t.cri.close();
   await step('stop containerd', () => t.containerd.stop());
-  await step('delete leftover runc containers', () => deleteRuncContainers(t.dataDir));
-  await step('kill leftover shims and their containers', () => killShimsOf(t.dataDir));
-  await step('unmount', () => unmountUnder(t.dataDir));
+  await step('remove what containerd left', () => removeRuntimeLeftovers(t.dataDir));
   await step(`delete bridge ${t.bridgeName}`, () => deleteLink(t.bridgeName));
   await step('remove the data dir', () => rm(t.dataDir, { recursive: true, force: true }));
   await releaseNetSlot(slot);
   if (problems.length > 0) throw new Error(`test containerd in ${t.dataDir} was not cleaned up: ${problems.join('; ')}`);
+}
+
+/**
+ * Ends whatever a managed containerd of `dataDir` left running or mounted, without it: its
+ * containers (by their runtime state), its shims and their processes, containerd itself if it
+ * runs, and the mounts under the dir (pod network namespaces). For when no CRI call can clean
+ * up any more; the host side of the pod network (bridge, veths, masquerade rules) is left.
+ */
+export async function removeRuntimeLeftovers(dataDir: string): Promise<void> {
+  await deleteRuncContainers(dataDir);
+  await killShimsOf(dataDir);
+  await unmountUnder(dataDir);
 }
 
 /** The pids whose command line names something under `dir` (shims name containerd's socket). */
