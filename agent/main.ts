@@ -25,7 +25,7 @@ import { ContainerLogRotation } from './pods/log-rotation.js';
 import { PodLifecycle } from './pods/pod-lifecycle.js';
 import { PodProbeManager } from './pods/pod-probes.js';
 import type { ProxyMode } from './proxy/backend.js';
-import { DEFAULT_PROXY_TABLE, proxyNames } from './proxy/proxy-names.js';
+import { DEFAULT_PROXY_TABLE } from './proxy/proxy-names.js';
 import { ServiceProxy } from './proxy/service-proxy.js';
 import { BY_WORKLOAD, assignmentWorkloadIndex } from './proxy/service-watch.js';
 import { ManagedContainerd } from './runtime/managed-containerd.js';
@@ -198,7 +198,7 @@ export async function runAgent(o: AgentOptions): Promise<RunningAgent> {
 
   const proxy = new ServiceProxy({
     mode: o.proxyMode,
-    names: proxyNames(o.proxyTable ?? DEFAULT_PROXY_TABLE),
+    table: o.proxyTable ?? DEFAULT_PROXY_TABLE,
     nodeName: o.nodeName,
     nodeAddresses: o.nodeAddresses,
     workloads,

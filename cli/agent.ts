@@ -7,7 +7,7 @@ import { isAbsolute } from 'node:path';
 import { DEFAULT_METRICS_ADDRESS, runAgent, type RuntimeChoice } from '../agent/main.js';
 import { DEFAULT_LEASE_DURATION_SECONDS } from '../agent/node/lease.js';
 import { PROXY_MODES, type ProxyMode } from '../agent/proxy/backend.js';
-import { DEFAULT_PROXY_TABLE, MAX_PROXY_TABLE_LENGTH, proxyNames, proxyTableProblem } from '../agent/proxy/proxy-names.js';
+import { DEFAULT_PROXY_TABLE, MAX_PROXY_TABLE_LENGTH, proxyTableProblem } from '../agent/proxy/proxy-names.js';
 import { DEFAULT_FULL_RESYNC_PERIOD_MS, DEFAULT_MIN_SYNC_PERIOD_MS, backendFor } from '../agent/proxy/service-proxy.js';
 import { validatePodCidr } from '../agent/runtime/containerd-config.js';
 import { spawnRunner } from '../agent/exec.js';
@@ -229,16 +229,16 @@ function proxyTableFlag(v: FlagValue | undefined): string {
 
 async function cleanup(argv: string[], env: Record<string, string | undefined>): Promise<number> {
   const { pick } = readFlags(argv, { 'proxy-table': { type: 'string' } }, env);
-  const names = proxyNames(proxyTableFlag(pick('proxy-table', 'SHOPFLOOR_PROXY_TABLE')));
+  const table = proxyTableFlag(pick('proxy-table', 'SHOPFLOOR_PROXY_TABLE'));
   const logger = createLogger({ name: 'shopfloor-agent' });
   let failed = false;
   for (const mode of PROXY_MODES) {
     try {
-      await backendFor(mode, spawnRunner(), names).cleanup();
-      logger.info({ mode, table: names.table }, 'removed the agent\'s rules');
+      await backendFor(mode, spawnRunner(), table).cleanup();
+      logger.info({ mode, table }, 'removed the agent\'s rules');
     } catch (err) {
       failed = true;
-      logger.error({ mode, table: names.table, err: (err as Error).message }, 'could not remove the agent\'s rules');
+      logger.error({ mode, table, err: (err as Error).message }, 'could not remove the agent\'s rules');
     }
   }
   return failed ? 1 : 0;

@@ -5,6 +5,7 @@ import { runChecked, type Runner } from '../exec.js';
 import { iptablesChains, iptablesRuleCount, parseOurChains, renderIptablesCleanup, renderIptablesDiff, renderIptablesFull, type ExistingChains, type IptablesChains } from './iptables-render.js';
 import type { ProxyDiff } from './model-diff.js';
 import type { ProxyState } from './model.js';
+import { proxyNames } from './proxy-names.js';
 
 const RESTORE_ARGS = ['--noflush', '--wait'];
 
@@ -12,12 +13,12 @@ export class IptablesBackend implements ProxyBackend {
   readonly mode = 'iptables';
   private readonly chains: IptablesChains;
 
-  /** `chainPrefix`: the agent's own, from proxyNames(). */
+  /** Over the chains of the agent's own table name (proxy-names.ts); a name iptables could misread is refused here. */
   constructor(
     private readonly run: Runner,
-    chainPrefix: string,
+    table: string,
   ) {
-    this.chains = iptablesChains(chainPrefix);
+    this.chains = iptablesChains(proxyNames(table).chainPrefix);
   }
 
   private async existingChains(): Promise<ExistingChains> {

@@ -4,6 +4,7 @@ import type { ProxyDiff } from './model-diff.js';
 import type { ProxyState } from './model.js';
 import { nftCounts, renderNftCleanup, renderNftDiff, renderNftFull } from './nft-render.js';
 import { NftSession, SESSION_MAX_BYTES } from './nft-session.js';
+import { proxyNames } from './proxy-names.js';
 
 const NFT_ARGS = ['-f', '-'];
 
@@ -15,11 +16,14 @@ export class NftBackend implements ProxyBackend {
   readonly mode = 'nftables';
   private readonly session: NftSession;
 
-  /** `table`: the agent's own, checked by proxyNames(). */
+  private readonly table: string;
+
+  /** Over the agent's own table (proxy-names.ts); a name nft could misread is refused here. */
   constructor(
     private readonly run: Runner,
-    private readonly table: string,
+    table: string,
   ) {
+    this.table = proxyNames(table).table;
     this.session = new NftSession(run);
   }
 

@@ -1,7 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
+import type { Runner } from '../exec.js';
 import { iptablesChains, svcChain } from './iptables-render.js';
 import { DEFAULT_PROXY_TABLE, MAX_PROXY_TABLE_LENGTH, proxyNames, proxyTableProblem } from './proxy-names.js';
 import { buildProxyState } from './service-catalog.js';
+import { backendFor } from './service-proxy.js';
 import { eps, web } from './test-fixtures.js';
 
 describe('proxyNames', () => {
@@ -32,5 +34,18 @@ describe('proxyNames', () => {
 
   it('names the field and what is allowed', () => {
     expect(() => proxyNames('kube', '--proxy-table')).toThrow(/^--proxy-table "kube" must start with "sf" or "shopfloor", continue with a-z, 0-9 and "_" \(no "-"\), and be at most 11 characters, e\.g\. shopfloor2 or sf_node2/);
+  });
+});
+
+describe('the backends', () => {
+  it('refuse a bad name before anything runs', () => {
+    const ran: string[] = [];
+    const run = ((program: string) => {
+      ran.push(program);
+      throw new Error('nothing may run');
+    }) as unknown as Runner;
+    expect(() => backendFor('nftables', run, 'counter')).toThrow(/^proxyTable "counter" must start with "sf"/);
+    expect(() => backendFor('iptables', run, 'kube')).toThrow(/^proxyTable "kube" must start with "sf"/);
+    expect(ran).toEqual([]);
   });
 });

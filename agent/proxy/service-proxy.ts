@@ -11,7 +11,6 @@ import type { ProxyBackend, ProxyMode } from './backend.js';
 import { IptablesBackend } from './iptables-backend.js';
 import { proxyMetrics } from './metrics.js';
 import { NftBackend } from './nft-backend.js';
-import type { ProxyNames } from './proxy-names.js';
 import { Proxier } from './proxier.js';
 import { ServiceCatalog } from './service-catalog.js';
 import { watchServices } from './service-watch.js';
@@ -19,15 +18,15 @@ import { watchServices } from './service-watch.js';
 export const DEFAULT_MIN_SYNC_PERIOD_MS = 1_000;
 export const DEFAULT_FULL_RESYNC_PERIOD_MS = 3_600_000;
 
-/** The backend of `mode` over the agent's own table or chains. */
-export function backendFor(mode: ProxyMode, run: Runner, names: ProxyNames): ProxyBackend {
-  return mode === 'nftables' ? new NftBackend(run, names.table) : new IptablesBackend(run, names.chainPrefix);
+/** The backend of `mode` over the agent's own proxy table (nftables) or chains (iptables). */
+export function backendFor(mode: ProxyMode, run: Runner, table: string): ProxyBackend {
+  return mode === 'nftables' ? new NftBackend(run, table) : new IptablesBackend(run, table);
 }
 
 export interface ServiceProxyOptions {
   mode: ProxyMode;
-  /** The table and chains this agent owns, from proxyNames(). */
-  names: ProxyNames;
+  /** The agent's proxy table: its nftables table and, upper-cased, its iptables chain prefix (proxy-names.ts). */
+  table: string;
   nodeName: string;
   /** Addresses nodePorts answer on. */
   nodeAddresses: string[];
@@ -56,7 +55,7 @@ export class ServiceProxy implements Part {
     for (const problem of this.catalog.problems()) this.logger.warn({ problem }, 'node address left out');
     metrics.problems = () => this.catalog.problems().length;
     this.proxier = new Proxier({
-      backend: backendFor(o.mode, o.run, o.names),
+      backend: backendFor(o.mode, o.run, o.table),
       run: o.run,
       logger: this.logger,
       metrics,
@@ -69,7 +68,7 @@ export class ServiceProxy implements Part {
 
   async start(): Promise<void> {
     // Rules left by the other mode would keep answering with stale endpoints.
-    const other = backendFor(this.o.mode === 'nftables' ? 'iptables' : 'nftables', this.o.run, this.o.names);
+    const other = backendFor(this.o.mode === 'nftables' ? 'iptables' : 'nftables', this.o.run, this.o.table);
     try {
       await other.cleanup();
     } catch (err) {
@@ -81,7 +80,7 @@ export class ServiceProxy implements Part {
       if (!a || !b || signal.aborted) return;
       this.proxier.setState(this.catalog.state);
       this.proxier.start();
-      this.logger.info({ mode: this.o.mode, table: this.o.names.table, nodeAddresses: this.catalog.state.nodeAddresses }, 'service proxy started');
+      this.logger.info({ mode: this.o.mode, table: this.o.table, nodeAddresses: this.catalog.state.nodeAddresses }, 'service proxy started');
     });
   }
 
@@ -98,6 +97,6 @@ export class ServiceProxy implements Part {
 
   /** Removes this mode's rules (when the whole local Shopfloor goes down). */
   async removeRules(): Promise<void> {
-    await backendFor(this.o.mode, this.o.run, this.o.names).cleanup();
+    await backendFor(this.o.mode, this.o.run, this.o.table).cleanup();
   }
 }

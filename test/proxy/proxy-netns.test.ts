@@ -11,7 +11,7 @@ import { diffProxyState } from '../../agent/proxy/model-diff.js';
 import { emptyState, type LoadBalancing, type Service } from '../../agent/proxy/model.js';
 import { buildProxyState } from '../../agent/proxy/service-catalog.js';
 import { Proxier } from '../../agent/proxy/proxier.js';
-import { DEFAULT_PROXY_TABLE, proxyNames } from '../../agent/proxy/proxy-names.js';
+import { DEFAULT_PROXY_TABLE } from '../../agent/proxy/proxy-names.js';
 import { backendFor } from '../../agent/proxy/service-proxy.js';
 import { createTopology, type Topology } from '../netns/topology.js';
 
@@ -85,7 +85,7 @@ describe.each<ProxyMode>(['nftables', 'iptables'])('service proxy in %s mode', (
       await runChecked(topo.runInNode, 'iptables', ['-w', '-A', 'BYSTANDER', '-p', 'tcp', '--dport', '9', '-j', 'ACCEPT']);
       await runChecked(topo.runInNode, 'iptables', ['-w', '-A', 'INPUT', '-j', 'BYSTANDER']);
     }
-    backend = backendFor(mode, topo.runInNode, proxyNames(DEFAULT_PROXY_TABLE));
+    backend = backendFor(mode, topo.runInNode, DEFAULT_PROXY_TABLE);
     registry = new Registry();
     proxier = new Proxier({
       backend, run: topo.runInNode, logger: silentLogger(), metrics: proxyMetrics(registry, mode), clock: systemClock,
@@ -212,7 +212,7 @@ describe.each<ProxyMode>(['nftables', 'iptables'])('service proxy in %s mode', (
   });
 
   it('leaves the table or chains of a second agent (another proxy table) alone, and that agent removes only its own', async () => {
-    const other = backendFor(mode, topo.runInNode, proxyNames('sf_other'));
+    const other = backendFor(mode, topo.runInNode, 'sf_other');
     const otherState = buildProxyState(
       [{ namespace: 'shop', name: 'other', clusterIP: OTHER_VIP, loadBalancing: 'Random', ports: [{ name: 'http', protocol: 'TCP', port: 80, endpoints: [{ ip: topo.endpoints[2]!.ip, port: 8080 }] }] }],
       [topo.nodeAddress],
