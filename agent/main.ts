@@ -25,6 +25,7 @@ import { ContainerLogRotation } from './pods/log-rotation.js';
 import { PodLifecycle } from './pods/pod-lifecycle.js';
 import { PodProbeManager } from './pods/pod-probes.js';
 import type { ProxyMode } from './proxy/backend.js';
+import { DEFAULT_PROXY_TABLE } from './proxy/proxy-names.js';
 import { ServiceProxy } from './proxy/service-proxy.js';
 import { BY_WORKLOAD, assignmentWorkloadIndex } from './proxy/service-watch.js';
 import { ManagedContainerd } from './runtime/managed-containerd.js';
@@ -65,6 +66,8 @@ export interface AgentOptions {
   /** Labels of this node's NodeAgent. */
   nodeLabels?: Record<string, string>;
   proxyMode: ProxyMode;
+  /** The nftables table (and, upper-cased, the iptables chain prefix) of this agent's rules; default shopfloor. */
+  proxyTable?: string;
   /** Addresses nodePorts answer on; the first is the node's InternalIP. */
   nodeAddresses: string[];
   hostname: string;
@@ -74,6 +77,8 @@ export interface AgentOptions {
   fullResyncPeriodMs?: number;
   /** Pods synced at once; default 8. */
   podWorkers?: number;
+  /** The node Lease's duration, renewed every quarter of it; default 40. */
+  leaseDurationSeconds?: number;
   /** host:port of /metrics, /healthz, /readyz (port 0: any free port); false for none. */
   metricsAddress: string | false;
   logger: Logger;
@@ -212,6 +217,7 @@ export function assembleAgent(o: AgentOptions): AgentAssembly {
 
   const proxy = new ServiceProxy({
     mode: o.proxyMode,
+    table: o.proxyTable ?? DEFAULT_PROXY_TABLE,
     nodeName: o.nodeName,
     nodeAddresses: o.nodeAddresses,
     workloads,
@@ -234,6 +240,7 @@ export function assembleAgent(o: AgentOptions): AgentAssembly {
     hostname: o.hostname,
     proxyMode: o.proxyMode,
     agentVersion: AGENT_VERSION,
+    ...(o.leaseDurationSeconds !== undefined ? { leaseDurationSeconds: o.leaseDurationSeconds } : {}),
     runtimeInfo: async () => {
       const v = await cri.version();
       return { runtimeName: v.runtimeName, runtimeVersion: v.runtimeVersion };

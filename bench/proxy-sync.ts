@@ -15,6 +15,7 @@ import { proxyMetrics } from '../agent/proxy/metrics.js';
 import type { Service } from '../agent/proxy/model.js';
 import { buildProxyState } from '../agent/proxy/service-catalog.js';
 import { NftBackend } from '../agent/proxy/nft-backend.js';
+import { DEFAULT_PROXY_TABLE } from '../agent/proxy/proxy-names.js';
 import { Proxier } from '../agent/proxy/proxier.js';
 import { systemClock } from '../kube/clock.js';
 import { silentLogger } from '../kube/logger.js';
@@ -195,7 +196,7 @@ async function measure(): Promise<void> {
   const sec = (s: number) => Math.round(s * 1000) / 1000;
   console.log(`proxy-sync: ${ENDPOINTS} endpoints per service, changes are medians of ${REPEATS} (iptables: one)`);
 
-  const nft = new NftBackend(run);
+  const nft = new NftBackend(run, DEFAULT_PROXY_TABLE);
   const ours1k = await ours(run, nft, 1000, false);
   console.log(`shopfloor nftables   cold  1,000 services: ${sec(ours1k.cold)} s`);
   const ours10k = await ours(run, nft, 10_000, true);
@@ -206,7 +207,7 @@ async function measure(): Promise<void> {
   const kp10k = await kubeProxyLike(run, 10_000, true);
   console.log(`kube-proxy-like nft  cold 10,000 services: ${sec(kp10k.cold)} s; at 10,000: add ${ms(kp10k.add)} ms, endpoint change ${ms(kp10k.change)} ms, delete ${ms(kp10k.del)} ms`);
 
-  const ipt = new IptablesBackend(run);
+  const ipt = new IptablesBackend(run, DEFAULT_PROXY_TABLE);
   const ipt10k = await ours(run, ipt, 10_000, true);
   const version = (await runChecked(run, 'iptables', ['--version'])).stdout.trim();
   console.log(`shopfloor iptables   cold 10,000 services: ${sec(ipt10k.cold)} s; at 10,000: add ${ms(ipt10k.add)} ms, endpoint change ${ms(ipt10k.change)} ms, delete ${ms(ipt10k.del)} ms (${version})`);

@@ -18,7 +18,9 @@ describe('parseAgentFlags', () => {
       nodeLabels: {},
       podWorkers: 8,
       proxyMode: 'nftables',
+      proxyTable: 'shopfloor',
       nodeAddresses: ['192.168.1.10'],
+      leaseDurationSeconds: 40,
       minSyncPeriodMs: 1000,
       fullResyncPeriodMs: 3_600_000,
       metricsAddress: '127.0.0.1:10249',
@@ -50,5 +52,22 @@ describe('parseAgentFlags', () => {
     expect(bad(['--node-labels', 'zone'])).toThrow(UsageError);
     expect(bad(['--pod-workers', '0'])).toThrow(new UsageError('--pod-workers "0" must be a whole number from 1 to 64'));
     expect(bad(['--bridge', 'a-very-long-bridge-name'])).toThrow(UsageError);
+    expect(bad(['--proxy-table', 'kube'])).toThrow(/^--proxy-table "kube" must start with "sf" or "shopfloor"/);
+    expect(bad([], { SHOPFLOOR_PROXY_TABLE: 'sf-node2' })).toThrow(/^SHOPFLOOR_PROXY_TABLE "sf-node2" must start/);
+    expect(bad(['--node-lease-duration', '2'])).toThrow(new UsageError('--node-lease-duration "2" must be a whole number of seconds, at least 4'));
+    expect(bad(['--node-lease-duration', '7.5'])).toThrow(UsageError);
+  });
+
+  it('takes what a second agent on the same host needs of its own', () => {
+    const argv = ['--node-name', 'node-2', '--data-dir', '/var/lib/shopfloor2', '--pod-cidr', '10.244.1.0/24', '--bridge', 'sf1', '--proxy-table', 'sf1', '--metrics-address', '127.0.0.1:10250', '--node-lease-duration', '8'];
+    expect(parseAgentFlags(argv, {}, defaults)).toMatchObject({
+      nodeName: 'node-2',
+      dataDir: '/var/lib/shopfloor2',
+      podCIDR: '10.244.1.0/24',
+      runtime: { mode: 'managed', bridgeName: 'sf1' },
+      proxyTable: 'sf1',
+      metricsAddress: '127.0.0.1:10250',
+      leaseDurationSeconds: 8,
+    });
   });
 });

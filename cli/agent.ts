@@ -5,7 +5,9 @@
 import { hostname, networkInterfaces } from 'node:os';
 import { isAbsolute } from 'node:path';
 import { DEFAULT_METRICS_ADDRESS, runAgent, type RuntimeChoice } from '../agent/main.js';
+import { DEFAULT_LEASE_DURATION_SECONDS } from '../agent/node/lease.js';
 import { PROXY_MODES, type ProxyMode } from '../agent/proxy/backend.js';
+import { DEFAULT_PROXY_TABLE, MAX_PROXY_TABLE_LENGTH, proxyTableProblem } from '../agent/proxy/proxy-names.js';
 import { DEFAULT_FULL_RESYNC_PERIOD_MS, DEFAULT_MIN_SYNC_PERIOD_MS, backendFor } from '../agent/proxy/service-proxy.js';
 import { validatePodCidr } from '../agent/runtime/containerd-config.js';
 import { spawnRunner } from '../agent/exec.js';
@@ -13,7 +15,7 @@ import { isIPv4 } from '../agent/proxy/model.js';
 import { describeSource } from '../kube/config.js';
 import { createLogger, type LogLevel } from '../kube/logger.js';
 import { UsageError, type Command } from './command.js';
-import { logLevelFlag, metricsAddressFlag, readFlags } from './flags.js';
+import { logLevelFlag, metricsAddressFlag, readFlags, secondsFlag, type FlagValue } from './flags.js';
 import { loadKubeConfigOrLog, untilStopped } from './lifetime.js';
 
 export const DEFAULT_DATA_DIR = '/var/lib/shopfloor';
@@ -22,7 +24,7 @@ export const DEFAULT_BRIDGE = 'sf0';
 export const DEFAULT_SANDBOX_IMAGE = 'registry.k8s.io/pause:3.10';
 
 const usage = `usage: shopfloor agent [options]
-       shopfloor agent cleanup
+       shopfloor agent cleanup [--proxy-table <name>]
 
 Runs on every node, as root: runs the NodeAssignments of this node as pods on the container
 runtime (like kubelet), registers the node's NodeAgent and renews its Lease, and makes each
@@ -47,16 +49,25 @@ point it at a runtime a kubelet uses: a kubelet removes the sandboxes it does no
   --node-labels <k=v,...>       labels of this node's NodeAgent (SHOPFLOOR_NODE_LABELS)
   --pod-workers <n>             pods synced at once (SHOPFLOOR_POD_WORKERS; default 8)
   --proxy-mode <mode>           nftables or iptables (SHOPFLOOR_PROXY_MODE; default nftables)
+  --proxy-table <name>          nftables table of this agent's rules, and upper-cased the prefix of its
+                                iptables chains: "sf" or "shopfloor", then a-z, 0-9, "_", at most
+                                ${MAX_PROXY_TABLE_LENGTH} characters (SHOPFLOOR_PROXY_TABLE; default ${DEFAULT_PROXY_TABLE})
   --node-addresses <a,b,...>    IPv4 addresses nodePorts answer on
                                 (SHOPFLOOR_NODE_ADDRESSES; default this host's non-loopback IPv4 addresses)
   --min-sync-period <secs>      least time between two rule syncs (SHOPFLOOR_MIN_SYNC_PERIOD; default ${DEFAULT_MIN_SYNC_PERIOD_MS / 1000})
   --full-resync-period <secs>   time between full rewrites of the rules (SHOPFLOOR_FULL_RESYNC_PERIOD; default ${DEFAULT_FULL_RESYNC_PERIOD_MS / 1000})
+  --node-lease-duration <secs>  how long the node Lease holds (renewed every quarter of it): once it runs out,
+                                the operator marks this node's replicas Unknown (SHOPFLOOR_NODE_LEASE_DURATION; default ${DEFAULT_LEASE_DURATION_SECONDS})
   --metrics-address <h:p>       /metrics, /healthz, /readyz address, or "off"
                                 (SHOPFLOOR_METRICS_ADDRESS; default ${DEFAULT_METRICS_ADDRESS})
   --log-level <level>           fatal, error, warn, info, debug, trace or silent (SHOPFLOOR_LOG_LEVEL; default info)
 
 Exits 0 on SIGINT/SIGTERM, leaving the pods running and the rules in place, so that the next
-agent re-adopts the pods without restarting a container and services keep working meanwhile.`;
+agent re-adopts the pods without restarting a container and services keep working meanwhile.
+
+A second agent on the same host (a second node, for trying placement across nodes) needs its
+own --node-name, --data-dir, --pod-cidr, --bridge, --proxy-table and --metrics-address; its
+managed containerd then has its own config, sockets, state, CNI config and IP allocations.`;
 
 
 export interface AgentFlags {
@@ -71,7 +82,9 @@ export interface AgentFlags {
   nodeLabels: Record<string, string>;
   podWorkers: number;
   proxyMode: ProxyMode;
+  proxyTable: string;
   nodeAddresses: string[];
+  leaseDurationSeconds: number;
   minSyncPeriodMs: number;
   fullResyncPeriodMs: number;
   metricsAddress: string | false;
@@ -92,7 +105,9 @@ const OPTIONS = {
   'node-labels': { type: 'string' },
   'pod-workers': { type: 'string' },
   'proxy-mode': { type: 'string' },
+  'proxy-table': { type: 'string' },
   'node-addresses': { type: 'string' },
+  'node-lease-duration': { type: 'string' },
   'min-sync-period': { type: 'string' },
   'full-resync-period': { type: 'string' },
   'metrics-address': { type: 'string' },
@@ -119,6 +134,8 @@ export function parseAgentFlags(argv: string[], env: Record<string, string | und
   const mode = pick('proxy-mode', 'SHOPFLOOR_PROXY_MODE') ?? { value: 'nftables', from: 'default' };
   if (!(PROXY_MODES as readonly string[]).includes(mode.value)) throw new UsageError(`${mode.from} "${mode.value}" must be one of ${PROXY_MODES.join(', ')}`);
 
+  const proxyTable = proxyTableFlag(pick('proxy-table', 'SHOPFLOOR_PROXY_TABLE'));
+
   const addressesFlag = pick('node-addresses', 'SHOPFLOOR_NODE_ADDRESSES');
   const nodeAddresses = addressesFlag ? addressesFlag.value.split(',').map((a) => a.trim()).filter(Boolean) : defaults.addresses();
   for (const a of nodeAddresses) {
@@ -127,9 +144,7 @@ export function parseAgentFlags(argv: string[], env: Record<string, string | und
 
   const seconds = (flag: keyof typeof OPTIONS, envVar: string, defaultMs: number, min: number): number => {
     const v = pick(flag, envVar);
-    if (!v) return defaultMs;
-    if (!/^\d+(\.\d+)?$/.test(v.value) || Number(v.value) < min) throw new UsageError(`${v.from} "${v.value}" must be a number of seconds, at least ${min}`);
-    return Number(v.value) * 1000;
+    return v ? secondsFlag(v, min) : defaultMs;
   };
   const minSyncPeriodMs = seconds('min-sync-period', 'SHOPFLOOR_MIN_SYNC_PERIOD', DEFAULT_MIN_SYNC_PERIOD_MS, 0);
   const fullResyncPeriodMs = seconds('full-resync-period', 'SHOPFLOOR_FULL_RESYNC_PERIOD', DEFAULT_FULL_RESYNC_PERIOD_MS, 1);
@@ -173,6 +188,11 @@ export function parseAgentFlags(argv: string[], env: Record<string, string | und
     nodeLabels[m[1]!] = m[5] ?? '';
   }
 
+  // At least 4 s, so that renewals come at most once a second.
+  const lease = pick('node-lease-duration', 'SHOPFLOOR_NODE_LEASE_DURATION') ?? { value: String(DEFAULT_LEASE_DURATION_SECONDS), from: 'default' };
+  if (!/^\d+$/.test(lease.value) || Number(lease.value) < 4) throw new UsageError(`${lease.from} "${lease.value}" must be a whole number of seconds, at least 4`);
+  const leaseDurationSeconds = Number(lease.value);
+
   const workers = pick('pod-workers', 'SHOPFLOOR_POD_WORKERS');
   const podWorkers = workers ? Number(workers.value) : 8;
   if (!Number.isInteger(podWorkers) || podWorkers < 1 || podWorkers > 64) throw new UsageError(`${workers?.from} "${workers?.value}" must be a whole number from 1 to 64`);
@@ -189,7 +209,9 @@ export function parseAgentFlags(argv: string[], env: Record<string, string | und
     nodeLabels,
     podWorkers,
     proxyMode: mode.value as ProxyMode,
+    proxyTable,
     nodeAddresses,
+    leaseDurationSeconds,
     minSyncPeriodMs,
     fullResyncPeriodMs,
     metricsAddress,
@@ -197,17 +219,26 @@ export function parseAgentFlags(argv: string[], env: Record<string, string | und
   };
 }
 
-async function cleanup(argv: string[]): Promise<number> {
-  if (argv.length > 0) throw new UsageError(`cleanup takes no options, got ${argv.join(' ')}`);
+/** The proxy table of a flag (or the default), checked before it names any rule. */
+function proxyTableFlag(v: FlagValue | undefined): string {
+  const table = v ?? { value: DEFAULT_PROXY_TABLE, from: 'default' };
+  const problem = proxyTableProblem(table.value);
+  if (problem) throw new UsageError(`${table.from} "${table.value}" ${problem}`);
+  return table.value;
+}
+
+async function cleanup(argv: string[], env: Record<string, string | undefined>): Promise<number> {
+  const { pick } = readFlags(argv, { 'proxy-table': { type: 'string' } }, env);
+  const table = proxyTableFlag(pick('proxy-table', 'SHOPFLOOR_PROXY_TABLE'));
   const logger = createLogger({ name: 'shopfloor-agent' });
   let failed = false;
   for (const mode of PROXY_MODES) {
     try {
-      await backendFor(mode, spawnRunner()).cleanup();
-      logger.info({ mode }, 'removed the agent\'s rules');
+      await backendFor(mode, spawnRunner(), table).cleanup();
+      logger.info({ mode, table }, 'removed the agent\'s rules');
     } catch (err) {
       failed = true;
-      logger.error({ mode, err: (err as Error).message }, 'could not remove the agent\'s rules');
+      logger.error({ mode, table, err: (err as Error).message }, 'could not remove the agent\'s rules');
     }
   }
   return failed ? 1 : 0;
@@ -217,12 +248,12 @@ export const agentCommand: Command = {
   summary: 'Run the Shopfloor node agent (pods over CRI, node registration, service proxy), or remove its rules with `cleanup`.',
   usage,
   async run(argv) {
-    if (argv[0] === 'cleanup') return cleanup(argv.slice(1));
+    if (argv[0] === 'cleanup') return cleanup(argv.slice(1), process.env);
     const flags = parseAgentFlags(argv, process.env);
     const logger = createLogger({ name: 'shopfloor-agent', level: flags.logLevel });
     const kube = loadKubeConfigOrLog(flags.kubeconfig, logger);
     if (!kube) return 1;
-    logger.info({ kubeconfig: describeSource(kube.source), node: flags.nodeName, runtime: flags.runtime, proxyMode: flags.proxyMode, nodeAddresses: flags.nodeAddresses }, 'starting agent');
+    logger.info({ kubeconfig: describeSource(kube.source), node: flags.nodeName, runtime: flags.runtime, proxyMode: flags.proxyMode, proxyTable: flags.proxyTable, nodeAddresses: flags.nodeAddresses }, 'starting agent');
     const { imagePreloadDir, staticManifestDir, logDir, ...rest } = flags;
     const agent = await runAgent({
       ...rest,

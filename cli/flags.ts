@@ -45,6 +45,12 @@ export function metricsAddressFlag(v: FlagValue, example: string): string | fals
   return v.value;
 }
 
+/** A number of seconds, at least `min`, in milliseconds. */
+export function secondsFlag(v: FlagValue, min: number): number {
+  if (!/^\d+(\.\d+)?$/.test(v.value) || Number(v.value) < min) throw new UsageError(`${v.from} "${v.value}" must be a number of seconds, at least ${min}`);
+  return Number(v.value) * 1000;
+}
+
 export function logLevelFlag(v: FlagValue): LogLevel {
   try {
     return parseLogLevel(v.value, v.from);

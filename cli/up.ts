@@ -13,11 +13,11 @@ import { loadKubeConfig } from '../kube/config.js';
 import { createLogger } from '../kube/logger.js';
 import { textLogDestination } from '../kube/log-text.js';
 import { NAMESPACES } from '../kube/resource.js';
-import { DEFAULT_METRICS_ADDRESS as OPERATOR_METRICS_ADDRESS, DEFAULT_VIP_CIDR, runOperator } from '../operator/index.js';
+import { DEFAULT_METRICS_ADDRESS as OPERATOR_METRICS_ADDRESS, DEFAULT_NODE_LOSS_GRACE_MS, DEFAULT_VIP_CIDR, runOperator } from '../operator/index.js';
 import { parseCidr } from '../operator/vip-allocator.js';
 import { DEFAULT_BRIDGE, DEFAULT_POD_CIDR, hostAddresses } from './agent.js';
 import { UsageError, type Command } from './command.js';
-import { logLevelFlag, metricsAddressFlag, readFlags, type FlagValue } from './flags.js';
+import { logLevelFlag, metricsAddressFlag, readFlags, secondsFlag, type FlagValue } from './flags.js';
 import { untilStopped } from './lifetime.js';
 import { installCrds } from './install-crds.js';
 
@@ -33,6 +33,7 @@ const OPTIONS = {
   'proxy-mode': { type: 'string' },
   'metrics-address': { type: 'string' },
   'agent-metrics-address': { type: 'string' },
+  'node-loss-grace': { type: 'string' },
   'log-level': { type: 'string' },
   'log-format': { type: 'string' },
 } as const;
@@ -43,7 +44,7 @@ export const upCommand: Command = {
   summary: 'Run a whole single-node Shopfloor locally: the devcluster with Shopfloor\'s CRDs, the operator, and the agent with its own containerd.',
   usage: [
     'usage: shopfloor up [--data-dir DIR] [--port N] [--vip-cidr CIDR] [--pod-cidr CIDR] [--proxy-mode MODE] [--metrics-address HOST:PORT]',
-    '                    [--agent-metrics-address HOST:PORT] [--log-level LEVEL] [--log-format FORMAT]',
+    '                    [--agent-metrics-address HOST:PORT] [--node-loss-grace SECS] [--log-level LEVEL] [--log-format FORMAT]',
     '',
     '  --data-dir DIR             state (etcd data, certificates, kubeconfig); default .shopfloor',
     '  --port N                   API server port on 127.0.0.1; default 6443 (0 picks a free one)',
@@ -52,6 +53,7 @@ export const upCommand: Command = {
     '  --proxy-mode MODE          how service VIPs are programmed on this host: nftables (default) or iptables',
     `  --metrics-address HOST:PORT  operator /metrics, /healthz, /readyz, or off; default ${OPERATOR_METRICS_ADDRESS}`,
     `  --agent-metrics-address HOST:PORT  agent /metrics, /healthz, /readyz, or off; default ${AGENT_METRICS_ADDRESS}`,
+    `  --node-loss-grace SECS     how long a node's Lease may be expired before its replicas are placed elsewhere; default ${DEFAULT_NODE_LOSS_GRACE_MS / 1000}`,
     '  --log-level LEVEL          trace, debug, info, warn, error, fatal; default info',
     '  --log-format FORMAT        text (one line per entry, prefixed by the part that logged it) or json',
     '                             (pino JSON lines, `name` naming the part); default text',
@@ -84,6 +86,7 @@ export const upCommand: Command = {
     }
     const metricsAddress = metricsAddressFlag(flag('metrics-address', OPERATOR_METRICS_ADDRESS), OPERATOR_METRICS_ADDRESS);
     const agentMetricsAddress = metricsAddressFlag(flag('agent-metrics-address', AGENT_METRICS_ADDRESS), AGENT_METRICS_ADDRESS);
+    const nodeLossGraceMs = secondsFlag(flag('node-loss-grace', String(DEFAULT_NODE_LOSS_GRACE_MS / 1000)), 0);
     const level = logLevelFlag(flag('log-level', 'info'));
     const logFormat = flag('log-format', 'text');
     if (!(LOG_FORMATS as readonly string[]).includes(logFormat.value)) throw new UsageError(`${logFormat.from}: "${logFormat.value}" must be one of ${LOG_FORMATS.join(', ')}`);
@@ -111,6 +114,7 @@ export const upCommand: Command = {
         kubeConfig,
         vipCidr,
         metricsAddress,
+        nodeLossGraceMs,
         logger: partLogger('operator'),
       });
       stops.push(() => operator.stop());

@@ -152,6 +152,19 @@ describe('NodeLease', () => {
     expect(api.lease?.spec?.renewTime).toBe(microTime(t0 + 20_000));
   });
 
+  it('renews a shorter lease every quarter of its duration', async () => {
+    const clock = new FakeClock();
+    const api = new FakeLeaseApi(clock);
+    const t0 = clock.now();
+    lease = new NodeLease({ client: api, nodeName: 'n1', namespace: 'sys', leaseDurationSeconds: 8, clock, owner: () => owner });
+    lease.start();
+    await clock.advance(0);
+    await clock.advance(2_000);
+    await clock.advance(2_000);
+    expect(api.calls.map((c) => `${c.verb}@${c.at - t0}`)).toEqual(['get@0', 'create@0', 'update@2000', 'update@4000']);
+    expect(api.lease?.spec?.leaseDurationSeconds).toBe(8);
+  });
+
   it('renews a lease that already exists after reading it once', async () => {
     const clock = new FakeClock();
     const api = new FakeLeaseApi(clock);

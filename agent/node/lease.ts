@@ -13,6 +13,8 @@ import type { OwnerReference } from '../../kube/types.js';
 
 /** Immediate attempts of one renewal before falling back to reading the Lease (kubelet's maxUpdateRetries). */
 export const MAX_UPDATE_RETRIES = 5;
+/** kubelet's default node lease duration. */
+export const DEFAULT_LEASE_DURATION_SECONDS = 40;
 /** Longest wait between attempts to read or create the Lease (kubelet's maxBackoff). */
 export const MAX_ENSURE_BACKOFF_MS = 7_000;
 
@@ -46,7 +48,7 @@ export interface NodeLeaseOptions {
   namespace: string;
   /** Default 40. */
   leaseDurationSeconds?: number;
-  /** Time from the end of one renewal to the start of the next. Default 10 s. */
+  /** Time from the end of one renewal to the start of the next. Default a quarter of the duration (kubelet's fraction): 10 s. */
   renewIntervalMs?: number;
   /** The NodeAgent as the Lease's owner, once registered. */
   owner?: () => OwnerReference | undefined;
@@ -75,8 +77,8 @@ export class NodeLease {
     this.client = options.client;
     this.nodeName = options.nodeName;
     this.namespace = options.namespace;
-    this.durationSeconds = options.leaseDurationSeconds ?? 40;
-    this.renewIntervalMs = options.renewIntervalMs ?? 10_000;
+    this.durationSeconds = options.leaseDurationSeconds ?? DEFAULT_LEASE_DURATION_SECONDS;
+    this.renewIntervalMs = options.renewIntervalMs ?? this.durationSeconds * 250;
     if (!Number.isInteger(this.durationSeconds) || this.durationSeconds < 1) {
       throw new Error(`node lease: leaseDurationSeconds must be a whole number of seconds, 1 or more, got ${this.durationSeconds}`);
     }

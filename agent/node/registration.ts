@@ -51,7 +51,7 @@ export interface NodeRegistrationOptions {
   registry?: Registry;
   /** Default 40. */
   leaseDurationSeconds?: number;
-  /** Default 10 s. */
+  /** Default a quarter of the lease duration. */
   renewIntervalMs?: number;
   /** How often the status is recomputed (and written when it changed). Default 10 s. */
   statusIntervalMs?: number;

@@ -1,8 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
 import { diffProxyState } from './model-diff.js';
 import { buildProxyState } from './service-catalog.js';
-import { affinityList, iptablesRuleCount, parseOurChains, renderIptablesCleanup, renderIptablesDiff, renderIptablesFull, svcChain } from './iptables-render.js';
+import { affinityList, iptablesChains, iptablesRuleCount, parseOurChains, renderIptablesCleanup, renderIptablesDiff, renderIptablesFull, svcChain } from './iptables-render.js';
+import { DEFAULT_PROXY_TABLE, proxyNames } from './proxy-names.js';
 import { dns, eps, web } from './test-fixtures.js';
+
+const C = iptablesChains(proxyNames(DEFAULT_PROXY_TABLE).chainPrefix);
 
 const state = (...args: Parameters<typeof buildProxyState>) => buildProxyState(...args).state;
 const lines = (text: string) => text.trimEnd().split('\n');
@@ -11,22 +14,22 @@ const none = { nat: new Set<string>(), filter: new Set<string>() };
 describe('renderIptablesFull', () => {
   const s = state([web(eps('10.1.0.1', '10.1.0.2', '10.1.0.3'), 'Random', 30080), dns([])], ['192.168.1.1']);
   const f = s.frontends.get('10.96.0.10/TCP/80')!;
-  const svc = svcChain(f);
+  const svc = svcChain(C, f);
 
   it('names chains within iptables limits and only with our prefix', () => {
     expect(svc).toMatch(/^SHOPFLOOR-SVC-[A-Z2-7]{12}$/);
-    expect(affinityList(f, f.endpoints[0]!)).toMatch(/^SHOPFLOOR-SEP-[A-Z2-7]{12}$/);
-    const declared = lines(renderIptablesFull(s, none)).filter((l) => l.startsWith(':'));
+    expect(affinityList(C, f, f.endpoints[0]!)).toMatch(/^SHOPFLOOR-SEP-[A-Z2-7]{12}$/);
+    const declared = lines(renderIptablesFull(C, s, none)).filter((l) => l.startsWith(':'));
     expect(declared.every((l) => l.startsWith(':SHOPFLOOR-'))).toBe(true);
   });
 
   it('has one chain per frontend, none per endpoint', () => {
-    const declared = lines(renderIptablesFull(s, none)).filter((l) => l.startsWith(':SHOPFLOOR-SVC-') || l.startsWith(':SHOPFLOOR-SEP-'));
+    const declared = lines(renderIptablesFull(C, s, none)).filter((l) => l.startsWith(':SHOPFLOOR-SVC-') || l.startsWith(':SHOPFLOOR-SEP-'));
     expect(declared).toEqual([`:${svc} - [0:0]`]);
   });
 
   it('spreads with statistic random over the remaining endpoints, DNATing in the SVC chain', () => {
-    expect(lines(renderIptablesFull(s, none))).toEqual(
+    expect(lines(renderIptablesFull(C, s, none))).toEqual(
       expect.arrayContaining([
         `-A SHOPFLOOR-SERVICES -d 10.96.0.10/32 -p tcp -m tcp --dport 80 -m comment --comment "shop/web:http" -j ${svc}`,
         `-A ${svc} -p tcp -m tcp -m statistic --mode random --probability 0.3333333333 -j DNAT --to-destination 10.1.0.1:8080`,
@@ -45,22 +48,22 @@ describe('renderIptablesFull', () => {
   it('cycles with statistic nth for RoundRobin and keeps clients with recent for SourceIP', () => {
     const rr = state([web(eps('10.1.0.1', '10.1.0.2'), 'RoundRobin')], []);
     const g = rr.frontends.get('10.96.0.10/TCP/80')!;
-    expect(renderIptablesFull(rr, none)).toContain(`-A ${svcChain(g)} -p tcp -m tcp -m statistic --mode nth --every 2 --packet 0 -j DNAT --to-destination 10.1.0.1:8080`);
+    expect(renderIptablesFull(C, rr, none)).toContain(`-A ${svcChain(C, g)} -p tcp -m tcp -m statistic --mode nth --every 2 --packet 0 -j DNAT --to-destination 10.1.0.1:8080`);
     const src = state([web(eps('10.1.0.1', '10.1.0.2'), 'SourceIP')], []);
     const h = src.frontends.get('10.96.0.10/TCP/80')!;
-    const [a, b] = h.endpoints.map((ep) => affinityList(h, ep));
-    const text = lines(renderIptablesFull(src, none));
-    const svcRules = text.filter((l) => l.startsWith(`-A ${svcChain(h)} `));
+    const [a, b] = h.endpoints.map((ep) => affinityList(C, h, ep));
+    const text = lines(renderIptablesFull(C, src, none));
+    const svcRules = text.filter((l) => l.startsWith(`-A ${svcChain(C, h)} `));
     expect(svcRules).toEqual([
-      `-A ${svcChain(h)} -p tcp -m tcp -m recent --name ${a} --update --seconds 10800 --reap -j DNAT --to-destination 10.1.0.1:8080`,
-      `-A ${svcChain(h)} -p tcp -m tcp -m recent --name ${b} --update --seconds 10800 --reap -j DNAT --to-destination 10.1.0.2:8080`,
-      `-A ${svcChain(h)} -p tcp -m tcp -m statistic --mode random --probability 0.5000000000 -m recent --name ${a} --set -j DNAT --to-destination 10.1.0.1:8080`,
-      `-A ${svcChain(h)} -p tcp -m tcp -m recent --name ${b} --set -j DNAT --to-destination 10.1.0.2:8080`,
+      `-A ${svcChain(C, h)} -p tcp -m tcp -m recent --name ${a} --update --seconds 10800 --reap -j DNAT --to-destination 10.1.0.1:8080`,
+      `-A ${svcChain(C, h)} -p tcp -m tcp -m recent --name ${b} --update --seconds 10800 --reap -j DNAT --to-destination 10.1.0.2:8080`,
+      `-A ${svcChain(C, h)} -p tcp -m tcp -m statistic --mode random --probability 0.5000000000 -m recent --name ${a} --set -j DNAT --to-destination 10.1.0.1:8080`,
+      `-A ${svcChain(C, h)} -p tcp -m tcp -m recent --name ${b} --set -j DNAT --to-destination 10.1.0.2:8080`,
     ]);
   });
 
   it('deletes stale chains of ours and never touches other chains', () => {
-    const text = renderIptablesFull(s, { nat: new Set(['SHOPFLOOR-SVC-GONEGONEGONE', 'KUBE-SERVICES']), filter: new Set(['OTHER']) });
+    const text = renderIptablesFull(C, s, { nat: new Set(['SHOPFLOOR-SVC-GONEGONEGONE', 'KUBE-SERVICES']), filter: new Set(['OTHER']) });
     expect(lines(text)).toContain('-X SHOPFLOOR-SVC-GONEGONEGONE');
     expect(text).not.toContain('KUBE-SERVICES');
     expect(text).not.toContain('OTHER');
@@ -70,7 +73,7 @@ describe('renderIptablesFull', () => {
 describe('endpoints on other nodes', () => {
   it('masquerade every DNATed connection to them; only local endpoints get a hairpin rule', () => {
     const s = state([web([{ ip: '10.2.0.1', port: 8080, remote: true }, { ip: '10.1.0.1', port: 8080 }])], []);
-    const masq = lines(renderIptablesFull(s, none)).filter((l) => l.startsWith('-A SHOPFLOOR-DNAT-MASQ '));
+    const masq = lines(renderIptablesFull(C, s, none)).filter((l) => l.startsWith('-A SHOPFLOOR-DNAT-MASQ '));
     expect(masq).toEqual([
       '-A SHOPFLOOR-DNAT-MASQ -s 10.1.0.1/32 -d 10.1.0.1/32 -j MASQUERADE',
       '-A SHOPFLOOR-DNAT-MASQ -d 10.2.0.1/32 -j MASQUERADE',
@@ -84,47 +87,76 @@ describe('renderIptablesDiff', () => {
     const after = state([web(eps('10.1.0.1')), dns(eps('10.1.0.5'))], []);
     const f = before.frontends.get('10.96.0.10/TCP/80')!;
     const d = after.frontends.get('10.96.0.53/UDP/53')!;
-    const text = lines(renderIptablesDiff(before, after, diffProxyState(before, after)));
+    const text = lines(renderIptablesDiff(C, before, after, diffProxyState(before, after)));
     expect(text.filter((l) => l.startsWith(':'))).toEqual([
       ':SHOPFLOOR-SERVICES - [0:0]',
       ':SHOPFLOOR-NODEPORTS - [0:0]',
       ':SHOPFLOOR-MARK-MASQ - [0:0]',
       ':SHOPFLOOR-POSTROUTING - [0:0]',
       ':SHOPFLOOR-DNAT-MASQ - [0:0]',
-      `:${svcChain(f)} - [0:0]`,
+      `:${svcChain(C, f)} - [0:0]`,
       ':SHOPFLOOR-NO-ENDPOINTS - [0:0]',
     ]);
     expect(text.filter((l) => l.startsWith('-A SHOPFLOOR-DNAT-MASQ '))).toEqual([
       '-A SHOPFLOOR-DNAT-MASQ -s 10.1.0.1/32 -d 10.1.0.1/32 -j MASQUERADE',
       '-A SHOPFLOOR-DNAT-MASQ -s 10.1.0.5/32 -d 10.1.0.5/32 -j MASQUERADE',
     ]);
-    expect(text.join('\n')).not.toContain(svcChain(d) + ' -');
+    expect(text.join('\n')).not.toContain(svcChain(C, d) + ' -');
   });
 
   it('leaves the DNAT masquerade chain alone when no endpoint address came or went', () => {
     const before = state([web(eps('10.1.0.1', '10.1.0.2')), dns(eps('10.1.0.5'))], []);
     const after = state([web(eps('10.1.0.1', '10.1.0.2'), 'RoundRobin'), dns(eps('10.1.0.5'))], []);
-    expect(renderIptablesDiff(before, after, diffProxyState(before, after))).not.toContain('SHOPFLOOR-DNAT-MASQ -');
+    expect(renderIptablesDiff(C, before, after, diffProxyState(before, after))).not.toContain('SHOPFLOOR-DNAT-MASQ -');
   });
 
   it('deletes the chain of a frontend that lost its endpoints', () => {
     const before = state([web(eps('10.1.0.1'))], []);
     const after = state([web([])], []);
     const f = before.frontends.get('10.96.0.10/TCP/80')!;
-    expect(lines(renderIptablesDiff(before, after, diffProxyState(before, after)))).toContain(`-X ${svcChain(f)}`);
+    expect(lines(renderIptablesDiff(C, before, after, diffProxyState(before, after)))).toContain(`-X ${svcChain(C, f)}`);
   });
 });
 
 describe('helpers', () => {
   it('parses our chains from iptables-save and cleans up only those', () => {
-    const chains = parseOurChains('*nat\n:PREROUTING ACCEPT [0:0]\n:SHOPFLOOR-SERVICES - [0:0]\n:KUBE-SERVICES - [0:0]\n-A PREROUTING -j SHOPFLOOR-SERVICES\nCOMMIT\n');
+    const chains = parseOurChains(C, '*nat\n:PREROUTING ACCEPT [0:0]\n:SHOPFLOOR-SERVICES - [0:0]\n:KUBE-SERVICES - [0:0]\n-A PREROUTING -j SHOPFLOOR-SERVICES\nCOMMIT\n');
     expect([...chains]).toEqual(['SHOPFLOOR-SERVICES']);
-    expect(renderIptablesCleanup({ nat: chains, filter: new Set() })).toBe('*nat\n:SHOPFLOOR-SERVICES - [0:0]\n-X SHOPFLOOR-SERVICES\nCOMMIT\n*filter\nCOMMIT\n');
+    expect(renderIptablesCleanup(C, { nat: chains, filter: new Set() })).toBe('*nat\n:SHOPFLOOR-SERVICES - [0:0]\n-X SHOPFLOOR-SERVICES\nCOMMIT\n*filter\nCOMMIT\n');
   });
 
   it('counts the rules it renders', () => {
     const s = state([web(eps('10.1.0.1', '10.1.0.2'))], []);
-    const appended = lines(renderIptablesFull(s, none)).filter((l) => l.startsWith('-A')).length;
-    expect(iptablesRuleCount(s)).toBe(appended);
+    const appended = lines(renderIptablesFull(C, s, none)).filter((l) => l.startsWith('-A')).length;
+    expect(iptablesRuleCount(C, s)).toBe(appended);
+  });
+});
+
+describe('another agent\'s chains', () => {
+  const other = iptablesChains(proxyNames('sf_node2').chainPrefix);
+  const s = state([web(eps('10.1.0.1', '10.1.0.2'), 'SourceIP', 30080), dns([])], ['192.168.1.1']);
+
+  it('renders the same rules under its own prefix, every name within 28 characters', () => {
+    const text = renderIptablesFull(other, s, none);
+    expect(text).toBe(renderIptablesFull(C, s, none).replaceAll('SHOPFLOOR-', 'SF_NODE2-'));
+    const names = lines(text).filter((l) => l.startsWith(':')).map((l) => l.slice(1).split(' ')[0]!);
+    expect(names.length).toBeGreaterThan(0);
+    expect(names.every((n) => n.startsWith('SF_NODE2-') && n.length <= 28)).toBe(true);
+    expect(text).not.toContain('SHOPFLOOR-');
+  });
+
+  it('jumps from the built-in chains into its own chains only', () => {
+    expect(other.jumps.map((j) => j.rule.at(-1))).toEqual(['SF_NODE2-SERVICES', 'SF_NODE2-SERVICES', 'SF_NODE2-POSTROUTING', 'SF_NODE2-NO-ENDPOINTS', 'SF_NODE2-NO-ENDPOINTS', 'SF_NODE2-NO-ENDPOINTS']);
+  });
+
+  it('takes only its own chains for its own: not those of an agent whose name it begins', () => {
+    const sf = iptablesChains(proxyNames('sf').chainPrefix);
+    const save = '*nat\n:SF-SERVICES - [0:0]\n:SF-SVC-GONEGONEGONE - [0:0]\n:SF1-SERVICES - [0:0]\n:SF_NODE2-SVC-AAAAAAAAAAAA - [0:0]\n:SHOPFLOOR-SERVICES - [0:0]\nCOMMIT\n';
+    const ours = parseOurChains(sf, save);
+    expect([...ours].sort()).toEqual(['SF-SERVICES', 'SF-SVC-GONEGONEGONE']);
+    const everyone = { nat: new Set(['SF-SVC-GONEGONEGONE', 'SF1-SERVICES', 'SF_NODE2-SVC-AAAAAAAAAAAA', 'SHOPFLOOR-SERVICES']), filter: new Set(['SF1-NO-ENDPOINTS']) };
+    const deleted = lines(renderIptablesFull(sf, s, everyone)).filter((l) => l.startsWith('-X'));
+    expect(deleted).toEqual(['-X SF-SVC-GONEGONEGONE']);
+    expect(lines(renderIptablesCleanup(sf, everyone)).filter((l) => l.startsWith('-X'))).toEqual(['-X SF-SVC-GONEGONEGONE']);
   });
 });

@@ -1,9 +1,10 @@
 // Renders the proxy state into `iptables-restore --noflush` input. Pure.
 //
-// Layout: chains of our own, `SHOPFLOOR-*`, entered from the built-in chains by one jump each
-// (see JUMPS; the executor ensures those). nat SHOPFLOOR-SERVICES holds one rule per VIP:port
-// jumping to a per-frontend SHOPFLOOR-SVC-<hash> chain, then one rule per node address into
-// SHOPFLOOR-NODEPORTS. A SVC chain DNATs to one endpoint per rule: Random by `statistic --mode
+// Layout: chains of our own, named with the agent's prefix (`SHOPFLOOR-` unless the agent was
+// given another proxy table, see proxy-names.ts) and shown here with the default one, entered
+// from the built-in chains by one jump each (IptablesChains.jumps; the executor ensures those).
+// nat SHOPFLOOR-SERVICES holds one rule per VIP:port jumping to a per-frontend
+// SHOPFLOOR-SVC-<hash> chain, then one rule per node address into SHOPFLOOR-NODEPORTS. A SVC chain DNATs to one endpoint per rule: Random by `statistic --mode
 // random` with probability 1/(remaining endpoints), RoundRobin by `statistic --mode nth` (an
 // exact cycle, since only a connection's first packet reaches the nat table), SourceIP by
 // `recent` (a client returns to the endpoint it got first while it keeps talking, three hours at
@@ -21,28 +22,60 @@ import type { ProxyDiff } from './model-diff.js';
 import type { Endpoint, Frontend, ProxyState } from './model.js';
 import { MASQUERADE_MARK } from './nft-render.js';
 
-export const CHAIN_PREFIX = 'SHOPFLOOR-';
-const SERVICES = 'SHOPFLOOR-SERVICES';
-const NODEPORTS = 'SHOPFLOOR-NODEPORTS';
-const POSTROUTING = 'SHOPFLOOR-POSTROUTING';
-const DNAT_MASQ = 'SHOPFLOOR-DNAT-MASQ';
-const MARK_MASQ = 'SHOPFLOOR-MARK-MASQ';
-const NO_ENDPOINTS = 'SHOPFLOOR-NO-ENDPOINTS';
 const MASQ = `0x${MASQUERADE_MARK.toString(16)}`;
 /** How long SourceIP keeps a quiet client on its endpoint (seconds), as kube-proxy's ClientIP affinity. */
 const SOURCE_AFFINITY_SECONDS = 10800;
+/** Characters of the hash that names a frontend's chain and an endpoint's `recent` list. */
+const HASH_LENGTH = 12;
+/** The longest name after the prefix: `SVC-<hash>` (and `SEP-<hash>` for `recent` lists). */
+export const LONGEST_CHAIN_SUFFIX = 'SVC-'.length + HASH_LENGTH;
 
 export type IptablesTable = 'nat' | 'filter';
 
-/** The jumps from built-in chains into ours: one rule each, ensured outside the restore. */
-export const JUMPS: readonly { table: IptablesTable; chain: string; rule: string[] }[] = [
-  { table: 'nat', chain: 'PREROUTING', rule: ['-m', 'comment', '--comment', 'shopfloor service portals', '-j', SERVICES] },
-  { table: 'nat', chain: 'OUTPUT', rule: ['-m', 'comment', '--comment', 'shopfloor service portals', '-j', SERVICES] },
-  { table: 'nat', chain: 'POSTROUTING', rule: ['-m', 'comment', '--comment', 'shopfloor masquerade', '-j', POSTROUTING] },
-  { table: 'filter', chain: 'INPUT', rule: ['-m', 'comment', '--comment', 'shopfloor services without endpoints', '-j', NO_ENDPOINTS] },
-  { table: 'filter', chain: 'FORWARD', rule: ['-m', 'comment', '--comment', 'shopfloor services without endpoints', '-j', NO_ENDPOINTS] },
-  { table: 'filter', chain: 'OUTPUT', rule: ['-m', 'comment', '--comment', 'shopfloor services without endpoints', '-j', NO_ENDPOINTS] },
-];
+/** A jump from a built-in chain into ours: one rule each, ensured outside the restore. */
+export interface Jump {
+  table: IptablesTable;
+  chain: string;
+  rule: string[];
+}
+
+/** The chains of one agent: every name starts with its prefix (see proxy-names.ts). */
+export interface IptablesChains {
+  prefix: string;
+  services: string;
+  nodePorts: string;
+  postrouting: string;
+  dnatMasq: string;
+  markMasq: string;
+  noEndpoints: string;
+  /** The jumps from the built-in chains into these. */
+  jumps: readonly Jump[];
+}
+
+/** The chain names for `prefix`, e.g. `SHOPFLOOR-`. */
+export function iptablesChains(prefix: string): IptablesChains {
+  const services = `${prefix}SERVICES`;
+  const postrouting = `${prefix}POSTROUTING`;
+  const noEndpoints = `${prefix}NO-ENDPOINTS`;
+  const jump = (table: IptablesTable, chain: string, comment: string, target: string): Jump => ({ table, chain, rule: ['-m', 'comment', '--comment', comment, '-j', target] });
+  return {
+    prefix,
+    services,
+    nodePorts: `${prefix}NODEPORTS`,
+    postrouting,
+    dnatMasq: `${prefix}DNAT-MASQ`,
+    markMasq: `${prefix}MARK-MASQ`,
+    noEndpoints,
+    jumps: [
+      jump('nat', 'PREROUTING', 'shopfloor service portals', services),
+      jump('nat', 'OUTPUT', 'shopfloor service portals', services),
+      jump('nat', 'POSTROUTING', 'shopfloor masquerade', postrouting),
+      jump('filter', 'INPUT', 'shopfloor services without endpoints', noEndpoints),
+      jump('filter', 'FORWARD', 'shopfloor services without endpoints', noEndpoints),
+      jump('filter', 'OUTPUT', 'shopfloor services without endpoints', noEndpoints),
+    ],
+  };
+}
 
 /** Our chains that exist in the kernel now, per table (from `iptables-save`). */
 export interface ExistingChains {
@@ -51,21 +84,20 @@ export interface ExistingChains {
 }
 
 function hash(text: string): string {
-  // 12 base32 characters: SHOPFLOOR-SEP- + 12 = 26, inside iptables' 28-character chain names.
   const digest = createHash('sha256').update(text).digest();
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
   let out = '';
-  for (let i = 0; i < 12; i++) out += alphabet[digest[i]! % 32];
+  for (let i = 0; i < HASH_LENGTH; i++) out += alphabet[digest[i]! % 32];
   return out;
 }
 
-export function svcChain(f: Frontend): string {
-  return `SHOPFLOOR-SVC-${hash(f.key)}`;
+export function svcChain(c: IptablesChains, f: Frontend): string {
+  return `${c.prefix}SVC-${hash(f.key)}`;
 }
 
 /** The `recent` list that remembers the clients SourceIP sent to `ep` of `f`. */
-export function affinityList(f: Frontend, ep: Endpoint): string {
-  return `SHOPFLOOR-SEP-${hash(`${f.key}>${ep.ip}:${ep.port}`)}`;
+export function affinityList(c: IptablesChains, f: Frontend, ep: Endpoint): string {
+  return `${c.prefix}SEP-${hash(`${f.key}>${ep.ip}:${ep.port}`)}`;
 }
 
 function proto(f: Frontend): string {
@@ -81,11 +113,11 @@ function probability(n: number): string {
 }
 
 /** A frontend's SVC chain with its rules (none when it has no endpoints). */
-function frontendChains(f: Frontend): Map<string, string[]> {
+function frontendChains(c: IptablesChains, f: Frontend): Map<string, string[]> {
   const chains = new Map<string, string[]>();
   const n = f.endpoints.length;
   if (n === 0) return chains;
-  const svc = svcChain(f);
+  const svc = svcChain(c, f);
   const affinity: string[] = [];
   const picks: string[] = [];
   const p = proto(f);
@@ -93,9 +125,9 @@ function frontendChains(f: Frontend): Map<string, string[]> {
     const dnat = `-j DNAT --to-destination ${ep.ip}:${ep.port}`;
     // Matches run in order and stop at the first miss: `recent --set` records only the client
     // of the endpoint that statistic picked.
-    const remember = f.loadBalancing === 'SourceIP' ? `-m recent --name ${affinityList(f, ep)} --set ` : '';
+    const remember = f.loadBalancing === 'SourceIP' ? `-m recent --name ${affinityList(c, f, ep)} --set ` : '';
     if (f.loadBalancing === 'SourceIP') {
-      affinity.push(`-A ${svc} -p ${p} -m ${p} -m recent --name ${affinityList(f, ep)} --update --seconds ${SOURCE_AFFINITY_SECONDS} --reap ${dnat}`);
+      affinity.push(`-A ${svc} -p ${p} -m ${p} -m recent --name ${affinityList(c, f, ep)} --update --seconds ${SOURCE_AFFINITY_SECONDS} --reap ${dnat}`);
     }
     const left = n - i;
     let pick = '';
@@ -110,10 +142,10 @@ function frontendChains(f: Frontend): Map<string, string[]> {
  * Masquerades of DNATed connections: hairpin ones (only a local endpoint can be the source of a
  * connection this node DNATs back to it), and all of those to endpoints on other nodes.
  */
-function dnatMasqRules(state: ProxyState): string[] {
+function dnatMasqRules(c: IptablesChains, state: ProxyState): string[] {
   const rules: string[] = [];
-  for (const ip of [...state.endpointIPs.keys()].sort()) if (!state.remoteIPs.has(ip)) rules.push(`-A ${DNAT_MASQ} -s ${ip}/32 -d ${ip}/32 -j MASQUERADE`);
-  for (const ip of [...state.remoteIPs.keys()].sort()) rules.push(`-A ${DNAT_MASQ} -d ${ip}/32 -j MASQUERADE`);
+  for (const ip of [...state.endpointIPs.keys()].sort()) if (!state.remoteIPs.has(ip)) rules.push(`-A ${c.dnatMasq} -s ${ip}/32 -d ${ip}/32 -j MASQUERADE`);
+  for (const ip of [...state.remoteIPs.keys()].sort()) rules.push(`-A ${c.dnatMasq} -d ${ip}/32 -j MASQUERADE`);
   return rules;
 }
 
@@ -122,7 +154,7 @@ function sortedFrontends(state: ProxyState): Frontend[] {
 }
 
 /** The dispatch chains, always written whole. */
-function dispatchChains(state: ProxyState): { nat: Map<string, string[]>; filter: Map<string, string[]> } {
+function dispatchChains(c: IptablesChains, state: ProxyState): { nat: Map<string, string[]>; filter: Map<string, string[]> } {
   const services: string[] = [];
   const nodePorts: string[] = [];
   const noEndpoints: string[] = [];
@@ -130,38 +162,38 @@ function dispatchChains(state: ProxyState): { nat: Map<string, string[]>; filter
     const p = proto(f);
     const match = `-p ${p} -m ${p} --dport ${f.port}`;
     if (f.endpoints.length > 0) {
-      services.push(`-A ${SERVICES} -d ${f.vip}/32 ${match} -m comment --comment ${quote(f.service)} -j ${svcChain(f)}`);
+      services.push(`-A ${c.services} -d ${f.vip}/32 ${match} -m comment --comment ${quote(f.service)} -j ${svcChain(c, f)}`);
       if (f.nodePort !== undefined) {
-        nodePorts.push(`-A ${NODEPORTS} -p ${p} -m ${p} --dport ${f.nodePort} -j ${MARK_MASQ}`);
-        nodePorts.push(`-A ${NODEPORTS} -p ${p} -m ${p} --dport ${f.nodePort} -m comment --comment ${quote(f.service)} -j ${svcChain(f)}`);
+        nodePorts.push(`-A ${c.nodePorts} -p ${p} -m ${p} --dport ${f.nodePort} -j ${c.markMasq}`);
+        nodePorts.push(`-A ${c.nodePorts} -p ${p} -m ${p} --dport ${f.nodePort} -m comment --comment ${quote(f.service)} -j ${svcChain(c, f)}`);
       }
     } else {
       const reject = f.protocol === 'TCP' ? '--reject-with tcp-reset' : '--reject-with icmp-port-unreachable';
-      noEndpoints.push(`-A ${NO_ENDPOINTS} -d ${f.vip}/32 ${match} -m comment --comment ${quote(`${f.service} has no endpoints`)} -j REJECT ${reject}`);
+      noEndpoints.push(`-A ${c.noEndpoints} -d ${f.vip}/32 ${match} -m comment --comment ${quote(`${f.service} has no endpoints`)} -j REJECT ${reject}`);
       if (f.nodePort !== undefined) {
         for (const addr of state.nodeAddresses) {
-          noEndpoints.push(`-A ${NO_ENDPOINTS} -d ${addr}/32 -p ${p} -m ${p} --dport ${f.nodePort} -j REJECT ${reject}`);
+          noEndpoints.push(`-A ${c.noEndpoints} -d ${addr}/32 -p ${p} -m ${p} --dport ${f.nodePort} -j REJECT ${reject}`);
         }
       }
     }
   }
-  for (const addr of state.nodeAddresses) services.push(`-A ${SERVICES} -d ${addr}/32 -j ${NODEPORTS}`);
+  for (const addr of state.nodeAddresses) services.push(`-A ${c.services} -d ${addr}/32 -j ${c.nodePorts}`);
   return {
     nat: new Map([
-      [SERVICES, services],
-      [NODEPORTS, nodePorts],
-      [MARK_MASQ, [`-A ${MARK_MASQ} -j MARK --or-mark ${MASQ}`]],
+      [c.services, services],
+      [c.nodePorts, nodePorts],
+      [c.markMasq, [`-A ${c.markMasq} -j MARK --or-mark ${MASQ}`]],
       [
-        POSTROUTING,
+        c.postrouting,
         [
-          `-A ${POSTROUTING} -m conntrack --ctstate DNAT -j ${DNAT_MASQ}`,
-          `-A ${POSTROUTING} -m mark ! --mark ${MASQ}/${MASQ} -j RETURN`,
-          `-A ${POSTROUTING} -j MARK --xor-mark ${MASQ}`,
-          `-A ${POSTROUTING} -j MASQUERADE --random-fully`,
+          `-A ${c.postrouting} -m conntrack --ctstate DNAT -j ${c.dnatMasq}`,
+          `-A ${c.postrouting} -m mark ! --mark ${MASQ}/${MASQ} -j RETURN`,
+          `-A ${c.postrouting} -j MARK --xor-mark ${MASQ}`,
+          `-A ${c.postrouting} -j MASQUERADE --random-fully`,
         ],
       ],
     ]),
-    filter: new Map([[NO_ENDPOINTS, noEndpoints]]),
+    filter: new Map([[c.noEndpoints, noEndpoints]]),
   };
 }
 
@@ -178,12 +210,12 @@ function section(table: IptablesTable, chains: Map<string, string[]>, deleted: I
 }
 
 /** Every chain and rule, deleting any chain of ours in `existing` that the state no longer has. */
-export function renderIptablesFull(state: ProxyState, existing: ExistingChains): string {
-  const { nat, filter } = dispatchChains(state);
-  nat.set(DNAT_MASQ, dnatMasqRules(state));
-  for (const f of sortedFrontends(state)) for (const [name, rules] of frontendChains(f)) nat.set(name, rules);
-  const staleNat = [...existing.nat].filter((c) => c.startsWith(CHAIN_PREFIX) && !nat.has(c)).sort();
-  const staleFilter = [...existing.filter].filter((c) => c.startsWith(CHAIN_PREFIX) && !filter.has(c)).sort();
+export function renderIptablesFull(c: IptablesChains, state: ProxyState, existing: ExistingChains): string {
+  const { nat, filter } = dispatchChains(c, state);
+  nat.set(c.dnatMasq, dnatMasqRules(c, state));
+  for (const f of sortedFrontends(state)) for (const [name, rules] of frontendChains(c, f)) nat.set(name, rules);
+  const staleNat = [...existing.nat].filter((name) => name.startsWith(c.prefix) && !nat.has(name)).sort();
+  const staleFilter = [...existing.filter].filter((name) => name.startsWith(c.prefix) && !filter.has(name)).sort();
   return [...section('nat', nat, staleNat), ...section('filter', filter, staleFilter)].join('\n') + '\n';
 }
 
@@ -191,44 +223,44 @@ export function renderIptablesFull(state: ProxyState, existing: ExistingChains):
  * The dispatch chains plus the chains of changed frontends; removed chains are deleted. The
  * DNAT masquerade chain is rewritten only when an endpoint address came or went since `applied`.
  */
-export function renderIptablesDiff(applied: ProxyState, desired: ProxyState, diff: ProxyDiff): string {
-  const { nat, filter } = dispatchChains(desired);
+export function renderIptablesDiff(c: IptablesChains, applied: ProxyState, desired: ProxyState, diff: ProxyDiff): string {
+  const { nat, filter } = dispatchChains(c, desired);
   const moved = (ip: string) => applied.endpointIPs.has(ip) !== desired.endpointIPs.has(ip) || applied.remoteIPs.has(ip) !== desired.remoteIPs.has(ip);
-  const touched = [...diff.added, ...diff.removed, ...diff.changed.flatMap((c) => [c.before, c.after])];
-  if (touched.some((f) => f.endpoints.some((ep) => moved(ep.ip)))) nat.set(DNAT_MASQ, dnatMasqRules(desired));
+  const touched = [...diff.added, ...diff.removed, ...diff.changed.flatMap((ch) => [ch.before, ch.after])];
+  if (touched.some((f) => f.endpoints.some((ep) => moved(ep.ip)))) nat.set(c.dnatMasq, dnatMasqRules(c, desired));
   const gone = new Set<string>();
-  for (const f of diff.removed) for (const name of frontendChains(f).keys()) gone.add(name);
-  for (const f of diff.added) for (const [name, rules] of frontendChains(f)) nat.set(name, rules);
+  for (const f of diff.removed) for (const name of frontendChains(c, f).keys()) gone.add(name);
+  for (const f of diff.added) for (const [name, rules] of frontendChains(c, f)) nat.set(name, rules);
   for (const { before, after } of diff.changed) {
-    const next = frontendChains(after);
+    const next = frontendChains(c, after);
     for (const [name, rules] of next) nat.set(name, rules);
-    for (const name of frontendChains(before).keys()) if (!next.has(name)) gone.add(name);
+    for (const name of frontendChains(c, before).keys()) if (!next.has(name)) gone.add(name);
   }
   for (const name of nat.keys()) gone.delete(name);
   return [...section('nat', nat, [...gone].sort()), ...section('filter', filter, [])].join('\n') + '\n';
 }
 
 /** Flushes and deletes the given chains of ours (the jumps into them must be gone first). */
-export function renderIptablesCleanup(existing: ExistingChains): string {
-  const ours = (s: ReadonlySet<string>) => [...s].filter((c) => c.startsWith(CHAIN_PREFIX)).sort();
+export function renderIptablesCleanup(c: IptablesChains, existing: ExistingChains): string {
+  const ours = (s: ReadonlySet<string>) => [...s].filter((name) => name.startsWith(c.prefix)).sort();
   return [...section('nat', new Map(), ours(existing.nat)), ...section('filter', new Map(), ours(existing.filter))].join('\n') + '\n';
 }
 
 /** Rules a state programs (the jumps from built-in chains not counted). */
-export function iptablesRuleCount(state: ProxyState): number {
-  const { nat, filter } = dispatchChains(state);
+export function iptablesRuleCount(c: IptablesChains, state: ProxyState): number {
+  const { nat, filter } = dispatchChains(c, state);
   let rules = 0;
   for (const r of nat.values()) rules += r.length;
   for (const r of filter.values()) rules += r.length;
-  for (const f of state.frontends.values()) for (const r of frontendChains(f).values()) rules += r.length;
-  return rules + dnatMasqRules(state).length;
+  for (const f of state.frontends.values()) for (const r of frontendChains(c, f).values()) rules += r.length;
+  return rules + dnatMasqRules(c, state).length;
 }
 
-/** Our chain names in `iptables-save` output of one table. */
-export function parseOurChains(save: string): Set<string> {
+/** The chains of `c` in `iptables-save` output of one table. */
+export function parseOurChains(c: IptablesChains, save: string): Set<string> {
   const chains = new Set<string>();
   for (const line of save.split('\n')) {
-    if (line.startsWith(`:${CHAIN_PREFIX}`)) chains.add(line.slice(1).split(' ')[0]!);
+    if (line.startsWith(`:${c.prefix}`)) chains.add(line.slice(1).split(' ')[0]!);
   }
   return chains;
 }

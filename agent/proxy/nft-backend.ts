@@ -4,6 +4,7 @@ import type { ProxyDiff } from './model-diff.js';
 import type { ProxyState } from './model.js';
 import { nftCounts, renderNftCleanup, renderNftDiff, renderNftFull } from './nft-render.js';
 import { NftSession, SESSION_MAX_BYTES } from './nft-session.js';
+import { proxyNames } from './proxy-names.js';
 
 const NFT_ARGS = ['-f', '-'];
 
@@ -15,12 +16,19 @@ export class NftBackend implements ProxyBackend {
   readonly mode = 'nftables';
   private readonly session: NftSession;
 
-  constructor(private readonly run: Runner) {
+  private readonly table: string;
+
+  /** Over the agent's own table (proxy-names.ts); a name nft could misread is refused here. */
+  constructor(
+    private readonly run: Runner,
+    table: string,
+  ) {
+    this.table = proxyNames(table).table;
     this.session = new NftSession(run);
   }
 
   async apply(applied: ProxyState, desired: ProxyState, diff: ProxyDiff, full: boolean): Promise<void> {
-    const text = full ? renderNftFull(desired) : renderNftDiff(applied, desired, diff);
+    const text = full ? renderNftFull(this.table, desired) : renderNftDiff(this.table, applied, desired, diff);
     if (!text) return;
     if (full || text.length > SESSION_MAX_BYTES) await runChecked(this.run, 'nft', NFT_ARGS, text);
     else await this.session.apply(text);
@@ -35,6 +43,6 @@ export class NftBackend implements ProxyBackend {
   }
 
   async cleanup(): Promise<void> {
-    await runChecked(this.run, 'nft', NFT_ARGS, renderNftCleanup());
+    await runChecked(this.run, 'nft', NFT_ARGS, renderNftCleanup(this.table));
   }
 }

@@ -1,4 +1,5 @@
-// Renders the proxy state into nftables transactions (text for `nft -f -`). Pure.
+// Renders the proxy state into nftables transactions (text for `nft -f -`) in one table, `ip
+// shopfloor` unless the agent was given another (proxy-names.ts). Pure.
 //
 // Layout, chosen for sync speed: per-service state lives only in map elements, never in chains
 // or rules. A new connection to a VIP takes one lookup in `service-ips` (VIP . proto . port),
@@ -21,7 +22,6 @@
 import type { ProxyDiff } from './model-diff.js';
 import { frontendGroups, type Frontend, type LoadBalancing, type ProxyState, type SelectionGroup } from './model.js';
 
-export const NFT_TABLE = 'shopfloor';
 /** Packet mark bit meaning "masquerade this connection"; cleared again before it leaves. */
 export const MASQUERADE_MARK = 0x2000;
 /** Fixed hash seed: SourceIP keeps sending a client to the same slot across rule reloads. */
@@ -29,7 +29,6 @@ const SOURCE_HASH_SEED = 0x5f0f1007;
 /** Elements per `add element` / `delete element` statement, to keep nft's parser lines bounded. */
 const ELEMENTS_PER_STATEMENT = 1000;
 
-const T = `ip ${NFT_TABLE}`;
 const MASQ = `0x${MASQUERADE_MARK.toString(16)}`;
 
 type Proto = 'tcp' | 'udp';
@@ -110,7 +109,12 @@ function chunks<T>(items: readonly T[]): T[][] {
   return out;
 }
 
-function elementStatements(verb: 'add' | 'delete', set: string, items: readonly string[]): string[] {
+/** `ip <table>`, as every statement names the table. */
+function tableRef(table: string): string {
+  return `ip ${table}`;
+}
+
+function elementStatements(T: string, verb: 'add' | 'delete', set: string, items: readonly string[]): string[] {
   return chunks(items).map((c) => `${verb} element ${T} ${set} { ${c.join(', ')} }`);
 }
 
@@ -125,7 +129,7 @@ function groupByMap(elements: readonly Element[], withValues: boolean): Map<MapN
 }
 
 /** The table's fixed part: maps, sets, hooks and dispatch rules. */
-function skeleton(): string[] {
+function skeleton(T: string): string[] {
   return [
     `add table ${T} { comment "Shopfloor service proxy: managed by the agent, do not edit"; }`,
     `add map ${T} service-ips { type ipv4_addr . inet_proto . inet_service : verdict; }`,
@@ -167,9 +171,10 @@ function skeleton(): string[] {
   ];
 }
 
-const SKELETON_RULES = skeleton().filter((l) => l.startsWith('add rule')).length;
+/** The fixed rules, as many whatever the table's name. */
+const SKELETON_RULES = skeleton('').filter((l) => l.startsWith('add rule')).length;
 
-function addChainLines(c: LbChain): string[] {
+function addChainLines(T: string, c: LbChain): string[] {
   return [`add chain ${T} ${c.name}`, `add rule ${T} ${c.name} ${c.rule}`];
 }
 
@@ -178,15 +183,16 @@ function addChainLines(c: LbChain): string[] {
  * it work whether or not the table exists). Used at start, for the periodic full resync, and
  * after a failed apply.
  */
-export function renderNftFull(state: ProxyState): string {
-  const lines = [`add table ${T}`, `delete table ${T}`, ...skeleton()];
-  for (const { group } of state.groups.values()) lines.push(...addChainLines(groupChain(group)));
+export function renderNftFull(table: string, state: ProxyState): string {
+  const T = tableRef(table);
+  const lines = [`add table ${T}`, `delete table ${T}`, ...skeleton(T)];
+  for (const { group } of state.groups.values()) lines.push(...addChainLines(T, groupChain(group)));
   const elements: Element[] = [];
   for (const f of state.frontends.values()) elements.push(...frontendElements(f));
-  for (const [map, items] of groupByMap(elements, true)) lines.push(...elementStatements('add', map, items));
-  lines.push(...elementStatements('add', 'nodeport-ips', state.nodeAddresses));
-  lines.push(...elementStatements('add', 'hairpin', [...state.endpointIPs.keys()].map((ip) => `${ip} . ${ip}`)));
-  lines.push(...elementStatements('add', 'remote-endpoints', [...state.remoteIPs.keys()]));
+  for (const [map, items] of groupByMap(elements, true)) lines.push(...elementStatements(T, 'add', map, items));
+  lines.push(...elementStatements(T, 'add', 'nodeport-ips', state.nodeAddresses));
+  lines.push(...elementStatements(T, 'add', 'hairpin', [...state.endpointIPs.keys()].map((ip) => `${ip} . ${ip}`)));
+  lines.push(...elementStatements(T, 'add', 'remote-endpoints', [...state.remoteIPs.keys()]));
   return lines.join('\n') + '\n';
 }
 
@@ -196,7 +202,8 @@ export function renderNftFull(state: ProxyState): string {
  * and hairpin elements are decided from the states' reference counts, never by a scan. Returns
  * '' when nothing changed.
  */
-export function renderNftDiff(applied: ProxyState, desired: ProxyState, diff: ProxyDiff): string {
+export function renderNftDiff(table: string, applied: ProxyState, desired: ProxyState, diff: ProxyDiff): string {
+  const T = tableRef(table);
   const dels: Element[] = [];
   const adds: Element[] = [];
   const touchedGroups = new Set<string>();
@@ -230,26 +237,27 @@ export function renderNftDiff(applied: ProxyState, desired: ProxyState, diff: Pr
   const lines: string[] = [];
   const newGroups = [...touchedGroups].filter((k) => !applied.groups.has(k)).map((k) => desired.groups.get(k)!.group);
   const oldGroups = [...touchedGroups].filter((k) => !desired.groups.has(k)).map((k) => applied.groups.get(k)!.group);
-  for (const g of newGroups) lines.push(...addChainLines(groupChain(g)));
-  for (const [map, items] of groupByMap(dels, false)) lines.push(...elementStatements('delete', map, items));
+  for (const g of newGroups) lines.push(...addChainLines(T, groupChain(g)));
+  for (const [map, items] of groupByMap(dels, false)) lines.push(...elementStatements(T, 'delete', map, items));
   if (diff.nodeAddressesChanged) {
     const next = new Set(desired.nodeAddresses);
     const prev = new Set(applied.nodeAddresses);
-    lines.push(...elementStatements('delete', 'nodeport-ips', applied.nodeAddresses.filter((a) => !next.has(a))));
-    lines.push(...elementStatements('add', 'nodeport-ips', desired.nodeAddresses.filter((a) => !prev.has(a))));
+    lines.push(...elementStatements(T, 'delete', 'nodeport-ips', applied.nodeAddresses.filter((a) => !next.has(a))));
+    lines.push(...elementStatements(T, 'add', 'nodeport-ips', desired.nodeAddresses.filter((a) => !prev.has(a))));
   }
   const ips = [...touchedIPs];
-  lines.push(...elementStatements('delete', 'hairpin', ips.filter((ip) => applied.endpointIPs.has(ip) && !desired.endpointIPs.has(ip)).map((ip) => `${ip} . ${ip}`)));
-  lines.push(...elementStatements('add', 'hairpin', ips.filter((ip) => !applied.endpointIPs.has(ip) && desired.endpointIPs.has(ip)).map((ip) => `${ip} . ${ip}`)));
-  lines.push(...elementStatements('delete', 'remote-endpoints', ips.filter((ip) => applied.remoteIPs.has(ip) && !desired.remoteIPs.has(ip))));
-  lines.push(...elementStatements('add', 'remote-endpoints', ips.filter((ip) => !applied.remoteIPs.has(ip) && desired.remoteIPs.has(ip))));
-  for (const [map, items] of groupByMap(adds, true)) lines.push(...elementStatements('add', map, items));
+  lines.push(...elementStatements(T, 'delete', 'hairpin', ips.filter((ip) => applied.endpointIPs.has(ip) && !desired.endpointIPs.has(ip)).map((ip) => `${ip} . ${ip}`)));
+  lines.push(...elementStatements(T, 'add', 'hairpin', ips.filter((ip) => !applied.endpointIPs.has(ip) && desired.endpointIPs.has(ip)).map((ip) => `${ip} . ${ip}`)));
+  lines.push(...elementStatements(T, 'delete', 'remote-endpoints', ips.filter((ip) => applied.remoteIPs.has(ip) && !desired.remoteIPs.has(ip))));
+  lines.push(...elementStatements(T, 'add', 'remote-endpoints', ips.filter((ip) => !applied.remoteIPs.has(ip) && desired.remoteIPs.has(ip))));
+  for (const [map, items] of groupByMap(adds, true)) lines.push(...elementStatements(T, 'add', map, items));
   for (const g of oldGroups) lines.push(`delete chain ${T} ${groupChain(g).name}`);
   return lines.length ? lines.join('\n') + '\n' : '';
 }
 
-/** Removes our table and nothing else; succeeds whether or not the table exists. */
-export function renderNftCleanup(): string {
+/** Removes the table and nothing else; succeeds whether or not the table exists. */
+export function renderNftCleanup(table: string): string {
+  const T = tableRef(table);
   return `add table ${T}\ndelete table ${T}\n`;
 }
 

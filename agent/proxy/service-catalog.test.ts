@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { renderNftFull } from './nft-render.js';
+import { DEFAULT_PROXY_TABLE } from './proxy-names.js';
 import { ServiceCatalog, buildProxyState } from './service-catalog.js';
 import type { Service } from './model.js';
 import { dns, eps, web } from './test-fixtures.js';
@@ -53,7 +54,7 @@ describe('buildProxyState', () => {
       'shop/web:admin: nodePort 30080/TCP is already used by shop/web:http; served without it',
       'shop/web:again: port 80/TCP is listed again (first by shop/web:http); left out',
     ]);
-    const npElements = renderNftFull(state).split('\n').filter((l) => l.startsWith('add element ip shopfloor service-nodeports'));
+    const npElements = renderNftFull(DEFAULT_PROXY_TABLE, state).split('\n').filter((l) => l.startsWith('add element ip shopfloor service-nodeports'));
     expect(npElements).toEqual(['add element ip shopfloor service-nodeports { tcp . 30080 : goto np-tcp-random-1, udp . 30080 : goto np-udp-random-1 }']);
   });
 

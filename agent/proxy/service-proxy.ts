@@ -18,12 +18,15 @@ import { watchServices } from './service-watch.js';
 export const DEFAULT_MIN_SYNC_PERIOD_MS = 1_000;
 export const DEFAULT_FULL_RESYNC_PERIOD_MS = 3_600_000;
 
-export function backendFor(mode: ProxyMode, run: Runner): ProxyBackend {
-  return mode === 'nftables' ? new NftBackend(run) : new IptablesBackend(run);
+/** The backend of `mode` over the agent's own proxy table (nftables) or chains (iptables). */
+export function backendFor(mode: ProxyMode, run: Runner, table: string): ProxyBackend {
+  return mode === 'nftables' ? new NftBackend(run, table) : new IptablesBackend(run, table);
 }
 
 export interface ServiceProxyOptions {
   mode: ProxyMode;
+  /** The agent's proxy table: its nftables table and, upper-cased, its iptables chain prefix (proxy-names.ts). */
+  table: string;
   nodeName: string;
   /** Addresses nodePorts answer on. */
   nodeAddresses: string[];
@@ -52,7 +55,7 @@ export class ServiceProxy implements Part {
     for (const problem of this.catalog.problems()) this.logger.warn({ problem }, 'node address left out');
     metrics.problems = () => this.catalog.problems().length;
     this.proxier = new Proxier({
-      backend: backendFor(o.mode, o.run),
+      backend: backendFor(o.mode, o.run, o.table),
       run: o.run,
       logger: this.logger,
       metrics,
@@ -65,7 +68,7 @@ export class ServiceProxy implements Part {
 
   async start(): Promise<void> {
     // Rules left by the other mode would keep answering with stale endpoints.
-    const other = backendFor(this.o.mode === 'nftables' ? 'iptables' : 'nftables', this.o.run);
+    const other = backendFor(this.o.mode === 'nftables' ? 'iptables' : 'nftables', this.o.run, this.o.table);
     try {
       await other.cleanup();
     } catch (err) {
@@ -77,7 +80,7 @@ export class ServiceProxy implements Part {
       if (!a || !b || signal.aborted) return;
       this.proxier.setState(this.catalog.state);
       this.proxier.start();
-      this.logger.info({ mode: this.o.mode, nodeAddresses: this.catalog.state.nodeAddresses }, 'service proxy started');
+      this.logger.info({ mode: this.o.mode, table: this.o.table, nodeAddresses: this.catalog.state.nodeAddresses }, 'service proxy started');
     });
   }
 
@@ -94,6 +97,6 @@ export class ServiceProxy implements Part {
 
   /** Removes this mode's rules (when the whole local Shopfloor goes down). */
   async removeRules(): Promise<void> {
-    await backendFor(this.o.mode, this.o.run).cleanup();
+    await backendFor(this.o.mode, this.o.run, this.o.table).cleanup();
   }
 }

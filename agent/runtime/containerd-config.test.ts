@@ -4,7 +4,7 @@ import { containerdPaths, renderCniConflist, renderContainerdConfig, tomlString 
 const handlers = [{ name: 'runc' }, { name: 'crun', binaryName: '/usr/bin/crun' }];
 
 describe('renderContainerdConfig', () => {
-  it('renders a version 2 config with its own root, state, sockets, CRI and runtime handlers', () => {
+  it('renders a version 2 config with its own root, state, sockets, CRI, and runtime handlers with their own runtime state', () => {
     expect(renderContainerdConfig({ dataDir: '/var/lib/sf', sandboxImage: 'shopfloor.dev/pause:test', runtimeHandlers: handlers })).toBe(
       [
         'version = 2',
@@ -38,11 +38,14 @@ describe('renderContainerdConfig', () => {
         '',
         '    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]',
         '      runtime_type = "io.containerd.runc.v2"',
+        '      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]',
+        '        Root = "/var/lib/sf/runc"',
         '',
         '    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.crun]',
         '      runtime_type = "io.containerd.runc.v2"',
         '      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.crun.options]',
         '        BinaryName = "/usr/bin/crun"',
+        '        Root = "/var/lib/sf/runc"',
         '',
         '  [plugins."io.containerd.grpc.v1.cri".cni]',
         '    bin_dir = "/usr/lib/cni"',

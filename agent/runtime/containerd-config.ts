@@ -18,6 +18,8 @@ export interface ContainerdPaths {
   root: string;
   state: string;
   opt: string;
+  /** The OCI runtime's state (runc/crun `--root`; the shim adds the namespace, k8s.io). */
+  runtimeRoot: string;
   cniConfDir: string;
   conflist: string;
   cniIpamDir: string;
@@ -65,6 +67,7 @@ export function containerdPaths(dataDir: string): ContainerdPaths {
     root: join(dataDir, 'root'),
     state: join(dataDir, 'state'),
     opt: join(dataDir, 'opt'),
+    runtimeRoot: join(dataDir, 'runc'),
     cniConfDir,
     conflist: join(cniConfDir, '10-shopfloor.conflist'),
     cniIpamDir: join(dataDir, 'cni-ipam'),
@@ -121,9 +124,11 @@ export function renderContainerdConfig(input: ContainerdConfigInput): string {
   ];
   for (const handler of input.runtimeHandlers) {
     lines.push('', `    [${cri}.containerd.runtimes.${handler.name}]`, '      runtime_type = "io.containerd.runc.v2"');
-    if (handler.binaryName !== undefined) {
-      lines.push(`      [${cri}.containerd.runtimes.${handler.name}.options]`, `        BinaryName = ${tomlString(handler.binaryName)}`);
-    }
+    lines.push(`      [${cri}.containerd.runtimes.${handler.name}.options]`);
+    if (handler.binaryName !== undefined) lines.push(`        BinaryName = ${tomlString(handler.binaryName)}`);
+    // The shim's default, /run/containerd/runc, would be shared with every other containerd
+    // of the host (a second agent's among them).
+    lines.push(`        Root = ${tomlString(p.runtimeRoot)}`);
   }
   lines.push('', `  [${cri}.cni]`, `    bin_dir = ${tomlString(cniBinDir)}`, `    conf_dir = ${tomlString(p.cniConfDir)}`, '');
   return lines.join('\n');

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { CriClient } from '../../agent/cri/client.js';
 import { runChecked, spawnRunner, type RunResult } from '../../agent/exec.js';
 import { BUSYBOX_IMAGE, PAUSE_IMAGE, buildBusyboxImages, type BusyboxImages } from '../../agent/runtime/busybox-images.js';
-import type { RuntimeHandler } from '../../agent/runtime/containerd-config.js';
+import { containerdPaths, type RuntimeHandler } from '../../agent/runtime/containerd-config.js';
 import { ManagedContainerd } from '../../agent/runtime/managed-containerd.js';
 import { silentLogger, type Logger } from '../../kube/logger.js';
 
@@ -20,7 +20,6 @@ export const TEST_IMAGES_DIR = join(tmpdir(), 'shopfloor-test-images');
 /** One claim file per network slot n (10.89.n.0/24, bridge sft<n>), holding the owner's pid. */
 const NET_SLOTS_DIR = join(tmpdir(), 'shopfloor-test-net');
 const SLOTS = 250;
-const RUNC_ROOT = '/run/containerd/runc/k8s.io';
 
 export interface TestContainerdOptions {
   /** Default: runc, and crun where it is installed. */
@@ -115,13 +114,23 @@ async function cleanUp(t: TestContainerd, slot: number): Promise<void> {
   }
   t.cri.close();
   await step('stop containerd', () => t.containerd.stop());
-  await step('delete leftover runc containers', () => deleteRuncContainers(t.dataDir));
-  await step('kill leftover shims and their containers', () => killShimsOf(t.dataDir));
-  await step('unmount', () => unmountUnder(t.dataDir));
+  await step('remove what containerd left', () => removeRuntimeLeftovers(t.dataDir));
   await step(`delete bridge ${t.bridgeName}`, () => deleteLink(t.bridgeName));
   await step('remove the data dir', () => rm(t.dataDir, { recursive: true, force: true }));
   await releaseNetSlot(slot);
   if (problems.length > 0) throw new Error(`test containerd in ${t.dataDir} was not cleaned up: ${problems.join('; ')}`);
+}
+
+/**
+ * Ends whatever a managed containerd of `dataDir` left running or mounted, without it: its
+ * containers (by their runtime state), its shims and their processes, containerd itself if it
+ * runs, and the mounts under the dir (pod network namespaces). For when no CRI call can clean
+ * up any more; the host side of the pod network (bridge, veths, masquerade rules) is left.
+ */
+export async function removeRuntimeLeftovers(dataDir: string): Promise<void> {
+  await deleteRuncContainers(dataDir);
+  await killShimsOf(dataDir);
+  await unmountUnder(dataDir);
 }
 
 /** The pids whose command line names something under `dir` (shims name containerd's socket). */
@@ -140,17 +149,15 @@ export function processesNaming(dir: string): number[] {
 }
 
 /**
- * Containers whose bundle is under `dataDir`, in the runc root containerd's runc shim uses for
- * the k8s.io namespace (outside the data dir, shared by every containerd of this host).
- * `runc delete --force` kills all their processes and removes their state.
+ * The containers left in the runtime root of the managed containerd of `dataDir`, k8s.io
+ * namespace. `runc delete --force` kills all their processes and removes their state.
  */
 async function deleteRuncContainers(dataDir: string): Promise<void> {
-  if (!existsSync(RUNC_ROOT)) return;
-  const listed = await runChecked(run, 'runc', ['--root', RUNC_ROOT, 'list', '--format', 'json']);
-  const containers = (JSON.parse(listed.stdout.trim() || 'null') as { id: string; bundle: string }[] | null) ?? [];
-  for (const c of containers) {
-    if (c.bundle.startsWith(`${dataDir}/`)) await runChecked(run, 'runc', ['--root', RUNC_ROOT, 'delete', '--force', c.id]);
-  }
+  const root = join(containerdPaths(dataDir).runtimeRoot, 'k8s.io');
+  if (!existsSync(root)) return;
+  const listed = await runChecked(run, 'runc', ['--root', root, 'list', '--format', 'json']);
+  const containers = (JSON.parse(listed.stdout.trim() || 'null') as { id: string }[] | null) ?? [];
+  for (const c of containers) await runChecked(run, 'runc', ['--root', root, 'delete', '--force', c.id]);
 }
 
 /** Shims outlive containerd on purpose; here they and the containers they hold must go too. */

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { stringify } from 'yaml';
 import type { NodeAssignment, NodeWorkload } from '../../api/index.js';
+import { DEFAULT_PROXY_TABLE } from '../../agent/proxy/proxy-names.js';
 import { ServiceProxy } from '../../agent/proxy/service-proxy.js';
 import { BY_WORKLOAD, assignmentWorkloadIndex } from '../../agent/proxy/service-watch.js';
 import { Informer } from '../../kube/informer.js';
@@ -38,6 +39,7 @@ beforeAll(async () => {
   caches = [workloads, assignments];
   proxy = new ServiceProxy({
     mode: 'nftables',
+    table: DEFAULT_PROXY_TABLE,
     nodeName: 'proxy-node',
     nodeAddresses: [topo.nodeAddress],
     workloads,

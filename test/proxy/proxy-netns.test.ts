@@ -6,17 +6,22 @@ import { systemClock } from '../../kube/clock.js';
 import { silentLogger } from '../../kube/logger.js';
 import type { ProxyBackend, ProxyMode } from '../../agent/proxy/backend.js';
 import { runChecked } from '../../agent/exec.js';
-import { IptablesBackend } from '../../agent/proxy/iptables-backend.js';
 import { proxyMetrics } from '../../agent/proxy/metrics.js';
-import type { LoadBalancing, Service } from '../../agent/proxy/model.js';
+import { diffProxyState } from '../../agent/proxy/model-diff.js';
+import { emptyState, type LoadBalancing, type Service } from '../../agent/proxy/model.js';
 import { buildProxyState } from '../../agent/proxy/service-catalog.js';
-import { NftBackend } from '../../agent/proxy/nft-backend.js';
 import { Proxier } from '../../agent/proxy/proxier.js';
+import { DEFAULT_PROXY_TABLE } from '../../agent/proxy/proxy-names.js';
+import { backendFor } from '../../agent/proxy/service-proxy.js';
 import { createTopology, type Topology } from '../netns/topology.js';
 
 const WEB_VIP = '10.96.0.10';
 const DNS_VIP = '10.96.0.53';
 const SELF_VIP = '10.96.0.20';
+/** The VIP of a second agent's service, in its own table or chains. */
+const OTHER_VIP = '10.96.0.30';
+
+const cli = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
 
 describe.each<ProxyMode>(['nftables', 'iptables'])('service proxy in %s mode', (mode) => {
   let topo: Topology;
@@ -59,8 +64,8 @@ describe.each<ProxyMode>(['nftables', 'iptables'])('service proxy in %s mode', (
   }
 
   const http = (host: string, port: number, count = 1, ns = topo.client) => topo.probe(ns, ['http', host, String(port), '--count', String(count)]);
-  /** True when a request to the web VIP reaches no endpoint (times out or is refused). */
-  const unanswered = async () => !names.includes(who(await topo.probe(topo.client, ['http', WEB_VIP, '80', '--timeout-ms', '1000']))[0]!);
+  /** True when a request to the VIP (default the web one) reaches no endpoint (times out or is refused). */
+  const unanswered = async (vip = WEB_VIP) => !names.includes(who(await topo.probe(topo.client, ['http', vip, '80', '--timeout-ms', '1000']))[0]!);
   const who = (answers: string[]) => answers.map((a) => a.split(' ')[0]!);
 
   async function otherRulesPresent(): Promise<boolean> {
@@ -80,7 +85,7 @@ describe.each<ProxyMode>(['nftables', 'iptables'])('service proxy in %s mode', (
       await runChecked(topo.runInNode, 'iptables', ['-w', '-A', 'BYSTANDER', '-p', 'tcp', '--dport', '9', '-j', 'ACCEPT']);
       await runChecked(topo.runInNode, 'iptables', ['-w', '-A', 'INPUT', '-j', 'BYSTANDER']);
     }
-    backend = mode === 'nftables' ? new NftBackend(topo.runInNode) : new IptablesBackend(topo.runInNode);
+    backend = backendFor(mode, topo.runInNode, DEFAULT_PROXY_TABLE);
     registry = new Registry();
     proxier = new Proxier({
       backend, run: topo.runInNode, logger: silentLogger(), metrics: proxyMetrics(registry, mode), clock: systemClock,
@@ -206,8 +211,29 @@ describe.each<ProxyMode>(['nftables', 'iptables'])('service proxy in %s mode', (
     expect(text).toMatch(/shopfloor_proxy_programmed_rules [1-9]/);
   });
 
+  it('leaves the table or chains of a second agent (another proxy table) alone, and that agent removes only its own', async () => {
+    const other = backendFor(mode, topo.runInNode, 'sf_other');
+    const otherState = buildProxyState(
+      [{ namespace: 'shop', name: 'other', clusterIP: OTHER_VIP, loadBalancing: 'Random', ports: [{ name: 'http', protocol: 'TCP', port: 80, endpoints: [{ ip: topo.endpoints[2]!.ip, port: 8080 }] }] }],
+      [topo.nodeAddress],
+    ).state;
+    await other.apply(emptyState(), otherState, diffProxyState(emptyState(), otherState), true);
+    other.close();
+    // A full sync deletes every chain of ours it no longer needs: none of the other agent's.
+    expect(await apply({ web: { endpoints: [0, 1] } }, true)).toBe(true);
+    expect(who(await http(OTHER_VIP, 80, 3))).toEqual([names[2], names[2], names[2]]);
+    expect(new Set(who(await http(WEB_VIP, 80, 20)))).toEqual(new Set([names[0], names[1]]));
+    await backend.cleanup();
+    expect(await unanswered()).toBe(true);
+    expect(who(await http(OTHER_VIP, 80))).toEqual([names[2]]);
+    const r = await topo.runInNode(process.execPath, ['--import', 'tsx', cli, 'agent', 'cleanup', '--proxy-table', 'sf_other']);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(await unanswered(OTHER_VIP)).toBe(true);
+    expect(await otherRulesPresent()).toBe(true);
+    expect(await apply({ web: { endpoints: [0, 1] } }, true)).toBe(true);
+  });
+
   it('`shopfloor agent cleanup` removes its table and chains and nothing else, and can run again', async () => {
-    const cli = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
     for (let i = 0; i < 2; i++) {
       const r = await topo.runInNode(process.execPath, ['--import', 'tsx', cli, 'agent', 'cleanup']);
       expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });

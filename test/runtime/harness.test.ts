@@ -4,6 +4,7 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { spawnRunner } from '../../agent/exec.js';
 import { BUSYBOX_IMAGE, mountsUnder, processesNaming, startTestContainerd, type TestContainerd } from '../harness/containerd.js';
 import { eventually } from '../harness/eventually.js';
@@ -61,7 +62,6 @@ async function expectNothingLeft(t: TestContainerd, w: Workload): Promise<void> 
   expect((await run('ip', ['link', 'show', t.bridgeName])).code).not.toBe(0);
   expect(existsSync(t.dataDir)).toBe(false);
   expect(await natRules()).not.toContain(w.sandboxId);
-  expect((await run('runc', ['--root', '/run/containerd/runc/k8s.io', 'list'])).stdout).not.toContain(t.dataDir);
 }
 
 describe('startTestContainerd', () => {
@@ -77,6 +77,9 @@ describe('startTestContainerd', () => {
     expect((await run('ip', ['-br', 'addr', 'show', a!.bridgeName])).stdout).toContain(a!.podCIDR.replace(/0\/24$/, '1/24'));
     // The pod's network namespace is pinned under the data dir, not in the host's /var/run/netns.
     expect(mountsUnder(a!.dataDir).some((m) => m.includes('/state/io.containerd.grpc.v1.cri/netns/'))).toBe(true);
+    // So is the OCI runtime's state, not in the /run/containerd/runc every containerd shares.
+    expect((await run('runc', ['--root', join(a!.containerd.paths.runtimeRoot, 'k8s.io'), 'list', '-q'])).stdout).toContain(w.sandboxId);
+    expect((await run('runc', ['--root', '/run/containerd/runc/k8s.io', 'list', '-q'])).stdout).not.toContain(w.sandboxId);
     expect(await natRules()).toContain(w.sandboxId);
 
     await a!.stop();
