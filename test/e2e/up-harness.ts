@@ -6,26 +6,22 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { processesNaming, removeRuntimeLeftovers } from '../harness/containerd.js';
 import { eventually } from '../harness/eventually.js';
+import { createHostNetns, deleteHostNetns } from '../harness/host-netns.js';
 
 const run = promisify(execFile);
 
-/** A network namespace with loopback and a default route, so that VIP traffic reaches the rules. */
+/** A network namespace standing in for the machine (see host-netns.ts). */
 export class MachineNetns {
   readonly name = `sf-e2e-${randomBytes(3).toString('hex')}`;
 
-  async create(): Promise<void> {
-    await run('ip', ['netns', 'add', this.name]);
-    await run('ip', ['-n', this.name, 'link', 'set', 'lo', 'up']);
-    await run('ip', ['-n', this.name, 'link', 'add', 'node0', 'type', 'veth', 'peer', 'name', 'node1']);
-    await run('ip', ['-n', this.name, 'addr', 'add', '192.0.2.10/24', 'dev', 'node0']);
-    await run('ip', ['-n', this.name, 'link', 'set', 'node0', 'up']);
-    await run('ip', ['-n', this.name, 'link', 'set', 'node1', 'up']);
-    await run('ip', ['-n', this.name, 'route', 'add', 'default', 'dev', 'node0']);
+  create(): Promise<void> {
+    return createHostNetns(this.name);
   }
 
-  async remove(): Promise<void> {
-    await run('ip', ['netns', 'delete', this.name]).catch(() => undefined);
+  remove(): Promise<void> {
+    return deleteHostNetns(this.name);
   }
 
   /**
@@ -124,13 +120,14 @@ export class UpProcess {
   }
 
   /** Pids of etcd and containerd serving this data dir (they name it on their command lines). */
-  async partPids(): Promise<{ etcd: string[]; containerd: string[] }> {
-    return { etcd: await pidsNaming(`--data-dir ${join(this.dataDir, 'etcd')}`), containerd: await pidsNaming(join(this.dataDir, 'agent', 'containerd')) };
+  partPids(): { etcd: number[]; containerd: number[] } {
+    return { etcd: processesNaming(join(this.dataDir, 'etcd')), containerd: processesNaming(join(this.dataDir, 'agent', 'containerd')) };
   }
 
   /**
    * Ends whatever is left, for a suite's afterAll whether it passed or not: SIGTERM first, so
-   * that `up` removes its pods, then SIGKILL of `up`, etcd, containerd and its shims.
+   * that `up` removes its pods, then SIGKILL of `up` and etcd, and whatever containerd, shims,
+   * containers and mounts are left of the runtime.
    */
   async kill(): Promise<void> {
     const child = this.child;
@@ -139,14 +136,8 @@ export class UpProcess {
       await this.stop('SIGTERM');
       clearTimeout(timer);
     }
-    const { etcd, containerd } = await this.partPids();
-    for (const pid of [...etcd, ...containerd]) process.kill(Number(pid), 'SIGKILL');
+    await this.stop('SIGKILL');
+    await removeRuntimeLeftovers(join(this.dataDir, 'agent', 'containerd'));
+    for (const pid of processesNaming(join(this.dataDir, 'etcd'))) process.kill(pid, 'SIGKILL');
   }
-}
-
-function pidsNaming(pattern: string): Promise<string[]> {
-  return run('pgrep', ['-f', '--', pattern]).then(
-    (r) => r.stdout.split('\n').filter(Boolean),
-    () => [],
-  );
 }

@@ -225,7 +225,7 @@ describe('shopfloor up', () => {
     await allReady('hello', 1);
     vip = (await up.kubectl('get', 'nw', 'hello', '-o', 'jsonpath={.status.clusterIP}')).stdout;
     expect(await up.stop('SIGTERM')).toBe(0);
-    expect(await up.partPids()).toEqual({ etcd: [], containerd: [] });
+    expect(up.partPids()).toEqual({ etcd: [], containerd: [] });
     await expect(netns.exec({}, 'nft', 'list', 'table', 'ip', 'shopfloor')).rejects.toThrow(/No such file or directory/);
     expect(existsSync(join(dataDir, 'etcd'))).toBe(true);
 
@@ -234,6 +234,6 @@ describe('shopfloor up', () => {
     await vipServes(vip, [replica!.name]);
     await allReady('static', 1);
     expect(await up.stop('SIGTERM')).toBe(0);
-    expect(await up.partPids()).toEqual({ etcd: [], containerd: [] });
+    expect(up.partPids()).toEqual({ etcd: [], containerd: [] });
   }, 240_000);
 });
