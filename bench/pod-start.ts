@@ -32,6 +32,7 @@ import { KubeClient } from '../kube/client.js';
 import { Informer } from '../kube/informer.js';
 import { NAMESPACES, NODE_ASSIGNMENTS } from '../kube/resource.js';
 import { BUSYBOX_IMAGE, startTestContainerd, type TestContainerd } from '../test/harness/containerd.js';
+import { parseSamples, type Sample } from '../test/harness/metrics.js';
 import { startTestCluster, type TestCluster } from '../test/harness/devcluster.js';
 import { buildCli, cliArgv, compiledCliEntry } from './compiled-cli.js';
 
@@ -93,25 +94,6 @@ async function pool(total: number, concurrency: number, task: (i: number) => Pro
 
 function podName(i: number): string {
   return `pod-${String(i).padStart(3, '0')}`;
-}
-
-interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
-/** Prometheus text exposition → samples (comments dropped). */
-function parseSamples(text: string): Sample[] {
-  const out: Sample[] = [];
-  for (const line of text.split('\n')) {
-    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m) continue;
-    const labels: Record<string, string> = {};
-    for (const l of (m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]!] = l[2]!;
-    out.push({ name: m[1]!, labels, value: Number(m[3]) });
-  }
-  return out;
 }
 
 /** Per value of `label`: a histogram's call count and mean in ms. */

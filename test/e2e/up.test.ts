@@ -2,13 +2,15 @@
 // HTTP and the signals a terminal sends: the example becomes Ready and answers through its VIP,
 // scales, restarts a killed container, rolls out a new template, takes an unready replica out of
 // the VIP, refuses an invalid workload with the field's error, runs a static workload, survives
-// `up` being killed without touching a pod, and on Ctrl-C leaves nothing behind. It runs in a
+// `up` being killed without touching a pod, counts all of it in the metrics a Prometheus scrape
+// sees, and on Ctrl-C leaves nothing behind. It runs in a
 // network namespace of its own, so the host's nftables and addresses are never touched.
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { eventually } from '../harness/eventually.js';
+import { parseSamples, sampleSum, type Sample } from '../harness/metrics.js';
 import { MachineNetns, UpProcess } from './up-harness.js';
 
 const netns = new MachineNetns();
@@ -69,16 +71,18 @@ async function vipServes(vip: string, names: string[], greeting = 'hello'): Prom
   }, 60_000);
 }
 
-async function metricValue(which: 'operator' | 'agent', series: RegExp): Promise<number> {
-  const text = await (await fetchInNetns(up.metricsUrl(which))).trim();
-  const line = text.split('\n').find((l) => series.test(l));
-  if (line === undefined) throw new Error(`no ${series} in the ${which}'s metrics`);
-  return Number(line.split(' ').pop());
+/** What a Prometheus scrape of the operator's or the agent's /metrics sees now (asked from inside the namespace). */
+async function scrape(which: 'operator' | 'agent'): Promise<Sample[]> {
+  const { stdout } = await netns.exec({}, process.execPath, '-e', `fetch(${JSON.stringify(up.metricsUrl(which))}).then((r) => r.text()).then((t) => process.stdout.write(t))`);
+  return parseSamples(stdout);
 }
 
-async function fetchInNetns(url: string): Promise<string> {
-  const { stdout } = await netns.exec({}, process.execPath, '-e', `fetch(${JSON.stringify(url)}).then((r) => r.text()).then((t) => process.stdout.write(t))`);
-  return stdout;
+/** Waits until the scraped `name{labels}` satisfies `ok`. */
+async function metricShows(which: 'operator' | 'agent', name: string, labels: Record<string, string>, ok: (v: number) => boolean): Promise<void> {
+  await eventually(`${which} metric ${name}${JSON.stringify(labels)}`, async () => {
+    const value = sampleSum(await scrape(which), name, labels);
+    return (value !== undefined && ok(value)) || notYet(String(value));
+  }, 15_000);
 }
 
 beforeAll(async () => {
@@ -116,11 +120,16 @@ describe('shopfloor up', () => {
     await vipServes(vip, [replica!.name]);
   }, 120_000);
 
-  it('scales to 3 replicas, and all three answer through the VIP', async () => {
+  it('scales to 3 replicas, all three answer through the VIP, and the metrics count them', async () => {
     await up.kubectl('patch', 'nw', 'hello', '--type=merge', '-p', '{"spec":{"placement":{"replicas":3}}}');
     const three = await allReady('hello', 3);
     await vipServes(vip, three.map((r) => r.name));
-    await eventually('the agent to count 3 running pods', async () => (await metricValue('agent', /^kubelet_running_pods /)) === 3, 10_000);
+    await metricShows('agent', 'kubelet_running_pods', {}, (v) => v === 3);
+    await metricShows('agent', 'shopfloor_agent_pods', { phase: 'Running' }, (v) => v === 3);
+    await metricShows('agent', 'kubelet_pod_start_duration_seconds_count', {}, (v) => v >= 3);
+    await metricShows('agent', 'kubeproxy_sync_proxy_rules_duration_seconds_count', {}, (v) => v > 0);
+    await metricShows('operator', 'controller_runtime_reconcile_total', { controller: 'nodeworkload', result: 'success' }, (v) => v > 0);
+    await metricShows('operator', 'workqueue_depth', { name: 'nodeworkload' }, (v) => v >= 0);
   }, 120_000);
 
   it('restarts a container whose process is killed from outside, and counts the restart', async () => {
@@ -135,6 +144,7 @@ describe('shopfloor up', () => {
       return (now?.restartCount === 1 && now.ready && now.containerIDs[0] !== victim!.containerIDs[0]) || notYet(JSON.stringify(now));
     }, 60_000);
     await allReady('hello', 3);
+    await metricShows('agent', 'shopfloor_agent_container_restarts_total', { pod: victim!.name }, (v) => v === 1);
   }, 90_000);
 
   it('refuses an invalid workload with kubectl printing the field and what is allowed', async () => {
@@ -184,6 +194,7 @@ describe('shopfloor up', () => {
     writeFileSync(join(flagsDir, unready!.name), '');
     await eventually(`${unready!.name} to be not ready`, async () => (await replicas('hello')).find((r) => r.name === unready!.name)?.ready === false, 30_000);
     await vipServes(vip, others.map((r) => r.name), 'hi');
+    await metricShows('agent', 'prober_probe_total', { probe_type: 'Readiness', result: 'failed', pod: unready!.name }, (v) => v > 0);
     rmSync(join(flagsDir, unready!.name));
     await vipServes(vip, three.map((r) => r.name), 'hi');
   }, 240_000);
