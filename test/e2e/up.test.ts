@@ -3,8 +3,8 @@
 // scales, restarts a killed container, rolls out a new template, takes an unready replica out of
 // the VIP, refuses an invalid workload with the field's error, runs a static workload, survives
 // `up` being killed without touching a pod, counts all of it in the metrics a Prometheus scrape
-// sees, and on Ctrl-C leaves nothing behind. It runs in a
-// network namespace of its own, so the host's nftables and addresses are never touched.
+// sees, and on Ctrl-C leaves nothing behind. It runs in a network namespace of its own, so the
+// host's nftables and addresses are never touched.
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
