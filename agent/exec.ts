@@ -38,7 +38,9 @@ export class CommandError extends Error {
 export function spawnRunner(options: { netns?: string } = {}): Runner {
   const start = (program: string, args: readonly string[], env?: Readonly<Record<string, string>>): ChildProcessWithoutNullStreams => {
     const [file, argv] = options.netns ? ['ip', ['netns', 'exec', options.netns, program, ...args]] : [program, [...args]];
-    return spawn(file, argv, { stdio: ['pipe', 'pipe', 'pipe'], ...(env ? { env: { ...process.env, ...env } } : {}) });
+    // Detached: a terminal's Ctrl-C signals its whole foreground process group, and the agent
+    // still needs its nft session and in-flight commands to take its rules down after it.
+    return spawn(file, argv, { detached: true, stdio: ['pipe', 'pipe', 'pipe'], ...(env ? { env: { ...process.env, ...env } } : {}) });
   };
   const run = (program: string, args: readonly string[], stdin?: string): Promise<RunResult> =>
     new Promise((resolve, reject) => {

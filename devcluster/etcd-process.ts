@@ -84,7 +84,9 @@ export class EtcdProcess extends EventEmitter {
       let ready = false;
       let exited = false;
       let tail = '';
-      const child = spawn(binary, this.args(), { stdio: ['ignore', 'ignore', 'pipe'] });
+      // Detached: a terminal's Ctrl-C signals its whole foreground process group, and etcd must
+      // outlive that signal until the parts that still write through the API have stopped.
+      const child = spawn(binary, this.args(), { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
       this.child = child;
       if (child.pid !== undefined) writeFileSync(pidFile(this.opts.dataDir), `${child.pid}\n`);
       child.stderr?.on('data', (chunk: Buffer) => {

@@ -100,8 +100,8 @@ export class WatchHub {
     return stream;
   }
 
-  private fail(resourcePrefix: string, stream: Stream, err: ApiError): void {
-    this.logger.warn({ prefix: resourcePrefix, err: err.message }, 'shared watch ended; its watchers watch again');
+  private fail(resourcePrefix: string, stream: Stream, err: ApiError, log = true): void {
+    if (log) this.logger.warn({ prefix: resourcePrefix, err: err.message }, 'shared watch ended; its watchers watch again');
     if (this.streams.get(resourcePrefix) === stream) this.streams.delete(resourcePrefix);
     for (const l of stream.listeners) l.onError(err);
     stream.listeners.clear();
@@ -111,8 +111,10 @@ export class WatchHub {
   closeAll(err: ApiError): void {
     const streams = [...this.streams.entries()];
     this.streams.clear();
+    // One line for all: the cause is logged where it happened.
+    if (streams.length > 0) this.logger.info({ watches: streams.length, err: err.message }, 'ended every shared watch; their watchers watch again');
     for (const [prefix, stream] of streams) {
-      this.fail(prefix, stream, err);
+      this.fail(prefix, stream, err, false);
       if (stream.cancel) void stream.cancel().catch(() => undefined);
     }
   }

@@ -81,7 +81,8 @@ export class UpProcess {
     this.stderr = '';
     const [file, argv] = this.netns.argv(process.execPath, '--import', 'tsx', 'cli/main.ts', 'up', '--data-dir', this.dataDir, '--port', '0',
       '--metrics-address', '127.0.0.1:0', '--agent-metrics-address', '127.0.0.1:0');
-    const child = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // A process group of its own, as a shell gives a foreground job: Ctrl-C signals all of it.
+    const child = spawn(file, argv, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     this.exit = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
     child.stdout!.on('data', (d: Buffer) => (this.stdout += d.toString()));
@@ -99,6 +100,14 @@ export class UpProcess {
     const child = this.child;
     if (child === undefined || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
     child.kill(signal);
+    return this.exit;
+  }
+
+  /** Ctrl-C at the terminal: SIGINT to every process of the foreground job; resolves with the exit code. */
+  async interrupt(): Promise<number | null> {
+    const child = this.child;
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
+    process.kill(-child.pid!, 'SIGINT');
     return this.exit;
   }
 
