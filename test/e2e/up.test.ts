@@ -1,6 +1,7 @@
 // `shopfloor up` as a user runs it (npm start runs the same command): it prints the KUBECONFIG
 // line, kubectl sees Shopfloor's CRDs, an applied example becomes Ready on this node (its
-// container runs on the agent's own containerd) and its VIP answers HTTP, and SIGTERM stops
+// container runs on the agent's own containerd), its VIP answers HTTP, `shopfloor logs` reads
+// it through the agent's log server, and SIGTERM stops
 // every process, removes the pods and the rules. It runs in a network namespace of its own
 // (entered with nsenter, which keeps the host's mounts such as the cgroups runc needs), so the
 // host's nftables and addresses are never touched.
@@ -105,6 +106,16 @@ describe('shopfloor up', () => {
     expect(phase).toBe('Running');
     await eventually('the VIP to answer HTTP', async () => /^HTTP\/1\.[01] \d{3}/.test(await httpHead(vip, 80)), 30_000);
   }, 120_000);
+
+  it('serves the example\'s log to shopfloor logs through the agent\'s log server on 127.0.0.1', async () => {
+    const { stdout: address } = await kubectl('get', 'nag', '-o', 'jsonpath={.items[0].status.daemonEndpoints.logServer.address}');
+    expect(address).toBe('127.0.0.1');
+    // httpd -f writes nothing; a log that is there and empty, and no previous instance, are the server's answers.
+    const current = await inNs(process.execPath, '--import', 'tsx', 'cli/main.ts', 'logs', 'nw/hello');
+    expect(current.stdout).toBe('');
+    const previous = await inNs(process.execPath, '--import', 'tsx', 'cli/main.ts', 'logs', 'nw/hello', '--previous').then(() => '', (err: { stderr?: string }) => err.stderr ?? '');
+    expect(previous).toMatch(/answered 400: previous terminated container "httpd" in assignment default\/hello-\S+ not found/);
+  }, 60_000);
 
   it('stops the operator, the agent, its containerd and pods, the API and etcd on SIGTERM, and removes the agent\'s rules', async () => {
     expect(await etcdPids()).not.toEqual([]);
