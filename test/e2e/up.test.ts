@@ -1,8 +1,8 @@
 // `shopfloor up` as a user runs it (npm start runs the same command): it prints the KUBECONFIG
 // line, kubectl sees Shopfloor's CRDs, an applied example becomes Ready on this node (its
 // container runs on the agent's own containerd), its VIP answers HTTP, `shopfloor logs` reads
-// it through the agent's log server, and SIGTERM stops
-// every process, removes the pods and the rules. It runs in a network namespace of its own
+// it through the agent's log server, and SIGTERM stops every process, removes the pods and the
+// rules. It runs in a network namespace of its own
 // (entered with nsenter, which keeps the host's mounts such as the cgroups runc needs), so the
 // host's nftables and addresses are never touched.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
