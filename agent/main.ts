@@ -1,7 +1,7 @@
 // The agent process: composes its parts — the container runtime (managed containerd, or an
-// external CRI endpoint), the pod lifecycle, the node's registration and Lease, and the service
-// proxy — around one API client, one cache of NodeWorkloads and NodeAssignments, and one
-// metrics and health server.
+// external CRI endpoint), the pod lifecycle, the container log server, the node's registration
+// and Lease, and the service proxy — around one API client, one cache of NodeWorkloads and
+// NodeAssignments, and one metrics and health server.
 import { join } from 'node:path';
 import type { Registry } from 'prom-client';
 import { DEFAULT_SYSTEM_NAMESPACE, type NodeAssignment, type NodeWorkload } from '../api/index.js';
@@ -16,6 +16,8 @@ import { NODE_ASSIGNMENTS, NODE_WORKLOADS } from '../kube/resource.js';
 import { stripUnreadMetadata } from '../kube/strip-metadata.js';
 import { CriClient } from './cri/client.js';
 import { spawnRunner, type Runner } from './exec.js';
+import { DEFAULT_LOG_SERVER_ADDRESS, LogServer } from './logs/log-server.js';
+import { WebhookReviewer } from './logs/webhook-auth.js';
 import { MirrorAssignments } from './node/mirror-assignments.js';
 import { NodeRegistration } from './node/registration.js';
 import { StaticManifests } from './node/static-manifests.js';
@@ -81,6 +83,8 @@ export interface AgentOptions {
   leaseDurationSeconds?: number;
   /** host:port of /metrics, /healthz, /readyz (port 0: any free port); false for none. */
   metricsAddress: string | false;
+  /** host:port of the HTTPS log server (port 0: any free port); absent for none. */
+  logServerAddress?: string;
   logger: Logger;
   registry?: Registry;
   clock?: Clock;
@@ -213,6 +217,24 @@ export function assembleAgent(o: AgentOptions): AgentAssembly {
     ...(o.podWorkers ? { workers: o.podWorkers } : {}),
   });
   parts.push(lifecycle);
+  // Container logs for `shopfloor logs`, announced in the NodeAgent (registration comes later).
+  let logServer: LogServer | undefined;
+  if (o.logServerAddress !== undefined) {
+    const { host, port } = parseListenAddress(o.logServerAddress, DEFAULT_LOG_SERVER_ADDRESS, 'log server address');
+    logServer = new LogServer({
+      host,
+      port,
+      nodeAddresses: o.nodeAddresses,
+      hostname: o.hostname,
+      certDir: join(o.dataDir, 'pki'),
+      pods: lifecycle,
+      reviewer: new WebhookReviewer({ client, clock }),
+      clock,
+      logger: logger.child({ component: 'log-server' }),
+      registry,
+    });
+    parts.push(logServer);
+  }
   parts.push(new ContainerLogRotation({ containers: () => lifecycle.runningContainerLogs(), reopen: (id) => cri.reopenContainerLog(id), clock, logger }));
 
   const proxy = new ServiceProxy({
@@ -246,6 +268,10 @@ export function assembleAgent(o: AgentOptions): AgentAssembly {
       return { runtimeName: v.runtimeName, runtimeVersion: v.runtimeVersion };
     },
     runningPods: () => lifecycle.runningPods(),
+    daemonEndpoints: () => {
+      const endpoint = logServer?.endpoint();
+      return endpoint ? { logServer: endpoint } : undefined;
+    },
     clock,
     logger,
     registry,

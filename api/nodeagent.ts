@@ -1,7 +1,7 @@
 // NodeAgent: a node as Shopfloor's agent registers it (like kubelet registers a Node): what it
 // can run, its runtime and proxy mode. Liveness is a Lease named after the node.
 import { z } from 'zod';
-import { conditionList, nonNegativeInt, objectMeta, quantity } from './fields.js';
+import { conditionList, nonNegativeInt, objectMeta, portNumber, quantity } from './fields.js';
 
 const resources = z
   .object({
@@ -17,6 +17,18 @@ export const nodeAgentSpecSchema = z
     unschedulable: z.boolean().optional().describe('When true the operator places no new replicas here.'),
   })
   .describe('Node settings.');
+
+/**
+ * Where the agent serves container logs (like a Node's status.daemonEndpoints.kubeletEndpoint),
+ * and the CA its serving certificate chains to, so that clients pin it instead of trusting any CA.
+ */
+const logServerEndpoint = z
+  .object({
+    address: z.string().describe('IP address the log server answers on.'),
+    port: portNumber('HTTPS port of the log server.'),
+    caBundle: z.string().describe('Base64 of the PEM CA certificate that signed the log server\'s serving certificate.'),
+  })
+  .describe('The agent\'s HTTPS log server: GET /containerLogs/<namespace>/<assignment>/<container> with a bearer token.');
 
 export const nodeAgentStatusSchema = z
   .object({
@@ -36,6 +48,10 @@ export const nodeAgentStatusSchema = z
       .optional()
       .describe('Addresses of the node.'),
     pods: nonNegativeInt('Replicas the node runs now.').optional(),
+    daemonEndpoints: z
+      .object({ logServer: logServerEndpoint.optional() })
+      .optional()
+      .describe('Endpoints the agent serves on the node.'),
     conditions: conditionList.optional(),
   })
   .describe('What the agent reports.');
@@ -52,3 +68,4 @@ export const nodeAgentSchema = z
 
 export type NodeAgent = z.output<typeof nodeAgentSchema>;
 export type NodeAgentStatus = z.output<typeof nodeAgentStatusSchema>;
+export type LogServerEndpoint = z.output<typeof logServerEndpoint>;

@@ -24,6 +24,7 @@ describe('parseAgentFlags', () => {
       minSyncPeriodMs: 1000,
       fullResyncPeriodMs: 3_600_000,
       metricsAddress: '127.0.0.1:10249',
+      logServerAddress: '0.0.0.0:10350',
       logLevel: 'info',
     });
   });
@@ -31,6 +32,8 @@ describe('parseAgentFlags', () => {
   it('takes flags over environment variables', () => {
     const flags = parseAgentFlags(['--proxy-mode', 'iptables', '--node-addresses', '10.0.0.1, 10.0.0.2', '--min-sync-period', '0.5'], { SHOPFLOOR_PROXY_MODE: 'nftables', NODE_NAME: 'n7', SHOPFLOOR_METRICS_ADDRESS: 'off' }, defaults);
     expect(flags).toMatchObject({ proxyMode: 'iptables', nodeName: 'n7', nodeAddresses: ['10.0.0.1', '10.0.0.2'], minSyncPeriodMs: 500, metricsAddress: false });
+    expect(parseAgentFlags(['--log-server-address', '10.0.0.1:0'], { SHOPFLOOR_LOG_SERVER_ADDRESS: 'off' }, defaults).logServerAddress).toBe('10.0.0.1:0');
+    expect(parseAgentFlags([], { SHOPFLOOR_LOG_SERVER_ADDRESS: 'off' }, defaults).logServerAddress).toBe(false);
   });
 
   it('drives an external CRI runtime when given its endpoint, and reads node labels', () => {

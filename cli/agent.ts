@@ -4,6 +4,7 @@
 // the agent's nftables table and iptables chains and nothing else.
 import { hostname, networkInterfaces } from 'node:os';
 import { isAbsolute } from 'node:path';
+import { DEFAULT_LOG_SERVER_ADDRESS } from '../agent/logs/log-server.js';
 import { DEFAULT_METRICS_ADDRESS, runAgent, type RuntimeChoice } from '../agent/main.js';
 import { DEFAULT_LEASE_DURATION_SECONDS } from '../agent/node/lease.js';
 import { PROXY_MODES, type ProxyMode } from '../agent/proxy/backend.js';
@@ -60,6 +61,9 @@ point it at a runtime a kubelet uses: a kubelet removes the sandboxes it does no
                                 the operator marks this node's replicas Unknown (SHOPFLOOR_NODE_LEASE_DURATION; default ${DEFAULT_LEASE_DURATION_SECONDS})
   --metrics-address <h:p>       /metrics, /healthz, /readyz address, or "off"
                                 (SHOPFLOOR_METRICS_ADDRESS; default ${DEFAULT_METRICS_ADDRESS})
+  --log-server-address <ip:p>   HTTPS container log server for \`shopfloor logs\` on the node, or "off"
+                                (SHOPFLOOR_LOG_SERVER_ADDRESS; default ${DEFAULT_LOG_SERVER_ADDRESS}); callers need a
+                                token the API server authenticates and RBAC get on nodeassignments/log
   --log-level <level>           fatal, error, warn, info, debug, trace or silent (SHOPFLOOR_LOG_LEVEL; default info)
 
 Exits 0 on SIGINT/SIGTERM, leaving the pods running and the rules in place, so that the next
@@ -88,6 +92,7 @@ export interface AgentFlags {
   minSyncPeriodMs: number;
   fullResyncPeriodMs: number;
   metricsAddress: string | false;
+  logServerAddress: string | false;
   logLevel: LogLevel;
 }
 
@@ -111,6 +116,7 @@ const OPTIONS = {
   'min-sync-period': { type: 'string' },
   'full-resync-period': { type: 'string' },
   'metrics-address': { type: 'string' },
+  'log-server-address': { type: 'string' },
   'log-level': { type: 'string' },
 } as const;
 
@@ -150,6 +156,8 @@ export function parseAgentFlags(argv: string[], env: Record<string, string | und
   const fullResyncPeriodMs = seconds('full-resync-period', 'SHOPFLOOR_FULL_RESYNC_PERIOD', DEFAULT_FULL_RESYNC_PERIOD_MS, 1);
 
   const metricsAddress = metricsAddressFlag(pick('metrics-address', 'SHOPFLOOR_METRICS_ADDRESS') ?? { value: DEFAULT_METRICS_ADDRESS, from: 'default' }, DEFAULT_METRICS_ADDRESS);
+
+  const logServerAddress = metricsAddressFlag(pick('log-server-address', 'SHOPFLOOR_LOG_SERVER_ADDRESS') ?? { value: DEFAULT_LOG_SERVER_ADDRESS, from: 'default' }, DEFAULT_LOG_SERVER_ADDRESS);
 
   const logLevel = logLevelFlag(pick('log-level', 'SHOPFLOOR_LOG_LEVEL') ?? { value: 'info', from: 'default' });
 
@@ -215,6 +223,7 @@ export function parseAgentFlags(argv: string[], env: Record<string, string | und
     minSyncPeriodMs,
     fullResyncPeriodMs,
     metricsAddress,
+    logServerAddress,
     logLevel,
   };
 }
@@ -254,12 +263,13 @@ export const agentCommand: Command = {
     const kube = loadKubeConfigOrLog(flags.kubeconfig, logger);
     if (!kube) return 1;
     logger.info({ kubeconfig: describeSource(kube.source), node: flags.nodeName, runtime: flags.runtime, proxyMode: flags.proxyMode, proxyTable: flags.proxyTable, nodeAddresses: flags.nodeAddresses }, 'starting agent');
-    const { imagePreloadDir, staticManifestDir, logDir, ...rest } = flags;
+    const { imagePreloadDir, staticManifestDir, logDir, logServerAddress, ...rest } = flags;
     const agent = await runAgent({
       ...rest,
       ...(imagePreloadDir ? { imagePreloadDir } : {}),
       ...(staticManifestDir ? { staticManifestDir } : {}),
       ...(logDir ? { logDir } : {}),
+      ...(logServerAddress ? { logServerAddress } : {}),
       hostname: hostname(),
       kubeConfig: kube.kubeConfig,
       logger,

@@ -5,6 +5,7 @@ import { UsageError, type Command } from './command.js';
 const commands: Record<string, () => Promise<Command>> = {
   agent: async () => (await import('./agent.js')).agentCommand,
   devcluster: async () => (await import('./devcluster.js')).devclusterCommand,
+  logs: async () => (await import('./logs.js')).logsCommand,
   operator: async () => (await import('./operator.js')).operatorCommand,
   up: async () => (await import('./up.js')).upCommand,
   validate: async () => (await import('./validate.js')).validateCommand,

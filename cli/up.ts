@@ -139,6 +139,8 @@ export const upCommand: Command = {
         proxyMode,
         nodeAddresses: hostAddresses(),
         metricsAddress: agentMetricsAddress,
+        // One node on this host: its logs are for this host's `shopfloor logs` only.
+        logServerAddress: '127.0.0.1:0',
         logger: partLogger('agent'),
       });
       // Unlike a node agent that restarts, `up` takes the whole local Shopfloor down: pods,
@@ -155,6 +157,7 @@ export const upCommand: Command = {
           '  kubectl apply -f examples/hello.yaml  # a NodeWorkload with a service VIP',
           '  kubectl get nw,na                     # placement, readiness, VIP',
           '  kubectl describe nw hello             # conditions and events',
+          '  npx shopfloor logs nw/hello           # a replica\'s container log (-f follows)',
           '  nft list table ip shopfloor           # the VIP rules the agent programmed',
           '',
           '  kubectl wait --for=condition=Ready nw/hello',

@@ -1,6 +1,7 @@
 import type { KubeObject } from './object.js';
 import type { PrinterColumn, ResourceInfo } from './registry.js';
 import { coreEventToEventsV1, eventsV1ToCoreEvent } from './event-conversion.js';
+import { selfSubjectAccessReview, selfSubjectRulesReview, subjectAccessReview, tokenReview } from './reviews.js';
 
 const age: PrinterColumn = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp', description: 'The time since the object was created' };
 
@@ -27,15 +28,6 @@ interface BuiltinSpec {
   selectableFields?: readonly string[];
   review?: ResourceInfo['review'];
 }
-
-// Every authenticated token is an administrator, and `kubectl auth can-i` says so.
-const adminReason = 'the Shopfloor devcluster treats every authenticated token as an administrator (RBAC objects are stored, not enforced)';
-const accessReview = (body: KubeObject): KubeObject => ({ ...body, metadata: { ...body.metadata }, status: { allowed: true, reason: adminReason } });
-const rulesReview = (body: KubeObject): KubeObject => ({
-  ...body,
-  metadata: { ...body.metadata },
-  status: { resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }], nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }], incomplete: false },
-});
 
 const coreEventFields = ['involvedObject.kind', 'involvedObject.namespace', 'involvedObject.name', 'involvedObject.uid', 'involvedObject.apiVersion', 'involvedObject.resourceVersion', 'involvedObject.fieldPath', 'reason', 'reportingComponent', 'source', 'type'];
 const eventsV1Fields = ['regarding.kind', 'regarding.namespace', 'regarding.name', 'regarding.uid', 'regarding.apiVersion', 'regarding.resourceVersion', 'regarding.fieldPath', 'reason', 'reportingController', 'type'];
@@ -89,9 +81,11 @@ const specs: BuiltinSpec[] = [
     group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions', kind: 'CustomResourceDefinition', namespaced: false, shortNames: ['crd', 'crds'], hasStatus: true,
     unconditionalUpdate: false, columns: [{ name: 'Created At', type: 'string', format: 'date-time', compute: (o) => o.metadata.creationTimestamp }],
   },
-  { group: 'authorization.k8s.io', version: 'v1', resource: 'selfsubjectaccessreviews', kind: 'SelfSubjectAccessReview', namespaced: false, review: accessReview },
-  { group: 'authorization.k8s.io', version: 'v1', resource: 'selfsubjectrulesreviews', kind: 'SelfSubjectRulesReview', namespaced: false, review: rulesReview },
-  // RBAC objects are stored so that manifests and charts apply; every token is an administrator.
+  { group: 'authentication.k8s.io', version: 'v1', resource: 'tokenreviews', kind: 'TokenReview', namespaced: false, review: tokenReview },
+  { group: 'authorization.k8s.io', version: 'v1', resource: 'subjectaccessreviews', kind: 'SubjectAccessReview', namespaced: false, review: subjectAccessReview },
+  { group: 'authorization.k8s.io', version: 'v1', resource: 'selfsubjectaccessreviews', kind: 'SelfSubjectAccessReview', namespaced: false, review: selfSubjectAccessReview },
+  { group: 'authorization.k8s.io', version: 'v1', resource: 'selfsubjectrulesreviews', kind: 'SelfSubjectRulesReview', namespaced: false, review: selfSubjectRulesReview },
+  // RBAC objects are stored so that manifests and charts apply; the one identity is an administrator.
   { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'roles', kind: 'Role', namespaced: true, nameRule: 'path-segment', columns: [{ name: 'Created At', type: 'string', format: 'date-time', compute: (o) => o.metadata.creationTimestamp }] },
   { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'rolebindings', kind: 'RoleBinding', namespaced: true, nameRule: 'path-segment', columns: [{ name: 'Role', type: 'string', compute: roleRef }, age] },
   { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'clusterroles', kind: 'ClusterRole', namespaced: false, nameRule: 'path-segment', columns: [{ name: 'Created At', type: 'string', format: 'date-time', compute: (o) => o.metadata.creationTimestamp }] },

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
+import { Authenticator } from './authentication.js';
 import { Compactor } from './compactor.js';
 import { crdResource } from './crd.js';
 import { ensureToken, writeKubeconfig } from './credentials.js';
@@ -74,7 +75,7 @@ export async function startDevcluster(opts: DevclusterOptions): Promise<Devclust
     await ensureNamespaces(api, registry);
     const hub = new WatchHub(storage, logger);
     const server = new ApiServer({
-      tls, token, registry, api, hub, logger,
+      tls, authenticator: new Authenticator(token), registry, api, hub, logger,
       openapi: new OpenApi(registry),
       etcdUp: () => etcdUp,
       bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000,

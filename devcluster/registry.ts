@@ -1,6 +1,7 @@
 import type { JSONSchemaProps } from './schema-types.js';
 import type { KubeObject } from './object.js';
 import { builtinResources } from './builtins.js';
+import type { Review } from './reviews.js';
 
 /** A column of `kubectl get`: a CRD additionalPrinterColumn, or a built-in kind's computed one. */
 export interface PrinterColumn {
@@ -43,10 +44,10 @@ export interface ResourceInfo {
   /** Name rule: Namespaces and Nodes... use DNS labels or subdomains as kube-apiserver does. */
   nameRule: 'subdomain' | 'label' | 'path-segment';
   /**
-   * A review that is answered, never stored (SelfSubjectAccessReview, SelfSubjectRulesReview):
-   * the only verb is create, and the answer is what `review` returns.
+   * A review that is answered, never stored (TokenReview, SubjectAccessReview and the self
+   * reviews): the only verb is create, and the answer is what `review` returns.
    */
-  review?: (body: KubeObject) => KubeObject;
+  review?: Review;
   /** Field selector fields beyond metadata.name and metadata.namespace. */
   selectableFields?: readonly string[];
   /** Whether updates without a resourceVersion are allowed (most built-ins; never custom resources). */

@@ -1,7 +1,7 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { Logger } from 'pino';
+import type { Authenticator, UserInfo } from './authentication.js';
 import { decodeBody, mediaType, unsupportedMediaType } from './body.js';
 import { apiGroupDocument, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
 import type { OpenApi } from './openapi.js';
@@ -10,6 +10,7 @@ import { decodeKubernetesProtobuf, ProtobufError } from './protobuf.js';
 import type { Registry } from './registry.js';
 import { parseResourcePath } from './request-path.js';
 import type { ApiResult, ResourceApi, ResourceRequest } from './resource-api.js';
+import type { Review } from './reviews.js';
 import { ApiError, badRequest } from './status.js';
 import { buildTable, type IncludeObject } from './tables.js';
 import type { TlsFiles } from './tls.js';
@@ -21,7 +22,7 @@ export const maxBodyBytes = 3 * 1024 * 1024;
 
 export interface ServerDeps {
   tls: TlsFiles;
-  token: string;
+  authenticator: Authenticator;
   registry: Registry;
   api: ResourceApi;
   hub: WatchHub;
@@ -39,11 +40,9 @@ export class ApiServer {
   readonly server: Server;
   /** Open watches: how to end each, by the group/resource it watches. */
   private readonly watches = new Map<() => void, string>();
-  private readonly token: Buffer;
   private address = '127.0.0.1:0';
 
   constructor(private readonly deps: ServerDeps) {
-    this.token = Buffer.from(deps.token);
     this.server = createServer({ key: deps.tls.key, cert: deps.tls.cert }, (req, res) => {
       this.handle(req, res).catch((err: unknown) => this.fail(res, err, req));
     });
@@ -77,14 +76,6 @@ export class ApiServer {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
-  private authenticated(req: IncomingMessage): boolean {
-    const header = req.headers.authorization ?? '';
-    const m = /^Bearer\s+(.+)$/i.exec(header);
-    if (!m) return false;
-    const given = Buffer.from((m[1] as string).trim());
-    return given.length === this.token.length && timingSafeEqual(given, this.token);
-  }
-
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://devcluster');
     const path = url.pathname.replace(/\/+$/, '') || '/';
@@ -93,7 +84,8 @@ export class ApiServer {
       this.health(path, url, res);
       return;
     }
-    if (!this.authenticated(req)) throw new ApiError(401, 'Unauthorized', 'Unauthorized');
+    const caller = this.deps.authenticator.header(req.headers.authorization);
+    if (!caller) throw new ApiError(401, 'Unauthorized', 'Unauthorized');
     if (path === '/api' && method === 'GET') return this.json(res, 200, apiVersions(this.address));
     if (path === '/apis' && method === 'GET') return this.json(res, 200, apiGroupList(this.deps.registry));
     if (path.startsWith('/openapi/')) return this.openapi(path, method, res);
@@ -115,12 +107,7 @@ export class ApiServer {
       throw new ApiError(406, `only the following media types are accepted: application/json, application/yaml (asked for ${accept})`, 'NotAcceptable');
     }
     const include = includeObject(url.searchParams);
-    if (info.review) {
-      if (method !== 'POST' || rp.name !== undefined) throw methodNotAllowed(method);
-      const body = await this.objectBody(req);
-      if (!isPlainObject(body)) throw badRequest(`the body must be a ${info.kind} object`);
-      return this.json(res, 201, info.review({ apiVersion: `${info.group}/${rp.version}`, kind: info.kind, ...body, metadata: isPlainObject(body.metadata) ? body.metadata : {} }));
-    }
+    if (info.review) return this.review(req, res, info.review, rr, caller);
     const namespacedWithout = info.namespaced && rp.namespace === undefined;
     if (rp.name === undefined) {
       if (method === 'GET') {
@@ -148,6 +135,15 @@ export class ApiServer {
       case 'DELETE': return this.result(res, await this.deps.api.delete(rr, await this.optionalBody(req)), rr, false, include);
       default: throw methodNotAllowed(method);
     }
+  }
+
+  private async review(req: IncomingMessage, res: ServerResponse, review: Review, rr: ResourceRequest, caller: UserInfo): Promise<void> {
+    const method = req.method ?? 'GET';
+    if (method !== 'POST' || rr.path.name !== undefined) throw methodNotAllowed(method);
+    const body = await this.objectBody(req);
+    if (!isPlainObject(body)) throw badRequest(`the body must be a ${rr.info.kind} object`);
+    const typed = { apiVersion: `${rr.info.group}/${rr.path.version}`, kind: rr.info.kind, ...body, metadata: isPlainObject(body.metadata) ? body.metadata : {} };
+    return this.json(res, 201, review(typed, { caller, authenticator: this.deps.authenticator }));
   }
 
   private register(end: () => void, groupResource: string): () => void {

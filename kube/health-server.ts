@@ -28,10 +28,10 @@ export interface HealthServer {
  * Splits a `host:port` listen address (`[::1]:8080` for IPv6; an empty host means 127.0.0.1;
  * port 0 picks a free port). The error names the address and shows `example`.
  */
-export function parseListenAddress(address: string, example: string): { host: string; port: number } {
+export function parseListenAddress(address: string, example: string, what = 'metrics address'): { host: string; port: number } {
   const m = /^(.*):(\d{1,5})$/.exec(address);
   const port = m ? Number(m[2]) : NaN;
-  if (!m || port > 65535) throw new Error(`metrics address "${address}": expected host:port such as ${example} (port 0 picks a free port)`);
+  if (!m || port > 65535) throw new Error(`${what} "${address}": expected host:port such as ${example} (port 0 picks a free port)`);
   return { host: (m[1] as string).replace(/^\[(.*)\]$/, '$1') || '127.0.0.1', port };
 }
 

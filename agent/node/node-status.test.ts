@@ -86,6 +86,14 @@ describe('nodeAgentStatus', () => {
     expect(mergePatchBetween(first, again)).toBeUndefined();
   });
 
+  it('announces the log server once it listens, and drops it when it no longer does', () => {
+    const logServer = { address: '10.0.0.5', port: 10350, caBundle: 'Y2E=' };
+    const first = nodeAgentStatus(input());
+    const serving = nodeAgentStatus(input({ previous: first, daemonEndpoints: { logServer } }));
+    expect(mergePatchBetween(first, serving)).toEqual({ daemonEndpoints: { logServer } });
+    expect(mergePatchBetween(serving, nodeAgentStatus(input({ previous: serving })))).toEqual({ daemonEndpoints: null });
+  });
+
   it('writes only what changed', () => {
     const first = nodeAgentStatus(input());
     const later = nodeAgentStatus(input({ previous: first, pods: 2, now: new Date(T.getTime() + 10_000) }));

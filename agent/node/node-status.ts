@@ -1,5 +1,6 @@
 // What the agent writes into its NodeAgent, computed from what it measured: the labels and spec
-// it owns, and the status (capacity, software, addresses, replicas, the Ready condition). Pure,
+// it owns, and the status (capacity, software, addresses, replicas, the endpoints it serves, the
+// Ready condition). Pure,
 // so that "nothing changed, nothing written" is tested without a server.
 import { API_VERSION, LABEL_MANAGED_BY, MANAGED_BY_VALUE, type NodeAgent, type NodeAgentStatus } from '../../api/index.js';
 import { withConditions } from '../../kube/status.js';
@@ -72,6 +73,8 @@ export interface StatusInput {
   nodeAddresses: readonly string[];
   hostname: string;
   pods: number;
+  /** What the agent serves on the node (its log server), once it listens. */
+  daemonEndpoints?: NodeAgentStatus['daemonEndpoints'];
   now: Date;
 }
 
@@ -92,6 +95,7 @@ export function nodeAgentStatus(i: StatusInput): NodeAgentStatus {
     nodeInfo: { ...known, agentVersion: i.agentVersion, proxyMode: i.proxyMode },
     addresses: [...i.nodeAddresses.map((address) => ({ type: 'InternalIP' as const, address })), { type: 'Hostname' as const, address: i.hostname }],
     pods: i.pods,
+    ...(i.daemonEndpoints ? { daemonEndpoints: i.daemonEndpoints } : {}),
     conditions: withConditions(i.previous?.conditions, [ready], i.generation, i.now),
   };
 }

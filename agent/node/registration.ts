@@ -3,7 +3,7 @@
 // 10 s and written only when it changed) and a Lease heartbeat in the system namespace. A deleted
 // NodeAgent or Lease is created again; stopping leaves both, so a restarted agent keeps its node.
 import type { Registry } from 'prom-client';
-import { API_VERSION, DEFAULT_SYSTEM_NAMESPACE, findCondition, type NodeAgent } from '../../api/index.js';
+import { API_VERSION, DEFAULT_SYSTEM_NAMESPACE, findCondition, type NodeAgent, type NodeAgentStatus } from '../../api/index.js';
 import { DNS1123_SUBDOMAIN } from '../../api/fields.js';
 import type { KubeClient } from '../../kube/client.js';
 import { sleep, systemClock, type Clock } from '../../kube/clock.js';
@@ -41,6 +41,8 @@ export interface NodeRegistrationOptions {
   runtimeInfo: () => Promise<RuntimeInfo>;
   /** Replicas running on the node now. */
   runningPods: () => number;
+  /** What the agent serves on the node now (its log server), for status.daemonEndpoints. */
+  daemonEndpoints?: () => NodeAgentStatus['daemonEndpoints'];
   /** Replicas the node accepts. Default 110. */
   maxPods?: number;
   /** What the node keeps for itself; allocatable is capacity minus this. */
@@ -214,6 +216,7 @@ export class NodeRegistration implements Part {
       nodeAddresses: this.o.nodeAddresses,
       hostname: this.o.hostname,
       pods: this.o.runningPods(),
+      daemonEndpoints: this.o.daemonEndpoints?.(),
       now: new Date(this.clock.now()),
     });
     const before = findCondition(agent.status?.conditions, 'Ready');

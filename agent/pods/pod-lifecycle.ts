@@ -14,6 +14,7 @@ import type { Runner } from '../exec.js';
 import type { CriClient } from '../cri/client.js';
 import type { Part } from '../part.js';
 import { podMetrics } from './metrics.js';
+import type { ObservedPod } from './observed.js';
 import { PodSync, type CrashLoopBackoff, type DesiredAssignment, type FailureBackoff, type PodProbes } from './pod-sync.js';
 import { DEFAULT_RELIST_PERIOD_MS, Relister } from './relist.js';
 import { assignmentKeyOf, nodeSelector } from './runtime-labels.js';
@@ -64,6 +65,7 @@ export class PodLifecycle implements Part {
   private readonly controller: Controller;
   private readonly relister: Relister;
   private readonly sync: PodSync;
+  private readonly observer: RuntimeObserver;
   private running: Promise<void> | undefined;
   private tearingDown = false;
 
@@ -71,6 +73,7 @@ export class PodLifecycle implements Part {
     const logger = o.logger.child({ component: 'pods' });
     const metrics = podMetrics(o.registry);
     const observer = new RuntimeObserver(o.cri, o.nodeName);
+    this.observer = observer;
     this.status = new StatusWriter(o.client);
     this.sync = new PodSync({
       cri: o.cri,
@@ -163,6 +166,11 @@ export class PodLifecycle implements Part {
     const running = await this.o.cri.listContainers({ state: { state: 'CONTAINER_RUNNING' }, labelSelector: nodeSelector(this.o.nodeName) });
     const statuses = await Promise.all(running.map((c) => this.o.cri.containerStatus(c.id).catch(() => undefined)));
     return statuses.filter((s) => s !== undefined && s.logPath !== '').map((s) => ({ containerId: s!.id, logPath: s!.logPath }));
+  }
+
+  /** What the runtime holds for `key` now: its sandboxes and container instances with their log paths (the log server reads them). */
+  observe(key: string): Promise<ObservedPod> {
+    return this.observer.observe(key);
   }
 
   /** Pods with a ready sandbox, as of the last relist. */

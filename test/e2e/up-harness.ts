@@ -123,6 +123,11 @@ export class UpProcess {
     return this.netns.exec({ KUBECONFIG: this.kubeconfig }, 'kubectl', ...args);
   }
 
+  /** A `shopfloor` command from source, as the user runs it beside `up` (KUBECONFIG set). */
+  shopfloor(...args: string[]): Promise<{ stdout: string; stderr: string }> {
+    return this.netns.exec({ KUBECONFIG: this.kubeconfig }, process.execPath, '--import', 'tsx', 'cli/main.ts', ...args);
+  }
+
   /** `ctr` against the agent's own containerd, in the namespace the CRI plugin keeps pods in. */
   ctr(...args: string[]): Promise<{ stdout: string; stderr: string }> {
     return run('ctr', ['--address', join(this.dataDir, 'agent', 'containerd', 'containerd.sock'), '--namespace', 'k8s.io', ...args]);

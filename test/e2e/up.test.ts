@@ -3,8 +3,8 @@
 // scales, restarts a killed container, rolls out a new template, takes an unready replica out of
 // the VIP, refuses an invalid workload with the field's error, runs a static workload, survives
 // `up` being killed without touching a pod, counts all of it in the metrics a Prometheus scrape
-// sees, and on Ctrl-C leaves nothing behind. It runs in a network namespace of its own, so the
-// host's nftables and addresses are never touched.
+// sees, serves container logs to `shopfloor logs`, and on Ctrl-C leaves nothing behind. It runs
+// in a network namespace of its own, so the host's nftables and addresses are never touched.
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -146,6 +146,15 @@ describe('shopfloor up', () => {
     await allReady('hello', 3);
     await metricShows('agent', 'shopfloor_agent_container_restarts_total', { pod: victim!.name }, (v) => v === 1);
   }, 90_000);
+
+  it('shows a replica\'s log, and its killed instance\'s with --previous, through the agent\'s log server on 127.0.0.1', async () => {
+    const { stdout: address } = await up.kubectl('get', 'nag', '-o', 'jsonpath={.items[0].status.daemonEndpoints.logServer.address}');
+    expect(address).toBe('127.0.0.1');
+    const [restarted] = (await replicas('hello')).filter((r) => r.restartCount === 1);
+    expect((await up.shopfloor('logs', `na/${restarted!.name}`)).stdout).toBe('serving /www on :8080\n');
+    expect((await up.shopfloor('logs', `na/${restarted!.name}`, '--previous')).stdout).toBe('serving /www on :8080\n');
+    expect((await up.shopfloor('logs', 'nw/hello', '-c', 'httpd', '--tail', '1')).stdout).toBe('serving /www on :8080\n');
+  }, 60_000);
 
   it('refuses an invalid workload with kubectl printing the field and what is allowed', async () => {
     const bad = join(dataDir, 'bad.yaml');

@@ -27,7 +27,7 @@ export interface TestAgent {
   stop(): Promise<void>;
 }
 
-export async function startTestAgent(o: { cluster: TestCluster; containerd: TestContainerd; nodeName?: string; staticManifestDir?: string; logger?: Logger }): Promise<TestAgent> {
+export async function startTestAgent(o: { cluster: TestCluster; containerd: TestContainerd; nodeName?: string; staticManifestDir?: string; logServerAddress?: string; logger?: Logger }): Promise<TestAgent> {
   const netns = `sf-agent-${randomBytes(3).toString('hex')}`;
   const host = spawnRunner();
   await runChecked(host, 'ip', ['netns', 'add', netns]);
@@ -47,6 +47,7 @@ export async function startTestAgent(o: { cluster: TestCluster; containerd: Test
       runtime: { mode: 'external', endpoint: o.containerd.endpoint },
       podCIDR: o.containerd.podCIDR,
       ...(o.staticManifestDir ? { staticManifestDir: o.staticManifestDir } : {}),
+      ...(o.logServerAddress ? { logServerAddress: o.logServerAddress } : {}),
       proxyMode: 'nftables',
       nodeAddresses: ['192.0.2.1'],
       metricsAddress: false,

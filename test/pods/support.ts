@@ -21,7 +21,13 @@ export interface PodEnv {
   stop(): Promise<void>;
 }
 
-export async function startPodEnv(): Promise<PodEnv> {
+/** What a suite asks of its agent beyond the defaults. */
+export interface PodEnvOptions {
+  /** Serve container logs here (e.g. 127.0.0.1:0); default none. */
+  logServerAddress?: string;
+}
+
+export async function startPodEnv(o: PodEnvOptions = {}): Promise<PodEnv> {
   const stops: Array<() => Promise<void>> = [];
   const stop = async (): Promise<void> => {
     const errors: unknown[] = [];
@@ -35,7 +41,7 @@ export async function startPodEnv(): Promise<PodEnv> {
     await new KubeClient(cluster.kubeConfig, {}).create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: DEFAULT_SYSTEM_NAMESPACE } });
     const containerd = await startTestContainerd();
     stops.push(() => containerd.stop());
-    const agent = await startTestAgent({ cluster, containerd });
+    const agent = await startTestAgent({ cluster, containerd, ...o });
     stops.push(() => agent.stop());
     return { cluster, containerd, agent, client: new KubeClient(cluster.kubeConfig, {}), stop };
   } catch (err) {
@@ -48,11 +54,11 @@ export async function startPodEnv(): Promise<PodEnv> {
  * Gives the suite one PodEnv: started before its tests (after `prepare`, if any) and stopped
  * after them. Read it through the returned function once the tests run.
  */
-export function usePodEnv(prepare?: () => Promise<void>): () => PodEnv {
+export function usePodEnv(prepare?: () => Promise<void>, options: PodEnvOptions = {}): () => PodEnv {
   let env: PodEnv | undefined;
   beforeAll(async () => {
     await prepare?.();
-    env = await startPodEnv();
+    env = await startPodEnv(options);
   }, 120_000);
   afterAll(async () => {
     await env?.stop();
