@@ -158,7 +158,9 @@ export const upCommand: Command = {
           '  kubectl get nw,na                     # placement, readiness, VIP',
           '  kubectl describe nw hello             # conditions and events',
           '  npx shopfloor logs nw/hello           # a replica\'s container log (-f follows)',
-          '  nft list table ip shopfloor           # the VIP rules the agent programmed',
+          proxyMode === 'nftables'
+            ? '  nft list table ip shopfloor           # the VIP rules the agent programmed'
+            : '  iptables -t nat -S SHOPFLOOR-SERVICES # the VIP rules the agent programmed',
           '',
           '  kubectl wait --for=condition=Ready nw/hello',
           '  curl http://$(kubectl get nw hello -o jsonpath={.status.clusterIP})/',
