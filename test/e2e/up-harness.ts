@@ -1,7 +1,8 @@
 // What the end-to-end suites need to drive `shopfloor up` as a user does: a network namespace
 // that stands in for the machine (so the host's nftables, addresses and routes are never
-// touched), the `up` process itself, kubectl and HTTP from inside that namespace, and the
-// processes `up` leaves or must not leave behind.
+// touched), the `up` process itself and further `shopfloor agent` processes joining its cluster,
+// kubectl and HTTP from inside that namespace, and the processes they leave or must not leave
+// behind.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -11,6 +12,8 @@ import { eventually } from '../harness/eventually.js';
 import { createHostNetns, deleteHostNetns } from '../harness/host-netns.js';
 
 const run = promisify(execFile);
+/** The `shopfloor` command of this checkout, run from source. */
+const SHOPFLOOR: [string, ...string[]] = [process.execPath, '--import', 'tsx', 'cli/main.ts'];
 
 /** A network namespace standing in for the machine (see host-netns.ts). */
 export class MachineNetns {
@@ -37,6 +40,11 @@ export class MachineNetns {
     return run(file, argv, { env: { ...process.env, ...env }, maxBuffer: 16 * 1024 * 1024 });
   }
 
+  /** Runs a `shopfloor` command from source inside the namespace, to its end. */
+  shopfloor(...args: string[]): Promise<{ stdout: string; stderr: string }> {
+    return this.exec({}, ...SHOPFLOOR, ...args);
+  }
+
   /**
    * `count` HTTP GETs of http://host:port/, each on a connection of its own (so each picks an
    * endpoint afresh), from inside the namespace: the status line's code and the body, or the
@@ -59,56 +67,120 @@ const one = () => new Promise((done) => {
   }
 }
 
-/** `shopfloor up` run from source inside `netns` on `dataDir`, with every listener on a free port. */
-export class UpProcess {
-  private child: ChildProcess | undefined;
-  private exit: Promise<number | null> = Promise.resolve(null);
+/**
+ * A `shopfloor` command run from source inside a namespace, which a suite starts, stops and starts
+ * again; the output of its latest run is kept for assertions and failure messages.
+ */
+class ShopfloorCommand {
   stdout = '';
   stderr = '';
+  /** Both streams, in the order they came. */
+  output = '';
+  private child: ChildProcess | undefined;
+  private exit: Promise<number | null> = Promise.resolve(null);
 
   constructor(
-    private readonly netns: MachineNetns,
-    readonly dataDir: string,
+    protected readonly netns: MachineNetns,
+    private readonly args: string[],
   ) {}
 
-  get kubeconfig(): string {
-    return join(this.dataDir, 'kubeconfig');
-  }
-
-  /** Starts `up` and resolves once it prints that Shopfloor is up. */
-  async start(): Promise<void> {
+  /** Starts a run, with its output afresh. */
+  protected spawn(): void {
     this.stdout = '';
     this.stderr = '';
-    const [file, argv] = this.netns.argv(process.execPath, '--import', 'tsx', 'cli/main.ts', 'up', '--data-dir', this.dataDir, '--port', '0',
-      '--metrics-address', '127.0.0.1:0', '--agent-metrics-address', '127.0.0.1:0');
+    this.output = '';
+    const [file, argv] = this.netns.argv(...SHOPFLOOR, ...this.args);
     // A process group of its own, as a shell gives a foreground job: Ctrl-C signals all of it.
     const child = spawn(file, argv, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     this.exit = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-    child.stdout!.on('data', (d: Buffer) => (this.stdout += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
-    await eventually('shopfloor up to say it is up', () => {
-      if (child.exitCode !== null) throw new Error(`shopfloor up exited with ${child.exitCode}`);
-      return this.stdout.includes('Shopfloor is up');
-    }, 90_000).catch((err: Error) => {
-      throw new Error(`${err.message}\n${this.stdout}\n${this.stderr.slice(-4000)}`);
-    });
+    for (const [stream, kept] of [[child.stdout!, 'stdout'], [child.stderr!, 'stderr']] as const) {
+      stream.on('data', (d: Buffer) => {
+        this[kept] += d.toString();
+        this.output += d.toString();
+      });
+    }
   }
 
-  /** Sends `signal` and resolves with the exit code (null when a signal ended it). */
+  get exited(): boolean {
+    return this.child !== undefined && (this.child.exitCode !== null || this.child.signalCode !== null);
+  }
+
+  /** For the checks of a wait on something the process does: fails them, with its last output, once it has ended. */
+  throwIfExited(): void {
+    const child = this.running();
+    if (this.exited) throw new Error(`shopfloor ${this.args[0]} exited with ${child.exitCode ?? child.signalCode}:\n${this.output.slice(-4000)}`);
+  }
+
+  /**
+   * Sends `signal` and resolves with the exit code (null when a signal ended it). A process that
+   * had already ended fails it, with its last output: what is stopped must have been running.
+   */
   async stop(signal: NodeJS.Signals): Promise<number | null> {
-    const child = this.child;
-    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
-    child.kill(signal);
+    this.throwIfExited();
+    this.running().kill(signal);
     return this.exit;
   }
 
   /** Ctrl-C at the terminal: SIGINT to every process of the foreground job; resolves with the exit code. */
   async interrupt(): Promise<number | null> {
-    const child = this.child;
-    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
-    process.kill(-child.pid!, 'SIGINT');
+    this.throwIfExited();
+    process.kill(-this.running().pid!, 'SIGINT');
     return this.exit;
+  }
+
+  /** For a suite's afterAll: `signal`, then SIGKILL if it has not ended within `graceMs`; nothing once it has ended. */
+  protected async end(signal: NodeJS.Signals, graceMs: number): Promise<void> {
+    const child = this.child;
+    if (child === undefined || this.exited) return;
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.kill(signal);
+    await this.exit;
+    clearTimeout(timer);
+  }
+
+  private running(): ChildProcess {
+    if (this.child === undefined) throw new Error(`shopfloor ${this.args[0]} was not started: call start() first`);
+    return this.child;
+  }
+}
+
+/**
+ * `shopfloor up` run from source inside `netns` on `dataDir`, with every listener on a free port
+ * and `extraArgs` after those.
+ */
+export class UpProcess extends ShopfloorCommand {
+  constructor(
+    netns: MachineNetns,
+    readonly dataDir: string,
+    options: { extraArgs?: string[] } = {},
+  ) {
+    super(netns, ['up', '--data-dir', dataDir, '--port', '0', '--metrics-address', '127.0.0.1:0', '--agent-metrics-address', '127.0.0.1:0',
+      ...(options.extraArgs ?? [])]);
+  }
+
+  get kubeconfig(): string {
+    return join(this.dataDir, 'kubeconfig');
+  }
+
+  /** The images `up` builds and preloads into its agent's containerd; a further agent can preload them too. */
+  get imagesDir(): string {
+    return join(this.dataDir, 'agent', 'images');
+  }
+
+  private get containerdDir(): string {
+    return join(this.dataDir, 'agent', 'containerd');
+  }
+
+  /** Starts `up` and resolves once it prints that Shopfloor is up. */
+  async start(): Promise<void> {
+    this.spawn();
+    await eventually('shopfloor up to say it is up', () => {
+      this.throwIfExited();
+      return this.stdout.includes('Shopfloor is up');
+    }, 90_000).catch((err: Error) => {
+      throw this.exited ? err : new Error(`${err.message}\n${this.output.slice(-4000)}`);
+    });
   }
 
   /** A metrics URL `up` printed: `which` is "operator" or "agent". */
@@ -125,17 +197,17 @@ export class UpProcess {
 
   /** A `shopfloor` command from source, as the user runs it beside `up` (KUBECONFIG set). */
   shopfloor(...args: string[]): Promise<{ stdout: string; stderr: string }> {
-    return this.netns.exec({ KUBECONFIG: this.kubeconfig }, process.execPath, '--import', 'tsx', 'cli/main.ts', ...args);
+    return this.netns.exec({ KUBECONFIG: this.kubeconfig }, ...SHOPFLOOR, ...args);
   }
 
   /** `ctr` against the agent's own containerd, in the namespace the CRI plugin keeps pods in. */
   ctr(...args: string[]): Promise<{ stdout: string; stderr: string }> {
-    return run('ctr', ['--address', join(this.dataDir, 'agent', 'containerd', 'containerd.sock'), '--namespace', 'k8s.io', ...args]);
+    return run('ctr', ['--address', join(this.containerdDir, 'containerd.sock'), '--namespace', 'k8s.io', ...args]);
   }
 
   /** Pids of etcd and containerd serving this data dir (they name it on their command lines). */
   partPids(): { etcd: number[]; containerd: number[] } {
-    return { etcd: processesNaming(join(this.dataDir, 'etcd')), containerd: processesNaming(join(this.dataDir, 'agent', 'containerd')) };
+    return { etcd: processesNaming(join(this.dataDir, 'etcd')), containerd: processesNaming(this.containerdDir) };
   }
 
   /**
@@ -144,14 +216,43 @@ export class UpProcess {
    * containers and mounts are left of the runtime.
    */
   async kill(): Promise<void> {
-    const child = this.child;
-    if (child !== undefined && child.exitCode === null && child.signalCode === null) {
-      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-      await this.stop('SIGTERM');
-      clearTimeout(timer);
-    }
-    await this.stop('SIGKILL');
-    await removeRuntimeLeftovers(join(this.dataDir, 'agent', 'containerd'));
+    await this.end('SIGTERM', 60_000);
+    await removeRuntimeLeftovers(this.containerdDir);
     for (const pid of processesNaming(join(this.dataDir, 'etcd'))) process.kill(pid, 'SIGKILL');
+  }
+}
+
+/** A further `shopfloor agent` run from source inside `netns` on `dataDir`, with `flags` after that. */
+export class AgentProcess extends ShopfloorCommand {
+  constructor(
+    netns: MachineNetns,
+    readonly dataDir: string,
+    flags: string[],
+  ) {
+    super(netns, ['agent', '--data-dir', dataDir, ...flags]);
+  }
+
+  private get containerdDir(): string {
+    return join(this.dataDir, 'containerd');
+  }
+
+  /** Starts the agent; whether it came up is for the cluster to show. */
+  start(): void {
+    this.spawn();
+  }
+
+  /** Pids of the agent's containerd and of the shims of its pods (they name its dir). */
+  runtimePids(): number[] {
+    return processesNaming(this.containerdDir);
+  }
+
+  /**
+   * Ends whatever is left, for a suite's afterAll whether it passed or not: SIGKILL of the agent
+   * (which leaves its pods running when stopped, as kubelet does), then whatever containerd,
+   * shims, containers and mounts are left of its runtime.
+   */
+  async kill(): Promise<void> {
+    await this.end('SIGKILL', 0);
+    await removeRuntimeLeftovers(this.containerdDir);
   }
 }
