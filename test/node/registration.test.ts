@@ -75,7 +75,9 @@ describe('NodeRegistration', () => {
     agents.start();
     leases.start();
     try {
-      const seen = await eventually('the operator to see node-a', () => monitor.nodes().find((x) => x.name === 'node-a' && x.allocatable));
+      // As the operator does, the monitor is asked once both caches have synced: before that, a
+      // node whose Lease has not been listed yet reads as expired.
+      const seen = await eventually('the operator to see node-a', () => agents.hasSynced() && leases.hasSynced() && monitor.nodes().find((x) => x.name === 'node-a' && x.allocatable));
       expect(seen).toMatchObject({
         live: true,
         health: 'Live',
