@@ -1,15 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
-import { KubeConfig } from '@kubernetes/client-node';
 import { KubeClient } from './client.js';
 import { Informer } from './informer.js';
+import { unreachableKubeConfig } from './test-fixtures.js';
 
-const kc = new KubeConfig();
-kc.loadFromOptions({
-  clusters: [{ name: 'c', server: 'https://127.0.0.1:1' }],
-  users: [{ name: 'u', token: 't' }],
-  contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-  currentContext: 'x',
-});
+const kc = unreachableKubeConfig();
 const resource = { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', namespaced: true };
 
 describe('Informer options', () => {

@@ -1,5 +1,6 @@
 // What the kubeconfig, credential and proxy tests share: certificates made with openssl, an
-// https server that wants a client certificate, and an HTTP CONNECT proxy.
+// https server that wants a client certificate, and an HTTP CONNECT proxy; and, for tests whose
+// subject needs a kubeconfig but never a server, one that points nowhere.
 import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -9,6 +10,7 @@ import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { promisify } from 'node:util';
+import { KubeConfig } from '@kubernetes/client-node';
 import { ensureTls } from '../devcluster/tls.js';
 
 const run = promisify(execFile);
@@ -123,4 +125,16 @@ export async function startConnectProxy(options: { refuseWith?: number } = {}): 
       server.close(() => resolve());
     }),
   };
+}
+
+/** A kubeconfig whose API server is never there (127.0.0.1:1), for code that must be given one. */
+export function unreachableKubeConfig(): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'none', server: 'https://127.0.0.1:1' }],
+    users: [{ name: 'u', token: 't' }],
+    contexts: [{ name: 'none', cluster: 'none', user: 'u' }],
+    currentContext: 'none',
+  });
+  return kc;
 }

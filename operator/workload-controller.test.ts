@@ -1,7 +1,6 @@
 // The reconcile's deletion path with a fake API (an apiserver cannot be made to fail one delete
 // on demand): a delete that failed must not let the VIP finalizer go while the replica exists.
 import { describe, expect, it } from '@jest/globals';
-import { KubeConfig } from '@kubernetes/client-node';
 import { FINALIZER_VIP, LABEL_WORKLOAD } from '../api/index.js';
 import { KubeApiError } from '../kube/errors.js';
 import { EventRecorder } from '../kube/events.js';
@@ -16,14 +15,9 @@ import { UsageLedger } from './usage-ledger.js';
 import { VipAllocator } from './vip-allocator.js';
 import { BY_WORKLOAD, WorkloadReconciler, workloadKeyOf, type NodeAssignmentObject, type NodeWorkloadObject } from './workload-controller.js';
 import { fieldIndex } from '../kube/store.js';
+import { unreachableKubeConfig } from '../kube/test-fixtures.js';
 
-const kc = new KubeConfig();
-kc.loadFromOptions({
-  clusters: [{ name: 'c', server: 'https://127.0.0.1:1' }],
-  users: [{ name: 'u', token: 't' }],
-  contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-  currentContext: 'x',
-});
+const kc = unreachableKubeConfig();
 
 /** A fake API client: records writes; the first `failDeletes` deletes answer 500. */
 class FakeApi extends KubeClient {

@@ -1,21 +1,15 @@
 // Renewal timing and retries on a fake clock, over a fake Lease API: an API server cannot be
 // made to fail exactly the third update on demand, and a real one would need real time.
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { KubeConfig } from '@kubernetes/client-node';
 import { KubeClient } from '../../kube/client.js';
 import { KubeApiError, KubeTransportError } from '../../kube/errors.js';
 import { FakeClock } from '../../kube/fake-clock.js';
 import { microTime, type Lease } from '../../kube/leader-election.js';
 import type { KubeObject, OwnerReference } from '../../kube/types.js';
 import { ensureBackoffMs, NodeLease, renewedLease } from './lease.js';
+import { unreachableKubeConfig } from '../../kube/test-fixtures.js';
 
-const kc = new KubeConfig();
-kc.loadFromOptions({
-  clusters: [{ name: 'c', server: 'https://127.0.0.1:1' }],
-  users: [{ name: 'u', token: 't' }],
-  contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-  currentContext: 'x',
-});
+const kc = unreachableKubeConfig();
 
 type Verb = 'get' | 'create' | 'update';
 

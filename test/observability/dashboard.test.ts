@@ -4,7 +4,6 @@
 // the agent assembled in both proxy modes). A query that misspells a name fails here, not on a
 // user's empty panel.
 import { describe, expect, it, beforeAll, afterAll } from '@jest/globals';
-import { KubeConfig } from '@kubernetes/client-node';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +14,7 @@ import { silentLogger } from '../../kube/logger.js';
 import { createProcessRegistry } from '../../kube/metrics.js';
 import { runOperator } from '../../operator/index.js';
 import { promqlReferences } from './promql-references.js';
+import { unreachableKubeConfig } from '../../kube/test-fixtures.js';
 
 const DASHBOARD = new URL('../../deploy/grafana/shopfloor.json', import.meta.url);
 /** Labels Prometheus puts on every series it scrapes. */
@@ -22,13 +22,7 @@ const TARGET_LABELS = ['instance', 'job'];
 const HISTOGRAM_SERIES = ['_bucket', '_sum', '_count'];
 
 /** An API server that is never there: nothing of the binaries' metrics depends on one. */
-const unreachable = new KubeConfig();
-unreachable.loadFromOptions({
-  clusters: [{ name: 'none', server: 'https://127.0.0.1:1' }],
-  users: [{ name: 'u', token: 't' }],
-  contexts: [{ name: 'none', cluster: 'none', user: 'u' }],
-  currentContext: 'none',
-});
+const unreachable = unreachableKubeConfig();
 
 interface Family {
   type: string;
