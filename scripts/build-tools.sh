@@ -56,19 +56,20 @@ since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
 # Sets flags to the go build flags for one program: the version variables and build tags each
 # project's own release build sets (its Makefile, hack/lib or release script); all stripped
-# (-s -w) and, below, -trimpath. Every binary is built with
-# CGO_ENABLED=0: none of these needs cgo on Linux. That leaves out containerd's btrfs snapshotter
-# and PKCS#11 image decryption (both cgo-only; overlayfs and plain images are what Shopfloor
-# uses), and makes kubelet resolve DNS and users in Go rather than through libc.
+# (-s -w) and, below, -trimpath. Every binary is built with CGO_ENABLED=0: none of these needs
+# cgo on Linux. That leaves out containerd's btrfs snapshotter and PKCS#11 image decryption
+# (both cgo-only; overlayfs and plain images are what Shopfloor uses), and makes kubelet resolve
+# DNS and users in Go rather than through libc.
 build_flags() {
   local pkg=$1
   case $pkg in
     k8s.io/kubernetes/cmd/*)
       local minor=${KUBERNETES_VERSION#v1.} build_date x ldflags="-s -w"
       minor=${minor%%.*}
-      # The release's date from the module proxy, so the same pins give the same binary.
+      # The release's date from the module proxy, so the same pins give the same binary. The
+      # module zip carries no commit: gitCommit is set empty rather than left "$Format:%H$".
       build_date=$(cd "$tools/kubernetes" && go list -m -f '{{.Time.UTC.Format "2006-01-02T15:04:05Z"}}' k8s.io/kubernetes)
-      for x in "gitVersion=$KUBERNETES_VERSION" gitMajor=1 "gitMinor=$minor" gitTreeState=clean "buildDate=$build_date"; do
+      for x in "gitVersion=$KUBERNETES_VERSION" gitMajor=1 "gitMinor=$minor" gitCommit= gitTreeState=clean "buildDate=$build_date"; do
         ldflags+=" -X k8s.io/component-base/version.$x -X k8s.io/client-go/pkg/version.$x"
       done
       flags=("-tags=selinux,notest,grpcnotrace" "-ldflags=$ldflags")
