@@ -134,10 +134,11 @@ for pkg in "${order[@]}"; do
     reused=$((reused + 1))
     continue
   fi
-  # Modules first, timed apart: on a fresh machine they come from the Go module proxy.
+  # Modules first, timed apart: on a fresh machine they come from the Go module proxy. Listing
+  # the imports of every program of the module, with this one's tags, fetches what they need.
   if [[ -z ${fetched[$dir]:-} ]]; then
     t=$(now)
-    (cd "$dir" && go list -mod=readonly -deps -f '' tool) >/dev/null
+    (cd "$dir" && go list -mod=readonly -deps "${flags[@]}" tool) >/dev/null
     say "modules for tools/${dir##*/} ready in $(since "$t")s"
     fetched[$dir]=1
   fi
