@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startTestCluster, type TestCluster } from '../harness/devcluster.js';
+import { startTestCluster, type TestCluster } from '../harness/test-cluster.js';
 import { http } from './http.js';
 
 // Bad requests get a Status with kube-apiserver's reason and code, never a crash or a partial write.

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
-import { startTestCluster, type TestCluster } from '../harness/devcluster.js';
+import { startTestCluster, type TestCluster } from '../harness/test-cluster.js';
 
 describe('test harness: startTestCluster', () => {
   let cluster: TestCluster;

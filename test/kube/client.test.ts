@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { KubeClient } from '../../kube/client.js';
 import { KubeApiError, isAlreadyExists, isConflict, isGone, isInvalid, isNotFound } from '../../kube/errors.js';
-import { startTestCluster, type TestCluster } from '../harness/devcluster.js';
+import { startTestCluster, type TestCluster } from '../harness/test-cluster.js';
 import { compactEtcd } from './etcd.js';
 import { CONFIGMAPS, NAMESPACES, suffix, type ConfigMap } from './support.js';
 

@@ -8,7 +8,7 @@ import { KubeClient } from '../../kube/client.js';
 import { Informer, type InformerOptions } from '../../kube/informer.js';
 import { fieldIndex, labelIndex } from '../../kube/store.js';
 import { LAST_APPLIED_ANNOTATION, stripUnreadMetadata } from '../../kube/strip-metadata.js';
-import { startTestCluster, type TestCluster } from '../harness/devcluster.js';
+import { startTestCluster, type TestCluster } from '../harness/test-cluster.js';
 import { compactEtcd } from './etcd.js';
 import { CONFIGMAPS, NAMESPACES, eventually, metricValue, recordChanges, suffix, throughPort, type ConfigMap } from './support.js';
 import { TcpProxy } from './tcp-proxy.js';

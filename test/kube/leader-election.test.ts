@@ -6,7 +6,7 @@ import { Registry } from 'prom-client';
 import { KubeClient } from '../../kube/client.js';
 import { LeaderElector, type Lease, type LeadershipEnd } from '../../kube/leader-election.js';
 import { LEASES } from '../../kube/resource.js';
-import { startTestCluster, type TestCluster } from '../harness/devcluster.js';
+import { startTestCluster, type TestCluster } from '../harness/test-cluster.js';
 import { NAMESPACES, eventually, metricValue, suffix, throughPort } from './support.js';
 import { TcpProxy } from './tcp-proxy.js';
 
