@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ApiException, CoreV1Api, CustomObjectsApi, makeInformer, PatchStrategy, setHeaderOptions, Watch, type V1ConfigMap } from '@kubernetes/client-node';
 import { Etcd3 } from 'etcd3';
 import { randomBytes } from 'node:crypto';
-import { startTestCluster, type TestCluster } from '../harness/test-cluster.js';
+import { itOnDevcluster } from '../harness/devcluster-only.js';
+import { startTestCluster, testApiServer, type TestCluster } from '../harness/test-cluster.js';
 import { eventually } from '../harness/eventually.js';
 
 type WatchEvent = { phase: string; object: { kind?: string; code?: number; metadata?: { name?: string; resourceVersion?: string } } };
@@ -18,11 +19,15 @@ async function collectWatch(c: TestCluster, path: string, query: Record<string, 
   return { events, done, stop: () => ctl.abort() };
 }
 
+// Why two scenarios hold on the devcluster only.
+const RESTART_FORGETS_HISTORY = 'kube-apiserver answers 410 Gone to a watch from a resourceVersion before its restart: its watch cache starts at the current revision';
+const CACHE_OUTLIVES_COMPACTION = 'kube-apiserver serves watches and Exact lists from its watch cache, whose history outlives an etcd compaction';
+
 function code(err: unknown): number | undefined {
   return err instanceof ApiException ? err.code : undefined;
 }
 
-describe('devcluster with @kubernetes/client-node', () => {
+describe(`${testApiServer()} with @kubernetes/client-node`, () => {
   let c: TestCluster;
   let core: CoreV1Api;
   const ns = `cn-${randomBytes(3).toString('hex')}`;
@@ -57,7 +62,7 @@ describe('devcluster with @kubernetes/client-node', () => {
     }
   });
 
-  it('resumes a watch from a resourceVersion after the devcluster restarts on the same data dir', async () => {
+  itOnDevcluster(RESTART_FORGETS_HISTORY, 'resumes a watch from a resourceVersion after the devcluster restarts on the same data dir', async () => {
     const created = await core.createNamespacedConfigMap({ namespace: ns, body: cm('resume') });
     const rv = created.metadata?.resourceVersion ?? '';
     await core.patchNamespacedConfigMap({ namespace: ns, name: 'resume', body: { data: { k: 'before-restart' } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
@@ -73,7 +78,7 @@ describe('devcluster with @kubernetes/client-node', () => {
     }
   }, 60_000);
 
-  it('answers 410 Gone for a compacted resourceVersion, and a relist recovers', async () => {
+  itOnDevcluster(CACHE_OUTLIVES_COMPACTION, 'answers 410 Gone for a compacted resourceVersion, and a relist recovers', async () => {
     const created = await core.createNamespacedConfigMap({ namespace: ns, body: cm('old') });
     const oldRv = created.metadata?.resourceVersion ?? '';
     await core.patchNamespacedConfigMap({ namespace: ns, name: 'old', body: { data: { k: 'newer' } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
