@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ApiException, CoreV1Api, CustomObjectsApi, makeInformer, PatchStrategy, setHeaderOptions, Watch, type V1ConfigMap } from '@kubernetes/client-node';
 import { Etcd3 } from 'etcd3';
 import { randomBytes } from 'node:crypto';
-import { itOnDevcluster } from '../harness/devcluster-only.js';
+import { itOnDevcluster, RESTART_FORGETS_HISTORY, WATCH_CACHE_OUTLIVES_COMPACTION } from '../harness/devcluster-only.js';
 import { startTestCluster, testApiServer, type TestCluster } from '../harness/test-cluster.js';
 import { eventually } from '../harness/eventually.js';
 
@@ -18,10 +18,6 @@ async function collectWatch(c: TestCluster, path: string, query: Record<string, 
   const ctl = await new Watch(c.kubeConfig).watch(path, query, (phase, object: WatchEvent['object']) => events.push({ phase, object }), (err) => finish(err));
   return { events, done, stop: () => ctl.abort() };
 }
-
-// Why two scenarios hold on the devcluster only.
-const RESTART_FORGETS_HISTORY = 'kube-apiserver answers 410 Gone to a watch from a resourceVersion before its restart: its watch cache starts at the current revision';
-const CACHE_OUTLIVES_COMPACTION = 'kube-apiserver serves watches and Exact lists from its watch cache, whose history outlives an etcd compaction';
 
 function code(err: unknown): number | undefined {
   return err instanceof ApiException ? err.code : undefined;
@@ -78,7 +74,7 @@ describe(`${testApiServer()} with @kubernetes/client-node`, () => {
     }
   }, 60_000);
 
-  itOnDevcluster(CACHE_OUTLIVES_COMPACTION, 'answers 410 Gone for a compacted resourceVersion, and a relist recovers', async () => {
+  itOnDevcluster(WATCH_CACHE_OUTLIVES_COMPACTION, 'answers 410 Gone for a compacted resourceVersion, and a relist recovers', async () => {
     const created = await core.createNamespacedConfigMap({ namespace: ns, body: cm('old') });
     const oldRv = created.metadata?.resourceVersion ?? '';
     await core.patchNamespacedConfigMap({ namespace: ns, name: 'old', body: { data: { k: 'newer' } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
