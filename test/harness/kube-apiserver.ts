@@ -184,15 +184,15 @@ export async function startKubeApiserverTestCluster(opts: TestClusterOptions = {
       // a suite's informers) that never end on their own; restart() should take seconds.
       '--shutdown-watch-termination-grace-period=2s',
     ];
-    const launchApiserver = async (): Promise<Component> => {
-      const c = startComponent('kube-apiserver', apiserverBinary, apiserverArgs, dataDir);
-      apiserver = c;
-      await untilHealthy(c, `${url}/readyz`, tls.ca, token, dataDir);
-      return c;
+    const launchApiserver = async (): Promise<void> => {
+      apiserver = startComponent('kube-apiserver', apiserverBinary, apiserverArgs, dataDir);
+      await untilHealthy(apiserver, `${url}/readyz`, tls.ca, token, dataDir);
     };
     await launchApiserver();
 
     const kubeconfigPath = writeKubeconfig(dataDir, url, tls.ca, token);
+    // It serves (on loopback, with the API server's certificate) only so that start can wait on
+    // its /healthz; it reaches the API with the admin kubeconfig.
     const controllerManagerPort = await freePort();
     controllerManager = startComponent('kube-controller-manager', controllerManagerBinary, [
       `--kubeconfig=${kubeconfigPath}`,
