@@ -9,7 +9,8 @@
 // node:https with keep-alive and request bodies serialized before the clock starts. Ends with one JSON line: create_ratio, watch_p99_ms, list10k_s, ...
 import { Agent, request } from 'node:https';
 import { Etcd3 } from 'etcd3';
-import { startTestCluster, type TestCluster } from '../test/harness/devcluster.js';
+import { startDevclusterTestCluster } from '../test/harness/devcluster.js';
+import type { TestCluster } from '../test/harness/test-cluster.js';
 
 const CONCURRENCY = 16;
 const CREATES = 2000;
@@ -126,7 +127,7 @@ async function watchLatency(c: TestCluster, call: Call): Promise<{ p50: number; 
 
 async function main(): Promise<void> {
   console.log(`bench/devcluster: ${CREATES} creates at concurrency ${CONCURRENCY} (600-byte values), list of ${LIST_SIZE}, ${WATCHERS} watchers`);
-  const c = await startTestCluster();
+  const c = await startDevclusterTestCluster();
   try {
     const call = client(c, CONCURRENCY);
     for (const ns of ['warmup', 'bench', 'list', 'watch']) await call('POST', '/api/v1/namespaces', { metadata: { name: ns } });

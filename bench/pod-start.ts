@@ -33,7 +33,7 @@ import { Informer } from '../kube/informer.js';
 import { NAMESPACES, NODE_ASSIGNMENTS } from '../kube/resource.js';
 import { BUSYBOX_IMAGE, startTestContainerd, type TestContainerd } from '../test/harness/containerd.js';
 import { parseSamples, type Sample } from '../test/harness/metrics.js';
-import { startTestCluster, type TestCluster } from '../test/harness/devcluster.js';
+import { startTestCluster, type TestCluster } from '../test/harness/test-cluster.js';
 import { buildCli, cliArgv, compiledCliEntry } from './compiled-cli.js';
 
 const BUILD = 'shopfloor-bench-pod-start';

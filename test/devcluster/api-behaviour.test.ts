@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startTestCluster, type TestCluster } from '../harness/devcluster.js';
+import { startDevclusterTestCluster } from '../harness/devcluster.js';
+import type { TestCluster } from '../harness/test-cluster.js';
 import { http } from './http.js';
 
 type List = { metadata: { resourceVersion: string; continue?: string; remainingItemCount?: number }; items: { metadata: { name: string } }[] };
@@ -15,7 +16,7 @@ describe('devcluster: API behaviour', () => {
     http(c, 'POST', `${path}${query}`, { body: JSON.stringify(body), contentType: 'application/json' });
 
   beforeAll(async () => {
-    c = await startTestCluster({ crds: true });
+    c = await startDevclusterTestCluster({ crds: true });
     await post('/api/v1/namespaces', { metadata: { name: 'paging' } });
   }, 120_000);
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startTestCluster, type TestCluster } from '../harness/devcluster.js';
+import { startDevclusterTestCluster } from '../harness/devcluster.js';
+import type { TestCluster } from '../harness/test-cluster.js';
 import { http } from './http.js';
 
 // Bad requests get a Status with kube-apiserver's reason and code, never a crash or a partial write.
@@ -9,7 +10,7 @@ describe('devcluster: bad input', () => {
   const status = (text: string): { kind: string; reason: string; code: number; message: string } => JSON.parse(text) as { kind: string; reason: string; code: number; message: string };
 
   beforeAll(async () => {
-    c = await startTestCluster({ crds: true });
+    c = await startDevclusterTestCluster({ crds: true });
   }, 120_000);
 
   afterAll(async () => {

@@ -3,7 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startTestCluster, type TestCluster } from '../harness/devcluster.js';
+import { startDevclusterTestCluster } from '../harness/devcluster.js';
+import type { TestCluster } from '../harness/test-cluster.js';
 
 const runCli = (args: string[]): { status: number | null; stderr: string } => {
   const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', "import { run } from './cli/main.ts'; process.exitCode = await run(process.argv.slice(1));", ...args], { encoding: 'utf8', timeout: 60_000 });
@@ -26,7 +27,7 @@ describe('shopfloor devcluster command', () => {
   });
 
   it('names the port when it is taken, and leaves no etcd behind', async () => {
-    const first: TestCluster = await startTestCluster();
+    const first: TestCluster = await startDevclusterTestCluster();
     const dir = mkdtempSync(join(tmpdir(), 'shopfloor-devcluster-cli-'));
     try {
       const r = runCli(['devcluster', '--data-dir', dir, '--port', new URL(first.url).port]);
@@ -43,7 +44,7 @@ describe('shopfloor devcluster command', () => {
 describe('devcluster data dir', () => {
   let c: TestCluster;
   beforeAll(async () => {
-    c = await startTestCluster();
+    c = await startDevclusterTestCluster();
   }, 120_000);
   afterAll(async () => {
     await c?.stop();

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ApiException, CoreV1Api, CustomObjectsApi, makeInformer, PatchStrategy, setHeaderOptions, Watch, type V1ConfigMap } from '@kubernetes/client-node';
 import { Etcd3 } from 'etcd3';
 import { randomBytes } from 'node:crypto';
-import { startTestCluster, type TestCluster } from '../harness/devcluster.js';
+import { itOnDevcluster, RESTART_FORGETS_HISTORY, WATCH_CACHE_OUTLIVES_COMPACTION } from '../harness/devcluster-only.js';
+import { startTestCluster, testApiServer, type TestCluster } from '../harness/test-cluster.js';
 import { eventually } from '../harness/eventually.js';
 
 type WatchEvent = { phase: string; object: { kind?: string; code?: number; metadata?: { name?: string; resourceVersion?: string } } };
@@ -22,7 +23,7 @@ function code(err: unknown): number | undefined {
   return err instanceof ApiException ? err.code : undefined;
 }
 
-describe('devcluster with @kubernetes/client-node', () => {
+describe(`${testApiServer()} with @kubernetes/client-node`, () => {
   let c: TestCluster;
   let core: CoreV1Api;
   const ns = `cn-${randomBytes(3).toString('hex')}`;
@@ -57,7 +58,7 @@ describe('devcluster with @kubernetes/client-node', () => {
     }
   });
 
-  it('resumes a watch from a resourceVersion after the devcluster restarts on the same data dir', async () => {
+  itOnDevcluster(RESTART_FORGETS_HISTORY, 'resumes a watch from a resourceVersion after the devcluster restarts on the same data dir', async () => {
     const created = await core.createNamespacedConfigMap({ namespace: ns, body: cm('resume') });
     const rv = created.metadata?.resourceVersion ?? '';
     await core.patchNamespacedConfigMap({ namespace: ns, name: 'resume', body: { data: { k: 'before-restart' } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
@@ -73,7 +74,7 @@ describe('devcluster with @kubernetes/client-node', () => {
     }
   }, 60_000);
 
-  it('answers 410 Gone for a compacted resourceVersion, and a relist recovers', async () => {
+  itOnDevcluster(WATCH_CACHE_OUTLIVES_COMPACTION, 'answers 410 Gone for a compacted resourceVersion, and a relist recovers', async () => {
     const created = await core.createNamespacedConfigMap({ namespace: ns, body: cm('old') });
     const oldRv = created.metadata?.resourceVersion ?? '';
     await core.patchNamespacedConfigMap({ namespace: ns, name: 'old', body: { data: { k: 'newer' } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startTestCluster, type TestCluster } from '../harness/devcluster.js';
+import { startDevclusterTestCluster } from '../harness/devcluster.js';
+import type { TestCluster } from '../harness/test-cluster.js';
 import { http } from './http.js';
 
 /** The pid of the etcd serving this cluster's data dir (found by its --data-dir argument). */
@@ -23,7 +24,7 @@ describe('devcluster: etcd outage', () => {
   let c: TestCluster;
 
   beforeAll(async () => {
-    c = await startTestCluster();
+    c = await startDevclusterTestCluster();
   }, 120_000);
 
   afterAll(async () => {

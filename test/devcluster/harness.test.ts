@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
-import { startTestCluster, type TestCluster } from '../harness/devcluster.js';
+import { startTestCluster, testApiServer, type TestCluster } from '../harness/test-cluster.js';
 
-describe('test harness: startTestCluster', () => {
+describe(`test harness: startTestCluster on ${testApiServer()}`, () => {
   let cluster: TestCluster;
 
   beforeAll(async () => {

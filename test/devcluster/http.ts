@@ -1,5 +1,5 @@
 import { request } from 'node:https';
-import type { TestCluster } from '../harness/devcluster.js';
+import type { TestCluster } from '../harness/test-cluster.js';
 
 export interface HttpResult {
   status: number;

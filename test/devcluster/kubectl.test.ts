@@ -2,10 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startTestCluster, type TestCluster } from '../harness/devcluster.js';
+import { startTestCluster, testApiServer, type TestCluster } from '../harness/test-cluster.js';
 
-// kubectl (the one on PATH, v1.32 here) against the devcluster: what a user types and sees.
-describe('devcluster with kubectl', () => {
+// kubectl (the one on PATH, v1.32 here) against the devcluster, or the kube-apiserver that
+// SHOPFLOOR_TEST_API_SERVER names: what a user types and sees, the same on both.
+describe(`${testApiServer()} with kubectl`, () => {
   let c: TestCluster;
   const examples = join(process.cwd(), 'examples');
   const ok = async (args: string[], input?: string): Promise<string> => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { parse } from 'yaml';
-import { startTestCluster, type TestCluster } from '../harness/devcluster.js';
+import { startDevclusterTestCluster } from '../harness/devcluster.js';
+import type { TestCluster } from '../harness/test-cluster.js';
 
 // TokenReview and SubjectAccessReview through kubectl, as a node agent in webhook mode (and an
 // admin checking by hand) asks them.
@@ -13,7 +14,7 @@ describe('devcluster review APIs with kubectl', () => {
   };
 
   beforeAll(async () => {
-    c = await startTestCluster();
+    c = await startDevclusterTestCluster();
   }, 120_000);
 
   afterAll(async () => {

@@ -11,7 +11,7 @@ import { silentLogger, type Logger } from '../../kube/logger.js';
 import { runChecked, spawnRunner, type Runner } from '../../agent/exec.js';
 import { runAgent, type RunningAgent } from '../../agent/main.js';
 import type { Registry } from 'prom-client';
-import type { TestCluster } from './devcluster.js';
+import type { TestCluster } from './test-cluster.js';
 import type { TestContainerd } from './containerd.js';
 
 /** The programs that touch the network stack: they run in the agent's own namespace. */

@@ -1,38 +1,14 @@
-// The shared devcluster harness for integration suites. The devcluster runs as a child process
-// (`node --import tsx cli/main.ts devcluster ...` from source), so that a
-// suite exercises the same command users run, restart() is a real process restart on the same
+// The devcluster behind startTestCluster (test-cluster.ts) when SHOPFLOOR_TEST_API_SERVER is
+// devcluster or unset. The devcluster runs as a child process (`node --import tsx cli/main.ts
+// devcluster ...` from source), so that a suite exercises the same command users run, restart() is a real process restart on the same
 // data dir, and a crash in the API server cannot take the test process down with it.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-export interface KubectlResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-export interface TestCluster {
-  dataDir: string;
-  kubeconfigPath: string;
-  url: string;
-  token: string;
-  kubeConfig: KubeConfig;
-  kubectl(args: string[], opts?: { input?: string }): Promise<KubectlResult>;
-  /** Stops and starts the devcluster again on the same data dir and port. */
-  restart(): Promise<void>;
-  /** Stops everything and removes the temp data dir. */
-  stop(): Promise<void>;
-  /** etcd's client URL (changes on restart), for suites that compact or inspect storage. */
-  etcdEndpoint(): string;
-  /** The devcluster child's pid (changes on restart). */
-  pid(): number | undefined;
-}
+import { installCrds, kubectlFor, repoRoot } from './kubectl.js';
+import type { TestCluster, TestClusterOptions } from './test-cluster.js';
 
 interface Running {
   child: ChildProcess;
@@ -89,7 +65,7 @@ async function halt(running: Running): Promise<void> {
 }
 
 /** Starts a devcluster on a fresh temp data dir; `crds: true` applies crds/*.yaml and waits for Established. */
-export async function startTestCluster(opts: { crds?: boolean } = {}): Promise<TestCluster> {
+export async function startDevclusterTestCluster(opts: TestClusterOptions = {}): Promise<TestCluster> {
   const dataDir = mkdtempSync(join(tmpdir(), 'shopfloor-devcluster-'));
   let running: Running;
   try {
@@ -103,22 +79,7 @@ export async function startTestCluster(opts: { crds?: boolean } = {}): Promise<T
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(kubeconfigPath);
   const token = kubeConfig.getCurrentUser()?.token ?? '';
-
-  const kubectl = (args: string[], o: { input?: string } = {}): Promise<KubectlResult> =>
-    new Promise((res, rej) => {
-      const child = spawn('kubectl', ['--kubeconfig', kubeconfigPath, ...args], { stdio: [o.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout?.on('data', (c: Buffer) => (stdout += c.toString()));
-      child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
-      child.on('error', rej);
-      child.on('close', (code) => res({ code: code ?? -1, stdout, stderr }));
-      if (child.stdin) {
-        // kubectl may exit (an error) before it reads its input; that is its answer, not ours.
-        child.stdin.on('error', () => undefined);
-        child.stdin.end(o.input);
-      }
-    });
+  const kubectl = kubectlFor(kubeconfigPath);
 
   const cluster: TestCluster = {
     dataDir,
@@ -141,13 +102,7 @@ export async function startTestCluster(opts: { crds?: boolean } = {}): Promise<T
 
   if (opts.crds) {
     try {
-      const dir = join(repoRoot, 'crds');
-      const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
-      if (files.length === 0) throw new Error(`no CRDs in ${dir}; run npm run gen:crds`);
-      const applied = await kubectl(['apply', ...files.flatMap((f) => ['-f', join(dir, f)])]);
-      if (applied.code !== 0) throw new Error(`kubectl apply of crds/ failed: ${applied.stderr}`);
-      const waited = await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']);
-      if (waited.code !== 0) throw new Error(`CRDs did not become Established: ${waited.stderr}`);
+      await installCrds(kubectl);
     } catch (err) {
       await cluster.stop();
       throw err;

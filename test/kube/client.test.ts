@@ -1,10 +1,12 @@
-// The REST client against the devcluster: typed errors carry the HTTP code and Status reason,
-// lists page with limit/continue, patches of each kind, deletes with preconditions, and a
-// watch from a compacted resourceVersion fails with 410.
+// The REST client against the test API server (the devcluster, or kube-apiserver): typed errors
+// carry the HTTP code and Status reason, lists page with limit/continue, patches of each kind,
+// deletes with preconditions, and (on the devcluster) a watch from a compacted resourceVersion
+// fails with 410.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { KubeClient } from '../../kube/client.js';
 import { KubeApiError, isAlreadyExists, isConflict, isGone, isInvalid, isNotFound } from '../../kube/errors.js';
-import { startTestCluster, type TestCluster } from '../harness/devcluster.js';
+import { itOnDevcluster, WATCH_CACHE_OUTLIVES_COMPACTION } from '../harness/devcluster-only.js';
+import { startTestCluster, testApiServer, type TestCluster } from '../harness/test-cluster.js';
 import { compactEtcd } from './etcd.js';
 import { CONFIGMAPS, NAMESPACES, suffix, type ConfigMap } from './support.js';
 
@@ -35,7 +37,7 @@ async function caught(p: Promise<unknown>): Promise<KubeApiError> {
   throw new Error('expected the API server to refuse');
 }
 
-describe('KubeClient against the devcluster', () => {
+describe(`KubeClient against ${testApiServer()}`, () => {
   it('turns refusals into typed errors with code and reason', async () => {
     const missing = await caught(client.get(CONFIGMAPS, 'nope', { namespace: ns }));
     expect([missing.code, missing.reason, isNotFound(missing)]).toEqual([404, 'NotFound', true]);
@@ -78,7 +80,7 @@ describe('KubeClient against the devcluster', () => {
     expect(isNotFound(await caught(client.get(CONFIGMAPS, 'guarded', { namespace: ns })))).toBe(true);
   });
 
-  it('fails a watch from a compacted resourceVersion with 410 Gone', async () => {
+  itOnDevcluster(WATCH_CACHE_OUTLIVES_COMPACTION, 'fails a watch from a compacted resourceVersion with 410 Gone', async () => {
     const old = await client.create<ConfigMap>(CONFIGMAPS, cm('old'));
     const newer = await client.create<ConfigMap>(CONFIGMAPS, cm('newer'));
     await compactEtcd(cluster.etcdEndpoint(), Number(newer.metadata?.resourceVersion));

@@ -8,7 +8,7 @@ import type { ResourceType } from '../../kube/resource.js';
 import { patchStatusIfChanged, withConditions } from '../../kube/status.js';
 import type { KubeObject } from '../../kube/types.js';
 import type { Condition } from '../../api/conditions.js';
-import { startTestCluster, type TestCluster } from '../harness/devcluster.js';
+import { startTestCluster, type TestCluster } from '../harness/test-cluster.js';
 import { CONFIGMAPS, NAMESPACES, metricValue, suffix, type ConfigMap } from './support.js';
 
 const NODEAGENTS: ResourceType = { group: 'shopfloor.dev', version: 'v1alpha1', plural: 'nodeagents', kind: 'NodeAgent', namespaced: false };

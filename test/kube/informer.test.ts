@@ -1,14 +1,16 @@
-// The informer against the real devcluster (etcd-backed): it sees adds, updates and deletes
-// once each; it resumes after a cut connection, recovers after the devcluster restarts, relists
-// on 410 Gone and when a watch goes silent. A TCP proxy between client and devcluster breaks
-// the connection on purpose.
+// The informer against the test API server (the devcluster, or kube-apiserver; both etcd-backed):
+// it sees adds, updates and deletes once each; it resumes after a cut connection, recovers after
+// the API server restarts (kube-apiserver answers that with 410, the devcluster resumes), relists
+// on 410 Gone and when a watch goes silent. A TCP proxy between client and API server breaks the
+// connection on purpose.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Registry } from 'prom-client';
 import { KubeClient } from '../../kube/client.js';
 import { Informer, type InformerOptions } from '../../kube/informer.js';
 import { fieldIndex, labelIndex } from '../../kube/store.js';
 import { LAST_APPLIED_ANNOTATION, stripUnreadMetadata } from '../../kube/strip-metadata.js';
-import { startTestCluster, type TestCluster } from '../harness/devcluster.js';
+import { itOnDevcluster, WATCH_CACHE_OUTLIVES_COMPACTION } from '../harness/devcluster-only.js';
+import { startTestCluster, testApiServer, type TestCluster } from '../harness/test-cluster.js';
 import { compactEtcd } from './etcd.js';
 import { CONFIGMAPS, NAMESPACES, eventually, metricValue, recordChanges, suffix, throughPort, type ConfigMap } from './support.js';
 import { TcpProxy } from './tcp-proxy.js';
@@ -68,7 +70,7 @@ function informer(suite: string, registry: Registry, extra: Partial<InformerOpti
   return i;
 }
 
-describe('Informer against the devcluster', () => {
+describe(`Informer against ${testApiServer()}`, () => {
   it('lists page by page, then sees add, update and delete once each, filtered by label and indexed', async () => {
     const registry = new Registry();
     // Three objects at pageSize 2: the first list takes two pages.
@@ -178,7 +180,7 @@ describe('Informer against the devcluster', () => {
     await inf.stop();
   });
 
-  it('relists on 410 Gone after the history it would resume from was compacted', async () => {
+  itOnDevcluster(WATCH_CACHE_OUTLIVES_COMPACTION, 'relists on 410 Gone after the history it would resume from was compacted', async () => {
     const registry = new Registry();
     await client.create(CONFIGMAPS, cm('g0', { suite: 'gone' }));
     const proxy = await newProxy();
@@ -208,7 +210,7 @@ describe('Informer against the devcluster', () => {
     await inf.stop();
   });
 
-  it('recovers after the devcluster restarts, without announcing known objects again', async () => {
+  it('recovers after the API server restarts, without announcing known objects again', async () => {
     const registry = new Registry();
     await client.create(CONFIGMAPS, cm('r0', { suite: 'restart' }));
     const inf = informer('restart', registry);

@@ -6,7 +6,7 @@ import { Registry } from 'prom-client';
 import { KubeClient } from '../../kube/client.js';
 import { LeaderElector, type Lease, type LeadershipEnd } from '../../kube/leader-election.js';
 import { LEASES } from '../../kube/resource.js';
-import { startTestCluster, type TestCluster } from '../harness/devcluster.js';
+import { startTestCluster, testApiServer, type TestCluster } from '../harness/test-cluster.js';
 import { NAMESPACES, eventually, metricValue, suffix, throughPort } from './support.js';
 import { TcpProxy } from './tcp-proxy.js';
 
@@ -77,7 +77,7 @@ async function holder(lease: string): Promise<string | undefined> {
   return (await client.get<Lease>(LEASES, lease, { namespace: ns })).spec?.holderIdentity;
 }
 
-describe('LeaderElector against the devcluster', () => {
+describe(`LeaderElector against ${testApiServer()}`, () => {
   it('elects one leader; a standby takes over at once when the leader stops and releases', async () => {
     const lease = `release-${suffix()}`;
     const a = new Replica('a', lease);

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { stringify } from 'yaml';
 import { KubeClient } from '../../kube/client.js';
-import { startTestCluster, type TestCluster } from '../harness/devcluster.js';
+import { startTestCluster, type TestCluster } from '../harness/test-cluster.js';
 import type { NodeAssignmentObject, NodeWorkloadObject } from '../../operator/workload-controller.js';
 
 export { eventually } from '../harness/eventually.js';

@@ -8,7 +8,7 @@ import { isNotFound } from '../../kube/errors.js';
 import { NAMESPACES, NODE_ASSIGNMENTS } from '../../kube/resource.js';
 import { startTestAgent, type TestAgent } from '../harness/agent.js';
 import { startTestContainerd, type TestContainerd } from '../harness/containerd.js';
-import { startTestCluster, type TestCluster } from '../harness/devcluster.js';
+import { startTestCluster, type TestCluster } from '../harness/test-cluster.js';
 import { eventually } from '../harness/eventually.js';
 
 export const NAMESPACE = 'default';
