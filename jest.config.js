@@ -12,7 +12,6 @@ const shared = {
     '^.+\\.ts$': ['ts-jest', { useESM: true, diagnostics: false }],
   },
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
-  testTimeout: 60_000,
 };
 
 /**
@@ -43,4 +42,6 @@ export default {
   ],
   // Two cores here: integration suites start etcd, containerd and network namespaces.
   maxWorkers: 2,
+  // Read from the root config only, for every project.
+  testTimeout: 60_000,
 };
