@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { processesNaming, removeRuntimeLeftovers } from '../harness/containerd.js';
 import { eventually } from '../harness/eventually.js';
+import { stopChild } from '../harness/stop-child.js';
 import { createHostNetns, deleteHostNetns } from '../harness/host-netns.js';
 
 const run = promisify(execFile);
@@ -131,12 +132,7 @@ class ShopfloorCommand {
 
   /** For a suite's afterAll: `signal`, then SIGKILL if it has not ended within `graceMs`; nothing once it has ended. */
   protected async end(signal: NodeJS.Signals, graceMs: number): Promise<void> {
-    const child = this.child;
-    if (child === undefined || this.exited) return;
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    child.kill(signal);
-    await this.exit;
-    clearTimeout(timer);
+    if (this.child !== undefined) await stopChild(this.child, this.exit, graceMs, signal);
   }
 
   private running(): ChildProcess {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { installCrds, kubectlFor, repoRoot } from './kubectl.js';
 import type { TestCluster, TestClusterOptions } from './test-cluster.js';
+import { stopChild } from './stop-child.js';
 
 interface Running {
   child: ChildProcess;
@@ -56,12 +57,8 @@ function launch(dataDir: string, port: number): Promise<Running> {
   });
 }
 
-async function halt(running: Running): Promise<void> {
-  if (running.child.exitCode !== null || running.child.signalCode !== null) return;
-  const killer = setTimeout(() => running.child.kill('SIGKILL'), 15_000);
-  running.child.kill('SIGTERM');
-  await running.exited;
-  clearTimeout(killer);
+function halt(running: Running): Promise<void> {
+  return stopChild(running.child, running.exited, 15_000);
 }
 
 /** Starts a devcluster on a fresh temp data dir; `crds: true` applies crds/*.yaml and waits for Established. */

@@ -19,6 +19,8 @@ import { ensureServingCertificate } from '../../pki/serving-certificate.js';
 import { installCrds, kubectlFor } from './kubectl.js';
 import type { TestCluster, TestClusterOptions } from './test-cluster.js';
 import { toolBinary } from './tools.js';
+import { eventually } from './eventually.js';
+import { stopChild } from './stop-child.js';
 
 /** The admin identity, as the devcluster names it; the token's group makes it a cluster admin under RBAC. */
 const ADMIN_USER = 'shopfloor-admin';
@@ -66,12 +68,8 @@ function startComponent(name: string, binary: string, args: string[], dataDir: s
 }
 
 /** SIGTERM, then SIGKILL if it has not exited after 15 s. */
-async function halt(c: Component): Promise<void> {
-  if (!c.running()) return c.exited;
-  const killer = setTimeout(() => c.child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-  c.child.kill('SIGTERM');
-  await c.exited;
-  clearTimeout(killer);
+function halt(c: Component): Promise<void> {
+  return stopChild(c.child, c.exited, STOP_TIMEOUT_MS);
 }
 
 /** GET over HTTPS, trusting only `ca`; resolves with the status and body. */
@@ -89,25 +87,25 @@ function httpsGet(url: string, ca: Buffer, token: string): Promise<{ status: num
   });
 }
 
-/** Polls `url` until it answers 200, failing at once with the log tail if the component exits. */
+/** Waits until `url` answers 200, failing at once with the log tail if the component exits. */
 async function untilHealthy(c: Component, url: string, ca: Buffer, token: string, dataDir: string): Promise<void> {
-  const deadline = Date.now() + START_TIMEOUT_MS;
+  const log = join(dataDir, `${c.name}.log`);
   let last = 'no answer yet';
-  for (;;) {
-    if (!c.running()) throw new Error(`${c.name} exited during start (code ${c.child.exitCode}, signal ${c.child.signalCode}); see ${join(dataDir, `${c.name}.log`)}: ${c.tail().slice(-2000)}`);
+  const verdict = await eventually(`${c.name} to answer 200 at ${url}`, async () => {
+    if (!c.running()) return 'exited';
     try {
       const r = await httpsGet(url, ca, token);
-      if (r.status === 200) return;
+      if (r.status === 200) return 'healthy';
       last = `${r.status} ${r.body.slice(-1000)}`;
     } catch (err) {
       last = (err as Error).message;
     }
-    if (Date.now() > deadline) {
-      c.child.kill('SIGKILL');
-      throw new Error(`${c.name} was not healthy at ${url} within ${START_TIMEOUT_MS / 1000} s (last answer: ${last}); see ${join(dataDir, `${c.name}.log`)}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
+    return false;
+  }, START_TIMEOUT_MS, 200).catch((err: Error) => {
+    c.child.kill('SIGKILL');
+    throw new Error(`${err.message} (last answer: ${last}); see ${log}`);
+  });
+  if (verdict === 'exited') throw new Error(`${c.name} exited during start (code ${c.child.exitCode}, signal ${c.child.signalCode}); see ${log}: ${c.tail().slice(-2000)}`);
 }
 
 /** The service-account signing key pair kube-apiserver issues and checks tokens with. */
