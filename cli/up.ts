@@ -1,12 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { DEFAULT_SYSTEM_NAMESPACE } from '../api/index.js';
 import { DEFAULT_METRICS_ADDRESS as AGENT_METRICS_ADDRESS, runAgent } from '../agent/main.js';
 import { PROXY_MODES, type ProxyMode } from '../agent/proxy/backend.js';
 import { validatePodCidr } from '../agent/runtime/containerd-config.js';
 import { PAUSE_IMAGE, buildBusyboxImages } from '../agent/runtime/busybox-images.js';
+import { writeKubeconfig } from '../devcluster/credentials.js';
 import { startDevcluster } from '../devcluster/index.js';
 import { KubeClient } from '../kube/client.js';
 import { loadKubeConfig } from '../kube/config.js';
@@ -20,6 +21,8 @@ import { UsageError, type Command } from './command.js';
 import { logLevelFlag, metricsAddressFlag, readFlags, secondsFlag, type FlagValue } from './flags.js';
 import { untilStopped } from './lifetime.js';
 import { installCrds } from './install-crds.js';
+import { startKubeControlPlane, type KubeControlPlaneOptions } from './kube-control-plane.js';
+import { toolBinary } from './tools-bin.js';
 
 function metricsAt(url: string | undefined): string {
   return url === undefined ? 'off' : `${url}/metrics`;
@@ -27,6 +30,7 @@ function metricsAt(url: string | undefined): string {
 
 const OPTIONS = {
   'data-dir': { type: 'string' },
+  'api-server': { type: 'string' },
   port: { type: 'string' },
   'vip-cidr': { type: 'string' },
   'pod-cidr': { type: 'string' },
@@ -39,14 +43,39 @@ const OPTIONS = {
 } as const;
 
 const LOG_FORMATS = ['text', 'json'] as const;
+const API_SERVERS = ['devcluster', 'kube-apiserver'] as const;
+type ApiServer = (typeof API_SERVERS)[number];
+
+/** The API server `up` runs: where it serves, the kubeconfig for it, how it stops, and what ends it early. */
+interface ApiServerPart {
+  url: string;
+  kubeconfigPath: string;
+  /** Resolves with what happened if it stops serving for good. */
+  lost: Promise<string>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The real kube-apiserver (with etcd and kube-controller-manager) under `<dataDir>/kube-apiserver`,
+ * apart from the devcluster's data, since the two keep objects in etcd differently. Its admin
+ * kubeconfig is written to `<dataDir>/kubeconfig` too, where `up` tells the user to look.
+ */
+async function startKubeApiserver(dataDir: string, port: number, binaries: KubeControlPlaneOptions['binaries'], logger: Logger): Promise<ApiServerPart> {
+  const controlPlane = await startKubeControlPlane({ dir: join(dataDir, 'kube-apiserver'), port, binaries, logger });
+  const kubeconfigPath = writeKubeconfig(dataDir, controlPlane.url, controlPlane.ca, controlPlane.token);
+  return { url: controlPlane.url, kubeconfigPath, lost: controlPlane.lost, stop: () => controlPlane.stop() };
+}
 
 export const upCommand: Command = {
   summary: 'Run a whole single-node Shopfloor locally: the devcluster with Shopfloor\'s CRDs, the operator, and the agent with its own containerd.',
   usage: [
-    'usage: shopfloor up [--data-dir DIR] [--port N] [--vip-cidr CIDR] [--pod-cidr CIDR] [--proxy-mode MODE] [--metrics-address HOST:PORT]',
+    'usage: shopfloor up [--data-dir DIR] [--api-server NAME] [--port N] [--vip-cidr CIDR] [--pod-cidr CIDR] [--proxy-mode MODE] [--metrics-address HOST:PORT]',
     '                    [--agent-metrics-address HOST:PORT] [--node-loss-grace SECS] [--log-level LEVEL] [--log-format FORMAT]',
     '',
     '  --data-dir DIR             state (etcd data, certificates, kubeconfig); default .shopfloor',
+    '  --api-server NAME          devcluster (default: Shopfloor\'s own, needs nothing built) or kube-apiserver',
+    '                             (the real one with etcd and kube-controller-manager, from $SHOPFLOOR_TOOLS_BIN,',
+    '                             which `npm start` sets to where scripts/build-tools.sh builds it)',
     '  --port N                   API server port on 127.0.0.1; default 6443 (0 picks a free one)',
     `  --vip-cidr CIDR            range service virtual IPs come from; default ${DEFAULT_VIP_CIDR}`,
     `  --pod-cidr CIDR            range pod IPs of this node come from; default ${DEFAULT_POD_CIDR}`,
@@ -67,6 +96,14 @@ export const upCommand: Command = {
     const { pick } = readFlags(argv, OPTIONS, {});
     const flag = (name: keyof typeof OPTIONS, fallback: string): FlagValue => pick(name) ?? { value: fallback, from: 'default' };
     const dataDir = flag('data-dir', '.shopfloor').value;
+    const apiServer = flag('api-server', 'devcluster');
+    if (!(API_SERVERS as readonly string[]).includes(apiServer.value)) throw new UsageError(`${apiServer.from}: "${apiServer.value}" must be one of ${API_SERVERS.join(', ')}`);
+    let binaries: KubeControlPlaneOptions['binaries'] | undefined;
+    try {
+      if (apiServer.value === 'kube-apiserver') binaries = { kubeApiserver: toolBinary('kube-apiserver', apiServer.from), kubeControllerManager: toolBinary('kube-controller-manager', apiServer.from) };
+    } catch (err) {
+      throw new UsageError(`${(err as Error).message} (\`npm start\` sets it where the script builds), or leave --api-server out to run the devcluster`);
+    }
     const portText = flag('port', '6443').value;
     const port = Number(portText);
     if (!/^\d+$/.test(portText) || port > 65535) throw new UsageError(`--port: "${portText}" is not a port number (0-65535)`);
@@ -93,18 +130,20 @@ export const upCommand: Command = {
     const stderr = pino.destination(2);
     const destination = logFormat.value === 'text' ? textLogDestination(stderr) : stderr;
     // Each part logs under the name it has as a binary of its own, as it would in a cluster.
-    const partLogger = (part: 'devcluster' | 'operator' | 'agent') => createLogger({ name: `shopfloor-${part}`, level, destination });
+    const partLogger = (part: ApiServer | 'operator' | 'agent') => createLogger({ name: part === 'kube-apiserver' ? part : `shopfloor-${part}`, level, destination });
     const logger = createLogger({ name: 'shopfloor', level, destination });
 
-    const devcluster = await startDevcluster({ dataDir, port, logger: partLogger('devcluster') });
-    const stops: (() => Promise<void>)[] = [() => devcluster.stop()];
+    const cluster: ApiServerPart = binaries
+      ? await startKubeApiserver(dataDir, port, binaries, partLogger('kube-apiserver'))
+      : { ...(await startDevcluster({ dataDir, port, logger: partLogger('devcluster') })), lost: new Promise<string>(() => undefined) };
+    const stops: (() => Promise<void>)[] = [() => cluster.stop()];
     const stopAll = async (): Promise<void> => {
       for (const stop of stops.reverse()) {
         await stop().catch((err: Error) => logger.error({ err: err.message }, 'stop failed'));
       }
     };
     try {
-      const { kubeConfig } = loadKubeConfig({ kubeconfig: devcluster.kubeconfigPath });
+      const { kubeConfig } = loadKubeConfig({ kubeconfig: cluster.kubeconfigPath });
       const client = new KubeClient(kubeConfig, { userAgent: 'shopfloor-up' });
       const crds = await installCrds(client);
       await client.patch(NAMESPACES, DEFAULT_SYSTEM_NAMESPACE, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: DEFAULT_SYSTEM_NAMESPACE } }, { type: 'apply', fieldManager: 'shopfloor', force: true });
@@ -149,7 +188,7 @@ export const upCommand: Command = {
 
       console.log(
         [
-          `Shopfloor is up: the devcluster serves ${devcluster.url}; metrics of the operator: ${metricsAt(operator.metricsUrl)},`,
+          `Shopfloor is up: the ${apiServer.value} serves ${cluster.url}; metrics of the operator: ${metricsAt(operator.metricsUrl)},`,
           `of the agent (pods on containerd, service proxy in ${proxyMode} mode): ${metricsAt(agent.metricsUrl)}.`,
           '',
           `  export KUBECONFIG=${join(dataDir, 'kubeconfig')}`,
@@ -170,7 +209,7 @@ export const upCommand: Command = {
         ].join('\n'),
       );
 
-      const signal = await untilStopped(operator.lost.then(() => 'operator lost its leader lease'));
+      const signal = await untilStopped(Promise.race([operator.lost.then(() => 'operator lost its leader lease'), cluster.lost]));
       logger.info({ signal }, 'stopping');
       return signal.startsWith('SIG') ? 0 : 1;
     } finally {

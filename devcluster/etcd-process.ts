@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { createWriteStream, mkdirSync, readFileSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, rmSync, type WriteStream } from 'node:fs';
 import { basename } from 'node:path';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { stopChild, stopLeftover, writePidFile, type LeftoverProcess } from './child-process.js';
 
 /** Asks the kernel for a free loopback TCP port. */
 export function freePort(): Promise<number> {
@@ -35,6 +36,7 @@ export interface EtcdProcessOptions {
 export class EtcdProcess extends EventEmitter {
   readonly endpoint: string;
   private child: ChildProcess | undefined;
+  private exited: Promise<void> = Promise.resolve();
   private stopping = false;
   private restartDelayMs = 500;
   private readonly log: WriteStream;
@@ -51,7 +53,7 @@ export class EtcdProcess extends EventEmitter {
 
   static async start(opts: EtcdProcessOptions): Promise<EtcdProcess> {
     mkdirSync(opts.dataDir, { recursive: true });
-    await stopLeftover(opts);
+    await stopLeftover(leftoverEtcd(opts), opts.logger);
     const proc = new EtcdProcess(opts, await freePort(), await freePort());
     await proc.spawnAndWait();
     return proc;
@@ -88,7 +90,11 @@ export class EtcdProcess extends EventEmitter {
       // outlive that signal until the parts that still write through the API have stopped.
       const child = spawn(binary, this.args(), { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
       this.child = child;
-      if (child.pid !== undefined) writeFileSync(pidFile(this.opts.dataDir), `${child.pid}\n`);
+      this.exited = new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        child.once('error', () => resolve());
+      });
+      writePidFile(pidFile(this.opts.dataDir), child.pid);
       child.stderr?.on('data', (chunk: Buffer) => {
         this.log.write(chunk);
         tail = (tail + chunk.toString()).slice(-8192);
@@ -156,17 +162,7 @@ export class EtcdProcess extends EventEmitter {
   /** Stops etcd (SIGTERM, then SIGKILL after 5 s) and stops supervising it. */
   async stop(): Promise<void> {
     this.stopping = true;
-    const child = this.child;
-    if (child && child.exitCode === null && child.signalCode === null) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-        child.once('exit', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        child.kill('SIGTERM');
-      });
-    }
+    if (this.child) await stopChild(this.child, this.exited, 5000);
     rmSync(pidFile(this.opts.dataDir), { force: true });
     await new Promise<void>((resolve) => this.log.end(resolve));
   }
@@ -176,42 +172,17 @@ const pidFile = (dataDir: string): string => join(dataDir, 'etcd.pid');
 
 /**
  * A devcluster killed outright (SIGKILL, a crash) leaves its etcd running and holding the data
- * dir's lock, which a new etcd would wait on forever. That etcd is ours when the pid file names
- * an etcd of this data dir (a reused pid, or a zombie whose command line reads empty, is not):
- * it is stopped, and the new devcluster starts its own on the same data.
+ * dir's lock, which a new etcd would wait on forever: an etcd of this data dir is stopped first.
  */
-async function stopLeftover(opts: EtcdProcessOptions): Promise<void> {
-  const pid = Number.parseInt(readText(pidFile(opts.dataDir)), 10);
-  const ours = (): boolean => {
-    const args = readText(`/proc/${pid}/cmdline`).split('\0');
-    const at = args.indexOf('--data-dir');
-    return basename(args[0] ?? '') === basename(opts.binary ?? 'etcd') && at > 0 && args[at + 1] === join(opts.dataDir, 'etcd');
+function leftoverEtcd(opts: EtcdProcessOptions): LeftoverProcess {
+  return {
+    pidFile: pidFile(opts.dataDir),
+    isOurs: (args) => {
+      const at = args.indexOf('--data-dir');
+      return basename(args[0] ?? '') === basename(opts.binary ?? 'etcd') && at > 0 && args[at + 1] === join(opts.dataDir, 'etcd');
+    },
+    what: `the etcd of ${opts.dataDir}`,
   };
-  if (!(pid > 0) || !ours()) return;
-  opts.logger.warn({ pid }, 'stopping the etcd a devcluster that was killed left running on this data dir');
-  for (const [signal, waitMs] of [['SIGTERM', 10_000], ['SIGKILL', 5_000]] as const) {
-    try {
-      process.kill(pid, signal);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ESRCH') return;
-      throw err;
-    }
-    const deadline = Date.now() + waitMs;
-    while (ours()) {
-      if (Date.now() > deadline) break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    if (!ours()) return;
-  }
-  throw new Error(`the etcd (pid ${pid}) a killed devcluster left running on ${opts.dataDir} does not exit; kill it and start again`);
-}
-
-function readText(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return '';
-  }
 }
 
 function lastLine(text: string): string {

@@ -169,7 +169,7 @@ describe('two nodes on one host', () => {
     expect(tables).toContain('table ip sf1');
     await netns.shopfloor('agent', 'cleanup', '--proxy-table', 'sf1');
     expect(await nftTables()).not.toContain('table ip sf1');
-    expect(up.partPids()).toEqual({ etcd: [], containerd: [] });
+    expect(up.partPids()).toEqual({ controlPlane: [], containerd: [] });
     expect(agent2.runtimePids()).toEqual([]);
   }, 90_000);
 });

@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { processesNaming, removeRuntimeLeftovers } from '../harness/containerd.js';
 import { eventually } from '../harness/eventually.js';
-import { stopChild } from '../harness/stop-child.js';
+import { stopChild } from '../../devcluster/child-process.js';
 import { createHostNetns, deleteHostNetns } from '../harness/host-netns.js';
+import { testApiServer, type TestApiServer } from '../harness/test-cluster.js';
 
 const run = promisify(execFile);
 /** The `shopfloor` command of this checkout, run from source. */
@@ -142,17 +143,30 @@ class ShopfloorCommand {
 }
 
 /**
- * `shopfloor up` run from source inside `netns` on `dataDir`, with every listener on a free port
- * and `extraArgs` after those.
+ * `shopfloor up` run from source inside `netns` on `dataDir`, on the API server
+ * SHOPFLOOR_TEST_API_SERVER names, with every listener on a free port and `extraArgs` after those.
  */
 export class UpProcess extends ShopfloorCommand {
+  readonly apiServer: TestApiServer = testApiServer();
+
   constructor(
     netns: MachineNetns,
     readonly dataDir: string,
     options: { extraArgs?: string[] } = {},
   ) {
-    super(netns, ['up', '--data-dir', dataDir, '--port', '0', '--metrics-address', '127.0.0.1:0', '--agent-metrics-address', '127.0.0.1:0',
+    const apiServer = testApiServer();
+    super(netns, ['up', '--data-dir', dataDir, '--api-server', apiServer, '--port', '0', '--metrics-address', '127.0.0.1:0', '--agent-metrics-address', '127.0.0.1:0',
       ...(options.extraArgs ?? [])]);
+  }
+
+  /** Where the API server keeps its etcd's data: the cluster's objects. */
+  get etcdDataDir(): string {
+    return this.apiServer === 'kube-apiserver' ? join(this.dataDir, 'kube-apiserver', 'etcd') : join(this.dataDir, 'etcd');
+  }
+
+  /** What the control plane's processes name on their command lines: etcd's data, or kube-apiserver's dir. */
+  private get controlPlaneDir(): string {
+    return this.apiServer === 'kube-apiserver' ? join(this.dataDir, 'kube-apiserver') : this.etcdDataDir;
   }
 
   get kubeconfig(): string {
@@ -201,20 +215,20 @@ export class UpProcess extends ShopfloorCommand {
     return run('ctr', ['--address', join(this.containerdDir, 'containerd.sock'), '--namespace', 'k8s.io', ...args]);
   }
 
-  /** Pids of etcd and containerd serving this data dir (they name it on their command lines). */
-  partPids(): { etcd: number[]; containerd: number[] } {
-    return { etcd: processesNaming(join(this.dataDir, 'etcd')), containerd: processesNaming(this.containerdDir) };
+  /** Pids of the control plane (etcd, kube-apiserver) and containerd serving this data dir (they name it on their command lines). */
+  partPids(): { controlPlane: number[]; containerd: number[] } {
+    return { controlPlane: processesNaming(this.controlPlaneDir), containerd: processesNaming(this.containerdDir) };
   }
 
   /**
    * Ends whatever is left, for a suite's afterAll whether it passed or not: SIGTERM first, so
-   * that `up` removes its pods, then SIGKILL of `up` and etcd, and whatever containerd, shims,
-   * containers and mounts are left of the runtime.
+   * that `up` removes its pods, then SIGKILL of `up` and the control plane, and whatever
+   * containerd, shims, containers and mounts are left of the runtime.
    */
   async kill(): Promise<void> {
     await this.end('SIGTERM', 60_000);
     await removeRuntimeLeftovers(this.containerdDir);
-    for (const pid of processesNaming(join(this.dataDir, 'etcd'))) process.kill(pid, 'SIGKILL');
+    for (const pid of processesNaming(this.controlPlaneDir)) process.kill(pid, 'SIGKILL');
   }
 }
 

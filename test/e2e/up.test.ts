@@ -102,7 +102,7 @@ describe('shopfloor up', () => {
   it('prints the KUBECONFIG line and what to try next, and logs one line per entry prefixed by its part', async () => {
     expect(up.stdout).toContain(`export KUBECONFIG=${up.kubeconfig}`);
     expect(up.stdout).toContain('kubectl apply -f examples/hello.yaml');
-    expect(up.stderr).toMatch(/^\d\d:\d\d:\d\d\.\d{3} INFO {2}devcluster devcluster is serving /m);
+    expect(up.stderr).toMatch(new RegExp(`^\\d\\d:\\d\\d:\\d\\d\\.\\d{3} INFO {2}${up.apiServer} +${up.apiServer} is serving `, 'm'));
     await eventually('the agent to log that it started', () => /^\d\d:\d\d:\d\d\.\d{3} INFO {2}agent {6}agent started /m.test(up.stderr));
   });
 
@@ -247,15 +247,15 @@ describe('shopfloor up', () => {
     expect(await up.interrupt()).toBe(0);
     // Every part stopped in order: none of them lost a peer it still needed on the way down.
     expect(up.stderr).not.toMatch(/^\S+ (ERROR|FATAL) /m);
-    expect(up.partPids()).toEqual({ etcd: [], containerd: [] });
+    expect(up.partPids()).toEqual({ controlPlane: [], containerd: [] });
     await expect(netns.exec({}, 'nft', 'list', 'table', 'ip', 'shopfloor')).rejects.toThrow(/No such file or directory/);
-    expect(existsSync(join(dataDir, 'etcd'))).toBe(true);
+    expect(existsSync(up.etcdDataDir)).toBe(true);
 
     await up.start();
     const [replica] = await allReady('hello', 1);
     await vipServes(vip, [replica!.name]);
     await allReady('static', 1);
     expect(await up.stop('SIGTERM')).toBe(0);
-    expect(up.partPids()).toEqual({ etcd: [], containerd: [] });
+    expect(up.partPids()).toEqual({ controlPlane: [], containerd: [] });
   }, 240_000);
 });

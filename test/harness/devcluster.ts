@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { installCrds, kubectlFor, repoRoot } from './kubectl.js';
 import type { TestCluster, TestClusterOptions } from './test-cluster.js';
-import { stopChild } from './stop-child.js';
+import { stopChild } from '../../devcluster/child-process.js';
 
 interface Running {
   child: ChildProcess;

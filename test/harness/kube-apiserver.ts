@@ -1,227 +1,55 @@
 // The real Kubernetes control plane behind startTestCluster (test-cluster.ts) when
-// SHOPFLOOR_TEST_API_SERVER=kube-apiserver, set up the way controller-runtime's envtest does:
-// etcd, kube-apiserver and kube-controller-manager as child processes on loopback, on a temp data
-// dir, with certificates made here and one admin token. The controller manager runs only what
-// the devcluster does by itself (garbage collection through ownerReferences, namespace deletion)
-// and EndpointSlices, so that suites see the same cluster behaviour from either API server. The
+// SHOPFLOOR_TEST_API_SERVER=kube-apiserver: the one `shopfloor up --api-server kube-apiserver`
+// runs (cli/kube-control-plane.ts), on a fresh temp dir, binaries from SHOPFLOOR_TOOLS_BIN. The
 // kubeconfig has the devcluster's cluster, user and context names.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
-import { createWriteStream, mkdtempSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
-import { request } from 'node:https';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { ensureToken, writeKubeconfig } from '../../devcluster/credentials.js';
-import { EtcdProcess, freePort } from '../../devcluster/etcd-process.js';
+import { startKubeControlPlane, type KubeControlPlane } from '../../cli/kube-control-plane.js';
+import { toolBinary } from '../../cli/tools-bin.js';
 import { silentLogger } from '../../kube/logger.js';
-import { ensureServingCertificate } from '../../pki/serving-certificate.js';
 import { installCrds, kubectlFor } from './kubectl.js';
 import type { TestCluster, TestClusterOptions } from './test-cluster.js';
-import { toolBinary } from './tools.js';
-import { eventually } from './eventually.js';
-import { stopChild } from './stop-child.js';
 
-/** The admin identity, as the devcluster names it; the token's group makes it a cluster admin under RBAC. */
-const ADMIN_USER = 'shopfloor-admin';
-const ADMIN_GROUP = 'system:masters';
-/** The devcluster's TokenReview audience; kube-apiserver's default API audience is its issuer. */
-const SERVICE_ACCOUNT_ISSUER = 'https://kubernetes.default.svc.cluster.local';
-const SERVICE_CLUSTER_IP_RANGE = '10.0.0.0/24';
-const START_TIMEOUT_MS = 60_000;
-const STOP_TIMEOUT_MS = 15_000;
 const NEEDED_FOR = 'SHOPFLOOR_TEST_API_SERVER=kube-apiserver';
 
-/** A control-plane binary running as a child, its stderr kept in `<dataDir>/<name>.log`. */
-interface Component {
-  name: string;
-  child: ChildProcess;
-  /** Resolves once it has exited (or could not be spawned). */
-  exited: Promise<void>;
-  running(): boolean;
-  /** The last lines it wrote, for errors. */
-  tail(): string;
-}
-
-function startComponent(name: string, binary: string, args: string[], dataDir: string): Component {
-  const log: WriteStream = createWriteStream(join(dataDir, `${name}.log`), { flags: 'a' });
-  const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let tail = '';
-  let done = false;
-  child.stderr?.on('data', (chunk: Buffer) => {
-    log.write(chunk);
-    tail = (tail + chunk.toString()).slice(-4000);
-  });
-  const exited = new Promise<void>((res) => {
-    const end = (): void => {
-      if (done) return;
-      done = true;
-      log.end(() => res());
-    };
-    child.once('exit', end);
-    child.once('error', (err) => {
-      tail += `\ncannot run ${binary}: ${err.message}`;
-      end();
-    });
-  });
-  return { name, child, exited, running: () => !done, tail: () => tail };
-}
-
-/** SIGTERM, then SIGKILL if it has not exited after 15 s. */
-function halt(c: Component): Promise<void> {
-  return stopChild(c.child, c.exited, STOP_TIMEOUT_MS);
-}
-
-/** GET over HTTPS, trusting only `ca`; resolves with the status and body. */
-function httpsGet(url: string, ca: Buffer, token: string): Promise<{ status: number; body: string }> {
-  return new Promise((res, rej) => {
-    const req = request(url, { ca, headers: { authorization: `Bearer ${token}` }, timeout: 5000 }, (r) => {
-      let body = '';
-      r.on('data', (c: Buffer) => (body += c.toString()));
-      r.on('end', () => res({ status: r.statusCode ?? 0, body }));
-      r.on('error', rej);
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${url} timed out`)));
-    req.on('error', rej);
-    req.end();
-  });
-}
-
-/** Waits until `url` answers 200, failing at once with the log tail if the component exits. */
-async function untilHealthy(c: Component, url: string, ca: Buffer, token: string, dataDir: string): Promise<void> {
-  const log = join(dataDir, `${c.name}.log`);
-  let last = 'no answer yet';
-  const verdict = await eventually(`${c.name} to answer 200 at ${url}`, async () => {
-    if (!c.running()) return 'exited';
-    try {
-      const r = await httpsGet(url, ca, token);
-      if (r.status === 200) return 'healthy';
-      last = `${r.status} ${r.body.slice(-1000)}`;
-    } catch (err) {
-      last = (err as Error).message;
-    }
-    return false;
-  }, START_TIMEOUT_MS, 200).catch((err: Error) => {
-    c.child.kill('SIGKILL');
-    throw new Error(`${err.message} (last answer: ${last}); see ${log}`);
-  });
-  if (verdict === 'exited') throw new Error(`${c.name} exited during start (code ${c.child.exitCode}, signal ${c.child.signalCode}); see ${log}: ${c.tail().slice(-2000)}`);
-}
-
-/** The service-account signing key pair kube-apiserver issues and checks tokens with. */
-function writeServiceAccountKeys(dataDir: string): { key: string; pub: string } {
-  const pair = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
-  const key = join(dataDir, 'sa.key');
-  const pub = join(dataDir, 'sa.pub');
-  writeFileSync(key, pair.privateKey, { mode: 0o600 });
-  writeFileSync(pub, pair.publicKey);
-  return { key, pub };
+export interface KubeApiserverTestClusterOptions extends TestClusterOptions {
+  /** Where ClusterIPs of Services come from; default 10.0.0.0/24. */
+  serviceClusterIPRange?: string;
 }
 
 /**
- * Starts etcd, kube-apiserver and kube-controller-manager on a fresh temp data dir, the binaries
- * from SHOPFLOOR_TOOLS_BIN; `crds: true` applies crds/*.yaml and waits for Established.
+ * Starts etcd, kube-apiserver and kube-controller-manager on a fresh temp dir; `crds: true`
+ * applies crds/*.yaml and waits for Established.
  */
-export async function startKubeApiserverTestCluster(opts: TestClusterOptions = {}): Promise<TestCluster> {
+export async function startKubeApiserverTestCluster(opts: KubeApiserverTestClusterOptions = {}): Promise<TestCluster> {
   // Both binaries are looked up before anything starts, so a missing one costs nothing.
-  const apiserverBinary = toolBinary('kube-apiserver', NEEDED_FOR);
-  const controllerManagerBinary = toolBinary('kube-controller-manager', NEEDED_FOR);
+  const binaries = { kubeApiserver: toolBinary('kube-apiserver', NEEDED_FOR), kubeControllerManager: toolBinary('kube-controller-manager', NEEDED_FOR) };
   const dataDir = mkdtempSync(join(tmpdir(), 'shopfloor-kube-apiserver-'));
-  let etcd: EtcdProcess | undefined;
-  let apiserver: Component | undefined;
-  let controllerManager: Component | undefined;
+  let controlPlane: KubeControlPlane | undefined;
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopped ??= (async () => {
-      if (controllerManager) await halt(controllerManager);
-      if (apiserver) await halt(apiserver);
-      await etcd?.stop();
+      await controlPlane?.stop();
       rmSync(dataDir, { recursive: true, force: true });
     })());
-
   try {
-    const tls = await ensureServingCertificate({
-      dir: dataDir,
-      caCommonName: 'shopfloor-kube-apiserver-ca',
-      serverCommonName: 'kube-apiserver',
-      ipAddresses: ['127.0.0.1'],
-      dnsNames: ['localhost'],
-      owner: 'the test kube-apiserver',
-    });
-    const serverCert = join(dataDir, 'server.crt');
-    const serverKey = join(dataDir, 'server.key');
-    const sa = writeServiceAccountKeys(dataDir);
-    const token = ensureToken(dataDir);
-    const tokenFile = join(dataDir, 'tokens.csv');
-    writeFileSync(tokenFile, `${token},${ADMIN_USER},${ADMIN_USER},"${ADMIN_GROUP}"\n`, { mode: 0o600 });
-
-    etcd = await EtcdProcess.start({ dataDir, logger: silentLogger() });
-    const port = await freePort();
-    const url = `https://127.0.0.1:${port}`;
-    const apiserverArgs = [
-      `--etcd-servers=${etcd.endpoint}`,
-      '--bind-address=127.0.0.1',
-      '--advertise-address=127.0.0.1',
-      `--secure-port=${port}`,
-      // The endpoint reconciler refuses a loopback address for the `kubernetes` Service's
-      // endpoints; nothing in the suites reaches the API through that Service.
-      '--endpoint-reconciler-type=none',
-      `--tls-cert-file=${serverCert}`,
-      `--tls-private-key-file=${serverKey}`,
-      `--token-auth-file=${tokenFile}`,
-      '--authorization-mode=RBAC',
-      `--service-account-issuer=${SERVICE_ACCOUNT_ISSUER}`,
-      `--service-account-key-file=${sa.pub}`,
-      `--service-account-signing-key-file=${sa.key}`,
-      `--service-cluster-ip-range=${SERVICE_CLUSTER_IP_RANGE}`,
-      '--allow-privileged=true',
-      // No service-account controller runs, so namespaces have no `default` ServiceAccount for
-      // this admission plugin to require (envtest leaves it out for the same reason).
-      '--disable-admission-plugins=ServiceAccount',
-      // Shutdown otherwise waits out its 60 s timeout for open watches (the controller manager's,
-      // a suite's informers) that never end on their own; restart() should take seconds.
-      '--shutdown-watch-termination-grace-period=2s',
-    ];
-    const launchApiserver = async (): Promise<void> => {
-      apiserver = startComponent('kube-apiserver', apiserverBinary, apiserverArgs, dataDir);
-      await untilHealthy(apiserver, `${url}/readyz`, tls.ca, token, dataDir);
-    };
-    await launchApiserver();
-
-    const kubeconfigPath = writeKubeconfig(dataDir, url, tls.ca, token);
-    // It serves (on loopback, with the API server's certificate) only so that start can wait on
-    // its /healthz; it reaches the API with the admin kubeconfig.
-    const controllerManagerPort = await freePort();
-    controllerManager = startComponent('kube-controller-manager', controllerManagerBinary, [
-      `--kubeconfig=${kubeconfigPath}`,
-      `--authentication-kubeconfig=${kubeconfigPath}`,
-      `--authorization-kubeconfig=${kubeconfigPath}`,
-      '--bind-address=127.0.0.1',
-      `--secure-port=${controllerManagerPort}`,
-      `--tls-cert-file=${serverCert}`,
-      `--tls-private-key-file=${serverKey}`,
-      '--leader-elect=false',
-      '--controllers=garbage-collector-controller,namespace-controller,endpointslice-controller',
-    ], dataDir);
-    await untilHealthy(controllerManager, `https://127.0.0.1:${controllerManagerPort}/healthz`, tls.ca, token, dataDir);
-
+    const cp = (controlPlane = await startKubeControlPlane({ dir: dataDir, port: 0, binaries, logger: silentLogger(), serviceClusterIPRange: opts.serviceClusterIPRange }));
     const kubeConfig = new KubeConfig();
-    kubeConfig.loadFromFile(kubeconfigPath);
-    const kubectl = kubectlFor(kubeconfigPath);
+    kubeConfig.loadFromFile(cp.kubeconfigPath);
+    const kubectl = kubectlFor(cp.kubeconfigPath);
     const cluster: TestCluster = {
       dataDir,
-      kubeconfigPath,
-      url,
-      token,
+      kubeconfigPath: cp.kubeconfigPath,
+      url: cp.url,
+      token: cp.token,
       kubeConfig,
       kubectl,
-      async restart() {
-        if (apiserver) await halt(apiserver);
-        await launchApiserver();
-      },
+      restart: () => cp.restartApiserver(),
       stop,
-      etcdEndpoint: () => etcd?.endpoint ?? '',
-      pid: () => apiserver?.child.pid,
+      etcdEndpoint: () => cp.etcdEndpoint(),
+      pid: () => cp.apiserverPid(),
     };
     if (opts.crds) await installCrds(kubectl);
     return cluster;

@@ -1,6 +1,7 @@
 // The Kubernetes binaries scripts/build-tools.sh builds from pinned Go modules (kube-apiserver,
 // kube-controller-manager, kube-proxy, kubelet, kubectl, helm, crictl, containerd 2) live in a
-// cache outside the clone; the test setup exports that bin directory as SHOPFLOOR_TOOLS_BIN.
+// cache outside the clone; `npm start` and `npm test` export that bin directory as
+// SHOPFLOOR_TOOLS_BIN.
 import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
 
