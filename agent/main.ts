@@ -4,7 +4,7 @@
 // NodeAssignments, and one metrics and health server.
 import { join } from 'node:path';
 import type { Registry } from 'prom-client';
-import { DEFAULT_SYSTEM_NAMESPACE, type NodeAssignment, type NodeWorkload } from '../api/index.js';
+import { BY_WORKLOAD, DEFAULT_SYSTEM_NAMESPACE, workloadIndex, type NodeAssignment, type NodeWorkload } from '../api/index.js';
 import { KubeClient } from '../kube/client.js';
 import { systemClock, type Clock } from '../kube/clock.js';
 import type { KubeConfig } from '../kube/credentials.js';
@@ -29,7 +29,6 @@ import { PodProbeManager } from './pods/pod-probes.js';
 import type { ProxyMode } from './proxy/backend.js';
 import { DEFAULT_PROXY_TABLE } from './proxy/proxy-names.js';
 import { ServiceProxy } from './proxy/service-proxy.js';
-import { BY_WORKLOAD, assignmentWorkloadIndex } from './proxy/service-watch.js';
 import { ManagedContainerd } from './runtime/managed-containerd.js';
 import { preloadImages } from './runtime/image-preload.js';
 
@@ -144,7 +143,7 @@ export function assembleAgent(o: AgentOptions): AgentAssembly {
     logger,
     metricsPrefix: 'shopfloor_agent',
     transform: stripUnreadMetadata,
-    indexers: { [BY_WORKLOAD]: assignmentWorkloadIndex },
+    indexers: { [BY_WORKLOAD]: workloadIndex },
   });
 
   const parts: Part[] = [];

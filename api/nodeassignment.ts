@@ -2,6 +2,7 @@
 // node's agent runs it and writes status.
 import { z } from 'zod';
 import { conditionList, dnsSubdomain, nonNegativeInt, objectMeta } from './fields.js';
+import { LABEL_WORKLOAD } from './labels.js';
 import { templateSchema } from './template.js';
 
 export const PHASES = ['Pending', 'Running', 'Succeeded', 'Failed', 'Unknown'] as const;
@@ -61,3 +62,30 @@ export type NodeAssignment = z.output<typeof nodeAssignmentSchema>;
 export type NodeAssignmentSpec = z.output<typeof nodeAssignmentSpecSchema>;
 export type NodeAssignmentStatus = z.output<typeof nodeAssignmentStatusSchema>;
 export type ContainerStatus = z.output<typeof containerStatusSchema>;
+
+/** The parts of an object's metadata that say which NodeWorkload it belongs to. */
+interface LabelledObject {
+  metadata?: { namespace?: string | undefined; labels?: Record<string, string> | undefined } | undefined;
+}
+
+/**
+ * The key (`namespace/name`) of the NodeWorkload an assignment is a replica of, as its
+ * `shopfloor.dev/workload` label names it; undefined for an assignment without that label, such
+ * as a static assignment's mirror, which belongs to no NodeWorkload of the API (not even one of
+ * the same name). The label, not spec.workloadRef, so that the caches agree with label selectors
+ * (`kubectl get na -l shopfloor.dev/workload=web`, `shopfloor logs`).
+ */
+export function workloadKeyOf(assignment: LabelledObject): string | undefined {
+  const name = assignment.metadata?.labels?.[LABEL_WORKLOAD];
+  const namespace = assignment.metadata?.namespace;
+  return name && namespace ? `${namespace}/${name}` : undefined;
+}
+
+/** Name of the assignment-cache index by workloadKeyOf, in the operator and the agent alike. */
+export const BY_WORKLOAD = 'byWorkload';
+
+/** The index function of BY_WORKLOAD. */
+export function workloadIndex(assignment: LabelledObject): string[] {
+  const key = workloadKeyOf(assignment);
+  return key ? [key] : [];
+}

@@ -3,7 +3,7 @@
 import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import type { Registry } from 'prom-client';
-import { DEFAULT_SYSTEM_NAMESPACE, LABEL_MANAGED_BY, LABEL_NODE, MANAGED_BY_VALUE } from '../api/index.js';
+import { BY_WORKLOAD, DEFAULT_SYSTEM_NAMESPACE, LABEL_MANAGED_BY, LABEL_NODE, MANAGED_BY_VALUE, workloadIndex, workloadKeyOf } from '../api/index.js';
 import { KubeClient } from '../kube/client.js';
 import { Controller } from '../kube/controller.js';
 import type { KubeConfig } from '../kube/credentials.js';
@@ -14,7 +14,7 @@ import { LeaderElector, type Lease } from '../kube/leader-election.js';
 import { silentLogger, type Logger } from '../kube/logger.js';
 import { createProcessRegistry } from '../kube/metrics.js';
 import { LEASES, NODE_AGENTS, NODE_ASSIGNMENTS, NODE_WORKLOADS } from '../kube/resource.js';
-import { fieldIndex, labelIndex } from '../kube/store.js';
+import { labelIndex } from '../kube/store.js';
 import { stripUnreadMetadata } from '../kube/strip-metadata.js';
 import { objectKey, type KubeObject } from '../kube/types.js';
 import { DEFAULT_NODE_LOSS_GRACE_MS } from './liveness.js';
@@ -24,10 +24,8 @@ import { UsageLedger } from './usage-ledger.js';
 import { DEFAULT_VIP_CIDR, VipAllocator } from './vip-allocator.js';
 import {
   BY_NODE,
-  BY_WORKLOAD,
   WorkloadReconciler,
   assignmentRequests,
-  workloadKeyOf,
   type NodeAssignmentObject,
   type NodeWorkloadObject,
 } from './workload-controller.js';
@@ -111,7 +109,7 @@ export async function runOperator(options: OperatorOptions): Promise<RunningOper
     ...common,
     resource: NODE_ASSIGNMENTS,
     labelSelector: `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE}`,
-    indexers: { [BY_WORKLOAD]: fieldIndex(workloadKeyOf), [BY_NODE]: labelIndex(LABEL_NODE) },
+    indexers: { [BY_WORKLOAD]: workloadIndex, [BY_NODE]: labelIndex(LABEL_NODE) },
   });
   const agents = new Informer<NodeAgentObject>({ ...common, resource: NODE_AGENTS });
   const leases = new Informer<Lease>({ ...common, resource: LEASES, namespace });

@@ -1,7 +1,7 @@
 // The reconcile's deletion path with a fake API (an apiserver cannot be made to fail one delete
 // on demand): a delete that failed must not let the VIP finalizer go while the replica exists.
 import { describe, expect, it } from '@jest/globals';
-import { FINALIZER_VIP, LABEL_WORKLOAD } from '../api/index.js';
+import { BY_WORKLOAD, FINALIZER_VIP, LABEL_WORKLOAD, workloadIndex } from '../api/index.js';
 import { KubeApiError } from '../kube/errors.js';
 import { EventRecorder } from '../kube/events.js';
 import { Informer } from '../kube/informer.js';
@@ -13,8 +13,7 @@ import { NodeMonitor, type NodeAgentObject } from './node-monitor.js';
 import { PendingWrites } from './pending-writes.js';
 import { UsageLedger } from './usage-ledger.js';
 import { VipAllocator } from './vip-allocator.js';
-import { BY_WORKLOAD, WorkloadReconciler, workloadKeyOf, type NodeAssignmentObject, type NodeWorkloadObject } from './workload-controller.js';
-import { fieldIndex } from '../kube/store.js';
+import { WorkloadReconciler, type NodeAssignmentObject, type NodeWorkloadObject } from './workload-controller.js';
 import { unreachableKubeConfig } from '../kube/test-fixtures.js';
 
 const kc = unreachableKubeConfig();
@@ -40,7 +39,7 @@ describe('WorkloadReconciler deletion', () => {
   it('keeps the VIP and the finalizer when deleting a replica failed, and retries the delete', async () => {
     const api = new FakeApi(1);
     const workloads = new Informer<NodeWorkloadObject>({ client: api, resource: NODE_WORKLOADS });
-    const assignments = new Informer<NodeAssignmentObject>({ client: api, resource: NODE_ASSIGNMENTS, indexers: { [BY_WORKLOAD]: fieldIndex(workloadKeyOf) } });
+    const assignments = new Informer<NodeAssignmentObject>({ client: api, resource: NODE_ASSIGNMENTS, indexers: { [BY_WORKLOAD]: workloadIndex } });
     const agents = new Informer<NodeAgentObject>({ client: api, resource: NODE_AGENTS });
     const leases = new Informer<Lease>({ client: api, resource: LEASES });
     const vips = new VipAllocator();

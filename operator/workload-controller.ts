@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import {
   API_VERSION,
+  BY_WORKLOAD,
   FINALIZER_VIP,
   ANNOTATION_REPLACED_AT,
   LABEL_MANAGED_BY,
@@ -47,15 +48,8 @@ export interface NodeAssignmentObject extends KubeObject {
   status?: NodeAssignmentStatus;
 }
 
-/** Index of the assignment cache by owning workload (`namespace/name`). */
-export const BY_WORKLOAD = 'byWorkload';
 /** Index of the assignment cache by node name. */
 export const BY_NODE = 'byNode';
-
-export function workloadKeyOf(a: KubeObject): string | undefined {
-  const wl = a.metadata?.labels?.[LABEL_WORKLOAD];
-  return wl && a.metadata?.namespace ? `${a.metadata.namespace}/${wl}` : undefined;
-}
 
 const FIELD_MANAGER = 'shopfloor-operator';
 

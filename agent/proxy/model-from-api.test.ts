@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { NodeAssignment, NodeWorkload } from '../../api/index.js';
-import { serviceFromWorkload, workloadKeyOf } from './model-from-api.js';
+import { serviceFromWorkload } from './model-from-api.js';
 
 const template = (portName: string, containerPort: number) => ({
   containers: [{ name: 'app', image: 'busybox', ports: [{ name: portName, containerPort }] }],
@@ -59,13 +59,5 @@ describe('serviceFromWorkload', () => {
   it('marks endpoints on other nodes remote', () => {
     const svc = serviceFromWorkload(workload(), [assignment('a', '10.1.0.1', true), assignment('b', '10.2.0.1', true, 8080, {}, 'n2')], 'n1');
     expect(svc?.ports[0]?.endpoints).toEqual([{ ip: '10.1.0.1', port: 8080 }, { ip: '10.2.0.1', port: 8080, remote: true }]);
-  });
-
-  it('finds the workload of an assignment', () => {
-    expect(workloadKeyOf(assignment('a', undefined, false))).toBe('shop/web');
-  });
-
-  it('gives a static assignment\'s mirror no workload, so it never joins the service of a same-named one', () => {
-    expect(workloadKeyOf(assignment('web-n1', '10.1.0.9', true, 8080, { labels: { 'shopfloor.dev/static': 'true' } }))).toBeUndefined();
   });
 });

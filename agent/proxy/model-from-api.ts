@@ -3,19 +3,8 @@
 // ready NodeAssignments, with named target ports resolved in each assignment's own template (a
 // rolling update may rename a port), marked remote when they run on another node. Pure. Objects come straight from the API, so defaults the
 // schema would fill in are applied here.
-import { LABEL_STATIC, namedPorts, type NodeAssignment, type NodeWorkload } from '../../api/index.js';
+import { namedPorts, type NodeAssignment, type NodeWorkload } from '../../api/index.js';
 import type { Endpoint, LoadBalancing, Protocol, Service } from './model.js';
-
-/**
- * The key of the workload a NodeAssignment belongs to: `namespace/name`. A static assignment's
- * mirror belongs to no NodeWorkload of the API, even one of the same name.
- */
-export function workloadKeyOf(na: NodeAssignment): string | undefined {
-  if (na.metadata?.labels?.[LABEL_STATIC] !== undefined) return undefined;
-  const ns = na.metadata?.namespace;
-  const name = na.spec?.workloadRef?.name;
-  return ns && name ? `${ns}/${name}` : undefined;
-}
 
 function serving(na: NodeAssignment): boolean {
   return na.status?.ready === true && !!na.status.podIP && !na.metadata?.deletionTimestamp;

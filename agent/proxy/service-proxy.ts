@@ -31,7 +31,7 @@ export interface ServiceProxyOptions {
   /** Addresses nodePorts answer on. */
   nodeAddresses: string[];
   workloads: Informer<NodeWorkload>;
-  /** Must carry the service-watch BY_WORKLOAD index. */
+  /** Must carry the BY_WORKLOAD index (api/nodeassignment.ts). */
   assignments: Informer<NodeAssignment>;
   run: Runner;
   registry: Registry;

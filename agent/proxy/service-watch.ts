@@ -1,20 +1,11 @@
 // Keeps the service catalog in step with NodeWorkloads and NodeAssignments: any event recomputes
 // the one workload it concerns, and the proxier hears which frontends changed.
 import type { Logger } from 'pino';
-import type { NodeAssignment, NodeWorkload } from '../../api/index.js';
+import { BY_WORKLOAD, workloadKeyOf, type NodeAssignment, type NodeWorkload } from '../../api/index.js';
 import { objectKey, splitKey, type ResourceEventHandler } from '../../kube/types.js';
-import { serviceFromWorkload, workloadKeyOf } from './model-from-api.js';
+import { serviceFromWorkload } from './model-from-api.js';
 import type { Proxier } from './proxier.js';
 import type { ServiceCatalog } from './service-catalog.js';
-
-/** Name of the assignments informer index by workload key (`namespace/name`). */
-export const BY_WORKLOAD = 'byWorkload';
-
-/** The index function for BY_WORKLOAD. */
-export function assignmentWorkloadIndex(na: NodeAssignment): string[] {
-  const key = workloadKeyOf(na);
-  return key ? [key] : [];
-}
 
 export interface ServiceWatchOptions {
   workloads: { get(key: string): NodeWorkload | undefined; addEventHandler(h: ResourceEventHandler<NodeWorkload>): void };

@@ -5,10 +5,9 @@
 // namespaces, the way the agent's pod lifecycle does for the pods it runs.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { stringify } from 'yaml';
-import type { NodeAssignment, NodeWorkload } from '../../api/index.js';
+import { BY_WORKLOAD, workloadIndex, type NodeAssignment, type NodeWorkload } from '../../api/index.js';
 import { DEFAULT_PROXY_TABLE } from '../../agent/proxy/proxy-names.js';
 import { ServiceProxy } from '../../agent/proxy/service-proxy.js';
-import { BY_WORKLOAD, assignmentWorkloadIndex } from '../../agent/proxy/service-watch.js';
 import { Informer } from '../../kube/informer.js';
 import { createProcessRegistry } from '../../kube/metrics.js';
 import { NODE_ASSIGNMENTS, NODE_WORKLOADS } from '../../kube/resource.js';
@@ -35,7 +34,7 @@ beforeAll(async () => {
   for (const n of nodes) sim.holdReady(n);
   await sim.add(nodes.map((name) => ({ name })));
   const workloads = new Informer<NodeWorkload>({ client: env.client, resource: NODE_WORKLOADS });
-  const assignments = new Informer<NodeAssignment>({ client: env.client, resource: NODE_ASSIGNMENTS, indexers: { [BY_WORKLOAD]: assignmentWorkloadIndex } });
+  const assignments = new Informer<NodeAssignment>({ client: env.client, resource: NODE_ASSIGNMENTS, indexers: { [BY_WORKLOAD]: workloadIndex } });
   caches = [workloads, assignments];
   proxy = new ServiceProxy({
     mode: 'nftables',
