@@ -27,7 +27,8 @@ export interface StatusInput {
   now: Date;
 }
 
-function plural(n: number, word: string): string {
+/** `1 replica`, `2 replicas`: counts in status messages and events. */
+export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 

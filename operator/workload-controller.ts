@@ -32,7 +32,7 @@ import type { PendingWrites } from './pending-writes.js';
 import { planWorkload, type AssignmentView, type Plan } from './plan.js';
 import { NODE_ASSIGNMENTS, NODE_WORKLOADS } from '../kube/resource.js';
 import { templateRequests, type Resources } from './scheduler.js';
-import { invalidSpecStatus, workloadStatus, type Problem } from './status.js';
+import { invalidSpecStatus, plural, workloadStatus, type Problem } from './status.js';
 import type { UsageLedger } from './usage-ledger.js';
 import type { VipAllocator } from './vip-allocator.js';
 import { checkWorkload } from './workload-spec.js';
@@ -98,10 +98,6 @@ function toView(a: NodeAssignmentObject, now: number): AssignmentView {
     requests: assignmentRequests(a),
     createdAt: Number.isFinite(created) ? created : now,
   };
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 /** Names that stay the same for the same workload, revision, node and ordinal: a second writer gets AlreadyExists, not a duplicate. */
