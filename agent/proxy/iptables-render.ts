@@ -19,7 +19,7 @@
 // an endpoint address came or went, and the SVC chains of changed frontends only.
 import { createHash } from 'node:crypto';
 import type { ProxyDiff } from './model-diff.js';
-import type { Endpoint, Frontend, ProxyState } from './model.js';
+import { kernelProtocol, unhandled, type Endpoint, type Frontend, type ProxyState } from './model.js';
 import { MASQUERADE_MARK } from './nft-render.js';
 
 const MASQ = `0x${MASQUERADE_MARK.toString(16)}`;
@@ -100,10 +100,6 @@ export function affinityList(c: IptablesChains, f: Frontend, ep: Endpoint): stri
   return `${c.prefix}SEP-${hash(`${f.key}>${ep.ip}:${ep.port}`)}`;
 }
 
-function proto(f: Frontend): string {
-  return f.protocol === 'TCP' ? 'tcp' : 'udp';
-}
-
 function quote(s: string): string {
   return `"${s.replace(/["\\]/g, '')}"`;
 }
@@ -120,19 +116,30 @@ function frontendChains(c: IptablesChains, f: Frontend): Map<string, string[]> {
   const svc = svcChain(c, f);
   const affinity: string[] = [];
   const picks: string[] = [];
-  const p = proto(f);
+  const p = kernelProtocol(f.protocol);
   f.endpoints.forEach((ep, i) => {
-    const dnat = `-j DNAT --to-destination ${ep.ip}:${ep.port}`;
-    // Matches run in order and stop at the first miss: `recent --set` records only the client
-    // of the endpoint that statistic picked.
-    const remember = f.loadBalancing === 'SourceIP' ? `-m recent --name ${affinityList(c, f, ep)} --set ` : '';
-    if (f.loadBalancing === 'SourceIP') {
-      affinity.push(`-A ${svc} -p ${p} -m ${p} -m recent --name ${affinityList(c, f, ep)} --update --seconds ${SOURCE_AFFINITY_SECONDS} --reap ${dnat}`);
-    }
+    const rule = (matches: string) => `-A ${svc} -p ${p} -m ${p} ${matches}-j DNAT --to-destination ${ep.ip}:${ep.port}`;
+    // Each rule but the last takes 1/(endpoints left) of what reaches it; the last takes the rest.
     const left = n - i;
-    let pick = '';
-    if (left > 1) pick = f.loadBalancing === 'RoundRobin' ? `-m statistic --mode nth --every ${left} --packet 0 ` : `-m statistic --mode random --probability ${probability(left)} `;
-    picks.push(`-A ${svc} -p ${p} -m ${p} ${pick}${remember}${dnat}`);
+    const random = left > 1 ? `-m statistic --mode random --probability ${probability(left)} ` : '';
+    switch (f.loadBalancing) {
+      case 'Random':
+        picks.push(rule(random));
+        break;
+      case 'RoundRobin':
+        picks.push(rule(left > 1 ? `-m statistic --mode nth --every ${left} --packet 0 ` : ''));
+        break;
+      case 'SourceIP': {
+        // Matches run in order and stop at the first miss: `recent --set` records only the
+        // client of the endpoint that statistic picked.
+        const recent = `-m recent --name ${affinityList(c, f, ep)}`;
+        affinity.push(rule(`${recent} --update --seconds ${SOURCE_AFFINITY_SECONDS} --reap `));
+        picks.push(rule(`${random}${recent} --set `));
+        break;
+      }
+      default:
+        unhandled(f.loadBalancing);
+    }
   });
   chains.set(svc, [...affinity, ...picks]);
   return chains;
@@ -159,7 +166,7 @@ function dispatchChains(c: IptablesChains, state: ProxyState): { nat: Map<string
   const nodePorts: string[] = [];
   const noEndpoints: string[] = [];
   for (const f of sortedFrontends(state)) {
-    const p = proto(f);
+    const p = kernelProtocol(f.protocol);
     const match = `-p ${p} -m ${p} --dport ${f.port}`;
     if (f.endpoints.length > 0) {
       services.push(`-A ${c.services} -d ${f.vip}/32 ${match} -m comment --comment ${quote(f.service)} -j ${svcChain(c, f)}`);

@@ -7,6 +7,23 @@ export type Protocol = 'TCP' | 'UDP';
 export const LOAD_BALANCING: readonly LoadBalancing[] = ['Random', 'RoundRobin', 'SourceIP'];
 export type LoadBalancing = 'Random' | 'RoundRobin' | 'SourceIP';
 
+/** A protocol as nft and iptables spell it. */
+export type KernelProtocol = 'tcp' | 'udp';
+const KERNEL_PROTOCOL: Record<Protocol, KernelProtocol> = { TCP: 'tcp', UDP: 'udp' };
+
+export function kernelProtocol(protocol: Protocol): KernelProtocol {
+  return KERNEL_PROTOCOL[protocol];
+}
+
+/**
+ * The `default` of a switch over a closed union (a load-balancing mode, a protocol): the switch
+ * stops compiling when the union gains a member it does not handle, instead of quietly treating
+ * the new one like another.
+ */
+export function unhandled(value: never): never {
+  throw new Error(`unhandled value ${JSON.stringify(value)}`);
+}
+
 /** A ready replica behind a service port: its pod IP and the resolved target port. */
 export interface Endpoint {
   ip: string;

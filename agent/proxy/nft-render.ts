@@ -20,7 +20,7 @@
 // share: each service still spreads its connections over all its endpoints, and one client
 // talking to one service sees an exact cycle.
 import type { ProxyDiff } from './model-diff.js';
-import { frontendGroups, type Frontend, type LoadBalancing, type ProxyState, type SelectionGroup } from './model.js';
+import { PROTOCOLS, frontendGroups, kernelProtocol, unhandled, type Frontend, type KernelProtocol, type LoadBalancing, type ProxyState, type SelectionGroup } from './model.js';
 
 /** Packet mark bit meaning "masquerade this connection"; cleared again before it leaves. */
 export const MASQUERADE_MARK = 0x2000;
@@ -31,8 +31,7 @@ const ELEMENTS_PER_STATEMENT = 1000;
 
 const MASQ = `0x${MASQUERADE_MARK.toString(16)}`;
 
-type Proto = 'tcp' | 'udp';
-type MapName = 'service-ips' | 'service-nodeports' | 'no-endpoint-services' | 'no-endpoint-nodeports' | `${Proto}-endpoints` | `${Proto}-nodeport-endpoints`;
+type MapName = 'service-ips' | 'service-nodeports' | 'no-endpoint-services' | 'no-endpoint-nodeports' | `${KernelProtocol}-endpoints` | `${KernelProtocol}-nodeport-endpoints`;
 
 interface Element {
   map: MapName;
@@ -51,6 +50,8 @@ function selector(mode: LoadBalancing, n: number): string {
       return `numgen inc mod ${n}`;
     case 'SourceIP':
       return `jhash ip saddr mod ${n} seed 0x${SOURCE_HASH_SEED.toString(16)}`;
+    default:
+      return unhandled(mode);
   }
 }
 
@@ -60,26 +61,22 @@ interface LbChain {
   rule: string;
 }
 
-function vipChain(p: Proto, mode: LoadBalancing, n: number): LbChain {
+function vipChain(p: KernelProtocol, mode: LoadBalancing, n: number): LbChain {
   return {
     name: `lb-${p}-${MODE_NAME[mode]}-${n}`,
     rule: `dnat to ip daddr . ${p} dport . ${selector(mode, n)} map @${p}-endpoints`,
   };
 }
 
-function nodePortChain(p: Proto, mode: LoadBalancing, n: number): LbChain {
+function nodePortChain(p: KernelProtocol, mode: LoadBalancing, n: number): LbChain {
   return {
     name: `np-${p}-${MODE_NAME[mode]}-${n}`,
     rule: `meta mark set meta mark | ${MASQ} dnat to ${p} dport . ${selector(mode, n)} map @${p}-nodeport-endpoints`,
   };
 }
 
-function proto(f: Frontend): Proto {
-  return f.protocol === 'TCP' ? 'tcp' : 'udp';
-}
-
 function frontendElements(f: Frontend): Element[] {
-  const p = proto(f);
+  const p = kernelProtocol(f.protocol);
   const n = f.endpoints.length;
   const out: Element[] = [];
   const vipKey = `${f.vip} . ${p} . ${f.port}`;
@@ -99,7 +96,7 @@ function frontendElements(f: Frontend): Element[] {
 }
 
 function groupChain(g: SelectionGroup): LbChain {
-  const p = g.protocol === 'TCP' ? 'tcp' : 'udp';
+  const p = kernelProtocol(g.protocol);
   return g.nodePort ? nodePortChain(p, g.loadBalancing, g.endpoints) : vipChain(p, g.loadBalancing, g.endpoints);
 }
 
@@ -134,7 +131,7 @@ function skeleton(T: string): string[] {
     `add table ${T} { comment "Shopfloor service proxy: managed by the agent, do not edit"; }`,
     `add map ${T} service-ips { type ipv4_addr . inet_proto . inet_service : verdict; }`,
     `add map ${T} service-nodeports { type inet_proto . inet_service : verdict; }`,
-    ...(['tcp', 'udp'] as const).flatMap((p) => [
+    ...PROTOCOLS.map(kernelProtocol).flatMap((p) => [
       `add map ${T} ${p}-endpoints { typeof ip daddr . ${p} dport . numgen random mod 1 : ip daddr . ${p} dport; }`,
       `add map ${T} ${p}-nodeport-endpoints { typeof ${p} dport . numgen random mod 1 : ip daddr . ${p} dport; }`,
     ]),
