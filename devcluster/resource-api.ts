@@ -9,7 +9,7 @@ import type { ResourcePath } from './request-path.js';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, type FieldRequirement, type Selector } from './selectors.js';
 import { collectionPrefix, objectKey, toServed, toStored } from './served-object.js';
 import { ApiError, alreadyExists, badRequest, conflict, gone, invalid, notFound } from './status.js';
-import type { Storage } from './storage.js';
+import type { Storage, WriteResult } from './storage.js';
 import { listTypesFor } from './list-types.js';
 import { recordManagedFields, type OwnershipContext } from './managed-fields.js';
 
@@ -36,6 +36,52 @@ export interface ListResult {
 }
 
 const staleMessage = 'the object has been modified; please apply your changes to the latest version and try again';
+
+/**
+ * A conditional write that found the object changed since it was read (kube-apiserver's answer
+ * to a stale resourceVersion): reading again and retrying may succeed, where a precondition the
+ * client set never will.
+ */
+class LostRace extends ApiError {
+  constructor(info: ResourceInfo, name: string) {
+    const c = conflict(info.resource, info.group, name, staleMessage);
+    super(c.code, c.message, c.reason, c.details);
+  }
+}
+
+/**
+ * Runs a read-then-write again for as long as its write loses the race with another writer, as
+ * kube-apiserver's GuaranteedUpdate does: each lost race means another write landed, so the loop
+ * ends once the writers stop, and concurrent patches without a resourceVersion all land.
+ */
+async function retryLostRaces<T>(attempt: () => Promise<T>): Promise<T> {
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (!(err instanceof LostRace)) throw err;
+    }
+  }
+}
+
+/** The stored object of a conditional write; NotFound when the object went, LostRace when it changed. */
+function written(info: ResourceInfo, name: string, result: WriteResult): KubeObject {
+  if (result.ok) return result.object;
+  if (!result.current) throw notFound(info.resource, info.group, name);
+  throw new LostRace(info, name);
+}
+
+/** A client's UID precondition (metadata.uid of an update, preconditions.uid of a delete). */
+function checkUid(info: ResourceInfo, name: string, uid: string | undefined, current: KubeObject): void {
+  if (uid !== undefined && uid !== current.metadata.uid) {
+    throw conflict(info.resource, info.group, name, `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${current.metadata.uid ?? ''}`);
+  }
+}
+
+/** A client's resourceVersion in the body of an update or patch: it must be the stored one. */
+function checkResourceVersion(info: ResourceInfo, name: string, wanted: number | undefined, current: KubeObject): void {
+  if (wanted !== undefined && String(wanted) !== current.metadata.resourceVersion) throw conflict(info.resource, info.group, name, staleMessage);
+}
 
 /** Reads the label and field selectors of a list, watch or deletecollection request. */
 export function selectorsOf(info: ResourceInfo, query: URLSearchParams): { labels: Selector; fields: FieldRequirement[] } {
@@ -229,16 +275,12 @@ export class ResourceApi {
       throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
     }
     const current = await this.mustGet(info, path.namespace, name);
-    if (object.metadata.uid && object.metadata.uid !== current.metadata.uid) {
-      throw conflict(info.resource, info.group, name, `Precondition failed: UID in precondition: ${object.metadata.uid}, UID in object meta: ${current.metadata.uid ?? ''}`);
-    }
+    checkUid(info, name, object.metadata.uid || undefined, current);
     const wanted = parseResourceVersion(object.metadata.resourceVersion, 'metadata.resourceVersion');
     if (wanted === undefined && !info.unconditionalUpdate) {
       throw invalid(info.kind, info.group, name, [{ reason: 'FieldValueInvalid', field: 'metadata.resourceVersion', message: 'Invalid value: 0x0: must be specified for an update' }]);
     }
-    if (wanted !== undefined && String(wanted) !== current.metadata.resourceVersion) {
-      throw conflict(info.resource, info.group, name, staleMessage);
-    }
+    checkResourceVersion(info, name, wanted, current);
     return this.write(req, current, toStored(info, object));
   }
 
@@ -250,8 +292,9 @@ export class ResourceApi {
     if (force !== null && contentType !== 'application/apply-patch+yaml') {
       throw badRequest('force: Forbidden: may not be specified for non-apply patch');
     }
-    // Patches without a resourceVersion retry on a concurrent write, as kube-apiserver does.
-    for (let attempt = 0; ; attempt++) {
+    // A patch without a resourceVersion applies to whatever is stored when it is written; one
+    // with a resourceVersion that lost a race fails its check on the next read.
+    return retryLostRaces(async () => {
       const current = await this.storage.get(objectKey(info, path.namespace, name));
       if (!current && contentType !== 'application/apply-patch+yaml') throw notFound(info.resource, info.group, name);
       const served = current ? toServed(info, version.name, current) : undefined;
@@ -259,17 +302,9 @@ export class ResourceApi {
       if (!current) {
         return this.create({ ...req, query: withoutParam(req.query, 'force') }, patched.object, patched.managedFieldsDone);
       }
-      const wanted = parseResourceVersion(patched.object.metadata?.resourceVersion, 'metadata.resourceVersion');
-      if (wanted !== undefined && String(wanted) !== current.metadata.resourceVersion) {
-        throw conflict(info.resource, info.group, name, staleMessage);
-      }
-      try {
-        return await this.write(req, current, toStored(info, { ...patched.object, metadata: { ...patched.object.metadata, name } }), patched.managedFieldsDone);
-      } catch (err) {
-        if (err instanceof ApiError && err.reason === 'Conflict' && wanted === undefined && attempt < 5) continue;
-        throw err;
-      }
-    }
+      checkResourceVersion(info, name, parseResourceVersion(patched.object.metadata?.resourceVersion, 'metadata.resourceVersion'), current);
+      return this.write(req, current, toStored(info, { ...patched.object, metadata: { ...patched.object.metadata, name } }), patched.managedFieldsDone);
+    });
   }
 
   /** Stores an update of `current`; removes the object when its last finalizer went during deletion. */
@@ -293,15 +328,11 @@ export class ResourceApi {
     if (dryRun(query)) return { code: 200, body: toServed(info, version.name, object), warnings };
     const key = objectKey(info, path.namespace, name);
     const finished = object.metadata.deletionTimestamp && (object.metadata.finalizers ?? []).length === 0 && !namespacePending(info, object);
-    const result = finished
+    const stored = written(info, name, finished
       ? await this.storage.delete(key, Number(current.metadata.resourceVersion))
-      : await this.storage.update(key, object, Number(current.metadata.resourceVersion));
-    if (!result.ok) {
-      if (!result.current) throw notFound(info.resource, info.group, name);
-      throw conflict(info.resource, info.group, name, staleMessage);
-    }
-    if (info.resource === 'customresourcedefinitions' && info.builtin) this.onCrdChange(result.object, Boolean(finished));
-    return { code: 200, body: toServed(info, version.name, finished ? { ...object, metadata: { ...object.metadata, resourceVersion: result.object.metadata.resourceVersion } } : result.object), warnings };
+      : await this.storage.update(key, object, Number(current.metadata.resourceVersion)));
+    if (info.resource === 'customresourcedefinitions' && info.builtin) this.onCrdChange(stored, Boolean(finished));
+    return { code: 200, body: toServed(info, version.name, finished ? { ...object, metadata: { ...object.metadata, resourceVersion: stored.metadata.resourceVersion } } : stored), warnings };
   }
 
   async delete(req: ResourceRequest, body: unknown): Promise<ApiResult> {
@@ -311,21 +342,14 @@ export class ResourceApi {
     if (info.resource === 'namespaces' && (name === 'default' || name === 'kube-system')) {
       throw new ApiError(403, `namespaces "${name}" is forbidden: this namespace may not be deleted`, 'Forbidden', { name, kind: 'namespaces' });
     }
-    for (let attempt = 0; ; attempt++) {
+    return retryLostRaces(async () => {
       const current = await this.mustGet(info, path.namespace, name);
-      if (options.uid !== undefined && options.uid !== current.metadata.uid) {
-        throw conflict(info.resource, info.group, name, `Precondition failed: UID in precondition: ${options.uid}, UID in object meta: ${current.metadata.uid ?? ''}`);
-      }
+      checkUid(info, name, options.uid, current);
       if (options.resourceVersion !== undefined && options.resourceVersion !== current.metadata.resourceVersion) {
         throw conflict(info.resource, info.group, name, `Precondition failed: ResourceVersion in precondition: ${options.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion ?? ''}`);
       }
-      try {
-        return await this.deleteOnce(req, current, options.propagationPolicy);
-      } catch (err) {
-        if (err instanceof ApiError && err.reason === 'Conflict' && attempt < 5) continue;
-        throw err;
-      }
-    }
+      return this.deleteOnce(req, current, options.propagationPolicy);
+    });
   }
 
   private async deleteOnce(req: ResourceRequest, current: KubeObject, policy: string | undefined): Promise<ApiResult> {
@@ -340,14 +364,10 @@ export class ResourceApi {
     const pending = finalizers.length > 0 || namespacePending(info, current);
     if (!pending) {
       if (dryRun(query)) return { code: 200, body: deletedBody(req, current) };
-      const result = await this.storage.delete(key, Number(current.metadata.resourceVersion));
-      if (!result.ok) {
-        if (!result.current) throw notFound(info.resource, info.group, name);
-        throw conflict(info.resource, info.group, name, staleMessage);
-      }
-      if (info.resource === 'customresourcedefinitions' && info.builtin) this.onCrdChange(result.object, true);
+      const deleted = written(info, name, await this.storage.delete(key, Number(current.metadata.resourceVersion)));
+      if (info.resource === 'customresourcedefinitions' && info.builtin) this.onCrdChange(deleted, true);
       this.noteDeleted(info, name);
-      return { code: 200, body: deletedBody(req, result.object) };
+      return { code: 200, body: deletedBody(req, deleted) };
     }
     if (current.metadata.deletionTimestamp && jsonArrayEqual(finalizers, current.metadata.finalizers)) {
       return { code: 200, body: toServed(info, version.name, current) };
@@ -359,13 +379,9 @@ export class ResourceApi {
     if (finalizers.length === 0) delete marked.metadata.finalizers;
     if (info.resource === 'namespaces' && !info.group) marked.status = { ...(isPlainObject(current.status) ? current.status : {}), phase: 'Terminating' };
     if (dryRun(query)) return { code: 200, body: toServed(info, version.name, marked) };
-    const result = await this.storage.update(key, marked, Number(current.metadata.resourceVersion));
-    if (!result.ok) {
-      if (!result.current) throw notFound(info.resource, info.group, name);
-      throw conflict(info.resource, info.group, name, staleMessage);
-    }
+    const stored = written(info, name, await this.storage.update(key, marked, Number(current.metadata.resourceVersion)));
     this.noteDeleted(info, name);
-    return { code: 200, body: toServed(info, version.name, result.object) };
+    return { code: 200, body: toServed(info, version.name, stored) };
   }
 
   async deleteCollection(req: ResourceRequest, body: unknown): Promise<ApiResult> {

@@ -167,6 +167,16 @@ describe(`${testApiServer()} with @kubernetes/client-node`, () => {
     expect(final.data?.k).toBe((won[0] as PromiseFulfilledResult<V1ConfigMap>).value.data?.k);
   });
 
+  it('lands every one of several concurrent patches without a resourceVersion, and refuses a stale one', async () => {
+    const base = await core.createNamespacedConfigMap({ namespace: ns, body: cm('patch-race') });
+    const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+    await Promise.all(Array.from({ length: 8 }, (_, i) => core.patchNamespacedConfigMap({ namespace: ns, name: 'patch-race', body: { data: { [`writer-${i}`]: 'done' } } }, merge)));
+    const final = await core.readNamespacedConfigMap({ namespace: ns, name: 'patch-race' });
+    expect(Object.keys(final.data ?? {}).sort()).toEqual(['k', ...Array.from({ length: 8 }, (_, i) => `writer-${i}`)].sort());
+    const stale = await core.patchNamespacedConfigMap({ namespace: ns, name: 'patch-race', body: { metadata: { resourceVersion: base.metadata?.resourceVersion }, data: { late: 'x' } } }, merge).catch((err: unknown) => err);
+    expect(code(stale)).toBe(409);
+  });
+
   it('separates the status subresource and bumps generation on spec changes only', async () => {
     const custom = c.kubeConfig.makeApiClient(CustomObjectsApi);
     const ref = { group: 'shopfloor.dev', version: 'v1alpha1', namespace: ns, plural: 'nodeworkloads', name: 'st' };
