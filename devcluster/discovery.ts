@@ -1,4 +1,4 @@
-import { groupVersion, type Registry, type ResourceInfo } from './registry.js';
+import { groupVersion, subresourcesOf, type Registry, type ResourceInfo } from './registry.js';
 
 const verbs = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
@@ -53,7 +53,6 @@ function resourceEntries(info: ResourceInfo, version: string): Record<string, un
     ...(info.categories.length ? { categories: info.categories } : {}),
   };
   const out: Record<string, unknown>[] = [main];
-  if (v?.hasStatus) out.push({ name: `${info.resource}/status`, singularName: '', namespaced: info.namespaced, kind: info.kind, verbs: ['get', 'patch', 'update'] });
-  if (info.resource === 'namespaces' && !info.group) out.push({ name: 'namespaces/finalize', singularName: '', namespaced: false, kind: 'Namespace', verbs: ['update'] });
+  for (const sub of subresourcesOf(info, v)) out.push({ name: `${info.resource}/${sub.name}`, singularName: '', namespaced: info.namespaced, kind: info.kind, verbs: sub.verbs });
   return out;
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { builtinSchemas, objectMetaSchema } from './openapi-builtins.js';
-import { type Registry, type ResourceInfo, type VersionInfo } from './registry.js';
+import { subresourcesOf, type Registry, type ResourceInfo, type SubresourceVerb, type VersionInfo } from './registry.js';
 import type { JSONSchemaProps } from './schema-types.js';
 
 const objectMetaRef = 'io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta';
@@ -32,7 +32,7 @@ function kindSchema(info: ResourceInfo, v: VersionInfo): JSONSchemaProps & Recor
 
 const param = (name: string, description: string): Record<string, unknown> => ({ name, in: 'query', description, schema: { type: 'string', uniqueItems: true } });
 
-function operations(info: ResourceInfo, version: string, ref: string): Record<string, Record<string, unknown>> {
+function operations(info: ResourceInfo, version: string, ref: string): { item: Record<string, unknown>; collection: Record<string, unknown> } {
   const gvk = { group: info.group, version, kind: info.kind };
   const body = { content: { 'application/json': { schema: { $ref: ref } } } };
   const ok = { responses: { '200': { description: 'OK', ...body } } };
@@ -53,6 +53,9 @@ function operations(info: ResourceInfo, version: string, ref: string): Record<st
     },
   };
 }
+
+/** The HTTP method of each verb on a subresource. */
+const ITEM_METHODS: Record<SubresourceVerb, string> = { get: 'get', update: 'put', patch: 'patch' };
 
 /** Builds `/openapi/v3` and one document per served group version from the registry. */
 export class OpenApi {
@@ -83,7 +86,9 @@ export class OpenApi {
         const base = `/${key}${info.namespaced ? '/namespaces/{namespace}' : ''}/${info.resource}`;
         paths[base] = ops.collection;
         paths[`${base}/{name}`] = ops.item;
-        if (version.hasStatus) paths[`${base}/{name}/status`] = ops.item;
+        for (const sub of subresourcesOf(info, version)) {
+          paths[`${base}/{name}/${sub.name}`] = Object.fromEntries(sub.verbs.map((verb) => [ITEM_METHODS[verb], ops.item[ITEM_METHODS[verb]]]));
+        }
       }
       docs.set(key, JSON.stringify({ openapi: '3.0.0', info: { title: 'Kubernetes', version: 'v1.32.0' }, paths, components: { schemas } }));
     }

@@ -54,6 +54,32 @@ export interface ResourceInfo {
   unconditionalUpdate: boolean;
 }
 
+/** A subresource of an object (`<resource>/<name>/<subresource>`) and the verbs discovery lists for it. */
+export interface Subresource {
+  name: string;
+  verbs: readonly SubresourceVerb[];
+}
+
+export type SubresourceVerb = 'get' | 'patch' | 'update';
+
+const STATUS: Subresource = { name: 'status', verbs: ['get', 'patch', 'update'] };
+/** Written by the namespace controller once a namespace's contents are gone (the devcluster's gc.ts). */
+const FINALIZE: Subresource = { name: 'finalize', verbs: ['update'] };
+
+/**
+ * Every subresource name the devcluster serves: a path `/api/v1/namespaces/<x>/<one of these>`
+ * addresses a namespace's subresource, never a resource inside namespace <x>.
+ */
+export const SUBRESOURCE_NAMES: ReadonlySet<string> = new Set([STATUS.name, FINALIZE.name]);
+
+/** The subresources of a resource in one version: status where the version has one, and namespaces' finalize. */
+export function subresourcesOf(info: ResourceInfo, version: VersionInfo | undefined): Subresource[] {
+  const out: Subresource[] = [];
+  if (version?.hasStatus) out.push(STATUS);
+  if (info.group === '' && info.resource === 'namespaces') out.push(FINALIZE);
+  return out;
+}
+
 export function groupVersion(group: string, version: string): string {
   return group ? `${group}/${version}` : version;
 }

@@ -1,3 +1,5 @@
+import { SUBRESOURCE_NAMES } from './registry.js';
+
 /** A request for a resource: `/api/v1/...` or `/apis/<group>/<version>/...`. */
 export interface ResourcePath {
   group: string;
@@ -7,8 +9,6 @@ export interface ResourcePath {
   name?: string;
   subresource?: string;
 }
-
-const namespaceSubresources = new Set(['status', 'finalize']);
 
 /** Parses a resource path, or returns undefined for anything else (discovery, health, unknown). */
 export function parseResourcePath(pathname: string): ResourcePath | undefined {
@@ -25,7 +25,7 @@ export function parseResourcePath(pathname: string): ResourcePath | undefined {
     version = parts[2] as string;
     rest = parts.slice(3);
   } else return undefined;
-  if (rest[0] === 'namespaces' && rest.length >= 3 && !(rest.length === 3 && namespaceSubresources.has(rest[2] as string))) {
+  if (rest[0] === 'namespaces' && rest.length >= 3 && !(rest.length === 3 && SUBRESOURCE_NAMES.has(rest[2] as string))) {
     const [, namespace, resource, name, subresource, ...extra] = rest;
     if (extra.length > 0) return undefined;
     return { group, version, namespace, resource: resource as string, ...(name !== undefined ? { name } : {}), ...(subresource !== undefined ? { subresource } : {}) };

@@ -4,7 +4,7 @@ import type { KubeObject } from './object.js';
 import { isPlainObject, nowTimestamp } from './object.js';
 import { prepareCreate, prepareUpdate, sameStored, setGeneration } from './object-rules.js';
 import { applyPatch, checkPatchType } from './patch/dispatch.js';
-import { groupVersion, type Registry, type ResourceInfo, type VersionInfo } from './registry.js';
+import { groupVersion, subresourcesOf, type Registry, type ResourceInfo, type VersionInfo } from './registry.js';
 import type { ResourcePath } from './request-path.js';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, type FieldRequirement, type Selector } from './selectors.js';
 import { collectionPrefix, objectKey, toServed, toStored } from './served-object.js';
@@ -311,10 +311,9 @@ export class ResourceApi {
   private async write(req: ResourceRequest, current: KubeObject, requested: KubeObject, managedFieldsDone = false): Promise<ApiResult> {
     const { info, version, path, query } = req;
     const name = path.name ?? '';
-    if (path.subresource && path.subresource !== 'status' && !(path.subresource === 'finalize' && info.resource === 'namespaces')) {
+    if (path.subresource && !subresourcesOf(info, version).some((sub) => sub.name === path.subresource)) {
       throw notFound(`${info.resource}/${path.subresource}`, info.group, name);
     }
-    if (path.subresource === 'status' && !version.hasStatus) throw notFound(`${info.resource}/status`, info.group, name);
     const prepared = prepareUpdate(info, current, requested, path.subresource, version.hasStatus);
     const admitted = admit(info, version, prepared);
     const warnings = fieldValidation(info, version, query, admitted.unknownFields);

@@ -7,7 +7,7 @@ import { apiGroupDocument, apiGroupList, apiResourceList, apiVersions, versionIn
 import type { OpenApi } from './openapi.js';
 import { isPlainObject } from './object.js';
 import { decodeKubernetesProtobuf, ProtobufError } from './protobuf.js';
-import type { Registry } from './registry.js';
+import { subresourcesOf, type Registry } from './registry.js';
 import { parseResourcePath } from './request-path.js';
 import type { ApiResult, ResourceApi, ResourceRequest } from './resource-api.js';
 import type { Review } from './reviews.js';
@@ -127,7 +127,9 @@ export class ApiServer {
       if (method === 'DELETE' && !namespacedWithout) return this.result(res, await this.deps.api.deleteCollection(rr, await this.optionalBody(req)), rr, false, include);
       throw methodNotAllowed(method);
     }
-    if (rp.subresource !== undefined && method === 'GET' && rp.subresource !== 'status') throw new ApiError(404, 'the server could not find the requested resource', 'NotFound');
+    if (rp.subresource !== undefined && method === 'GET' && !subresourcesOf(info, version).some((sub) => sub.name === rp.subresource && sub.verbs.includes('get'))) {
+      throw new ApiError(404, 'the server could not find the requested resource', 'NotFound');
+    }
     switch (method) {
       case 'GET': return this.result(res, await this.deps.api.get(rr), rr, table, include);
       case 'PUT': return this.result(res, await this.deps.api.update(rr, await this.objectBody(req)), rr, table, include);

@@ -122,6 +122,25 @@ describe('devcluster: API behaviour', () => {
     expect(index.paths['api/v1']).toBeDefined();
   });
 
+  it('serves the same subresources in discovery, OpenAPI and on the wire', async () => {
+    const core = (await http(c, 'GET', '/api/v1')).json() as { resources: { name: string; verbs: string[] }[] };
+    const verbs = (name: string) => core.resources.find((r) => r.name === name)?.verbs;
+    expect(verbs('namespaces/status')).toEqual(['get', 'patch', 'update']);
+    expect(verbs('namespaces/finalize')).toEqual(['update']);
+    expect(verbs('configmaps/status')).toBeUndefined();
+    const index = (await http(c, 'GET', '/openapi/v3')).json() as { paths: Record<string, { serverRelativeURL: string }> };
+    const doc = (await http(c, 'GET', index.paths['api/v1']?.serverRelativeURL ?? '')).json() as { paths: Record<string, Record<string, unknown>> };
+    expect(Object.keys(doc.paths['/api/v1/namespaces/{name}/status'] ?? {}).sort()).toEqual(['get', 'patch', 'put']);
+    expect(Object.keys(doc.paths['/api/v1/namespaces/{name}/finalize'] ?? {})).toEqual(['put']);
+    expect(doc.paths['/api/v1/namespaces/{namespace}/configmaps/{name}/status']).toBeUndefined();
+    await post(base, { metadata: { name: 'no-status' } });
+    expect((await http(c, 'GET', '/api/v1/namespaces/paging/status')).status).toBe(200);
+    expect((await http(c, 'GET', '/api/v1/namespaces/paging/finalize')).status).toBe(404);
+    expect((await http(c, 'GET', `${base}/no-status/status`)).status).toBe(404);
+    const put = await http(c, 'PUT', `${base}/no-status/status`, { body: JSON.stringify({ metadata: { name: 'no-status' } }), contentType: 'application/json' });
+    expect(put.json()).toMatchObject({ reason: 'NotFound', code: 404 });
+  });
+
   it('deletes what is in a namespace when the namespace is deleted', async () => {
     await post('/api/v1/namespaces', { metadata: { name: 'doomed' } });
     await post('/api/v1/namespaces/doomed/configmaps', { metadata: { name: 'inside' } });
