@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { Authenticator } from './authentication.js';
+import { builtinResources } from './builtins.js';
 import { Compactor } from './compactor.js';
 import { crdResource } from './crd.js';
 import { ensureToken, writeKubeconfig } from './credentials.js';
@@ -54,7 +55,7 @@ export async function startDevcluster(opts: DevclusterOptions): Promise<Devclust
   const token = ensureToken(dataDir);
   const etcd = await EtcdProcess.start({ dataDir, logger });
   const storage = new Storage(etcd.endpoint);
-  const registry = new Registry();
+  const registry = new Registry(builtinResources());
   let etcdUp = true;
   try {
     const crdInfo = registry.byResource('apiextensions.k8s.io', 'customresourcedefinitions');

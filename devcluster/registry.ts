@@ -1,6 +1,5 @@
 import type { JSONSchemaProps } from './schema-types.js';
 import type { KubeObject } from './object.js';
-import { builtinResources } from './builtins.js';
 import type { Review } from './reviews.js';
 
 /** A column of `kubectl get`: a CRD additionalPrinterColumn, or a built-in kind's computed one. */
@@ -91,8 +90,9 @@ export class Registry {
   /** Bumped on every change of what is served, so derived documents (OpenAPI) know to rebuild. */
   generation = 0;
 
-  constructor() {
-    for (const info of builtinResources()) this.byGroupResource.set(`${info.group}/${info.resource}`, info);
+  /** `builtins`: the kinds served without a CRD (builtins.ts), which no CRD can replace. */
+  constructor(builtins: readonly ResourceInfo[]) {
+    for (const info of builtins) this.byGroupResource.set(`${info.group}/${info.resource}`, info);
   }
 
   all(): ResourceInfo[] {
