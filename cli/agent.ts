@@ -16,7 +16,7 @@ import { isIPv4 } from '../agent/proxy/model.js';
 import { describeSource } from '../kube/config.js';
 import { createLogger, type LogLevel } from '../kube/logger.js';
 import { UsageError, type Command } from './command.js';
-import { logLevelFlag, metricsAddressFlag, readFlags, secondsFlag, type FlagValue } from './flags.js';
+import { LOG_LEVEL_FLAG, checked, flag, listenAddress, oneOf, optionalFlag, parseFlags, seconds, text, wholeNumber, type FlagParser } from './flags.js';
 import { loadKubeConfigOrLog, untilStopped } from './lifetime.js';
 
 export const DEFAULT_DATA_DIR = '/var/lib/shopfloor';
@@ -96,29 +96,65 @@ export interface AgentFlags {
   logLevel: LogLevel;
 }
 
-const OPTIONS = {
-  kubeconfig: { type: 'string' },
-  'node-name': { type: 'string' },
-  'data-dir': { type: 'string' },
-  'cri-endpoint': { type: 'string' },
-  'pod-cidr': { type: 'string' },
-  bridge: { type: 'string' },
-  'sandbox-image': { type: 'string' },
-  'image-preload-dir': { type: 'string' },
-  'static-manifest-dir': { type: 'string' },
-  'log-dir': { type: 'string' },
-  'node-labels': { type: 'string' },
-  'pod-workers': { type: 'string' },
-  'proxy-mode': { type: 'string' },
-  'proxy-table': { type: 'string' },
-  'node-addresses': { type: 'string' },
-  'node-lease-duration': { type: 'string' },
-  'min-sync-period': { type: 'string' },
-  'full-resync-period': { type: 'string' },
-  'metrics-address': { type: 'string' },
-  'log-server-address': { type: 'string' },
-  'log-level': { type: 'string' },
-} as const;
+const nodeName: FlagParser<string> = (v) => {
+  if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(v.value) || v.value.length > 253) {
+    throw new UsageError(`${v.from} "${v.value}" is not a node name (a DNS-1123 subdomain: lowercase letters, digits, "-", ".")`);
+  }
+  return v.value;
+};
+
+const proxyTable: FlagParser<string> = (v) => {
+  const problem = proxyTableProblem(v.value);
+  if (problem) throw new UsageError(`${v.from} "${v.value}" ${problem}`);
+  return v.value;
+};
+
+const ipv4List: FlagParser<string[]> = (v) => {
+  const addresses = v.value.split(',').map((a) => a.trim()).filter(Boolean);
+  for (const a of addresses) if (!isIPv4(a)) throw new UsageError(`${v.from}: "${a}" is not an IPv4 address (e.g. 192.168.1.10)`);
+  return addresses;
+};
+
+const absolutePath: FlagParser<string> = (v) => {
+  if (!isAbsolute(v.value)) throw new UsageError(`${v.from} "${v.value}" must be an absolute path`);
+  return v.value;
+};
+
+const podCidr: FlagParser<string> = checked((v) => {
+  validatePodCidr(v.from, v.value);
+  return v.value;
+});
+
+const criEndpoint: FlagParser<string> = (v) => {
+  if (!/^unix:\/\/\/./.test(v.value)) throw new UsageError(`${v.from} "${v.value}" must be unix:///absolute/path/to.sock (e.g. unix:///run/containerd/containerd.sock)`);
+  return v.value;
+};
+
+const bridgeName: FlagParser<string> = (v) => {
+  if (!/^[a-z0-9-]{1,15}$/.test(v.value)) throw new UsageError(`${v.from} "${v.value}" must be 1 to 15 characters of a-z, 0-9 and "-" (a Linux interface name)`);
+  return v.value;
+};
+
+const imageReference: FlagParser<string> = (v) => {
+  if (!/^[a-z0-9][\w.\-/:@]*$/i.test(v.value)) throw new UsageError(`${v.from} "${v.value}" is not an image reference (e.g. ${DEFAULT_SANDBOX_IMAGE})`);
+  return v.value;
+};
+
+const nodeLabels: FlagParser<Record<string, string>> = (v) => {
+  const labels: Record<string, string> = {};
+  for (const pair of v.value.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const m = /^(([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)=([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/.exec(pair);
+    if (!m) throw new UsageError(`${v.from}: "${pair}" is not key=value with a Kubernetes label key and value (e.g. zone=a,shopfloor.dev/pool=edge)`);
+    labels[m[1]!] = m[5] ?? '';
+  }
+  return labels;
+};
+
+/** At least 4 s, so that renewals come at most once a second. */
+const leaseSeconds: FlagParser<number> = (v) => {
+  if (!/^\d+$/.test(v.value) || Number(v.value) < 4) throw new UsageError(`${v.from} "${v.value}" must be a whole number of seconds, at least 4`);
+  return Number(v.value);
+};
 
 /** This host's non-loopback IPv4 addresses. */
 export function hostAddresses(): string[] {
@@ -128,117 +164,71 @@ export function hostAddresses(): string[] {
     .map((a) => a!.address);
 }
 
-/** Reads flags over environment over defaults; a bad value is a UsageError naming where it came from. */
-export function parseAgentFlags(argv: string[], env: Record<string, string | undefined>, defaults = { hostname: hostname(), addresses: hostAddresses }): AgentFlags {
-  const { pick } = readFlags(argv, OPTIONS, env);
+/** `--proxy-table`, also the one flag of `shopfloor agent cleanup`. */
+const PROXY_TABLE_FLAG = flag(proxyTable, { env: ['SHOPFLOOR_PROXY_TABLE'], default: DEFAULT_PROXY_TABLE });
 
-  const node = pick('node-name', 'NODE_NAME') ?? { value: defaults.hostname.toLowerCase(), from: 'the host name' };
-  if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(node.value) || node.value.length > 253) {
-    throw new UsageError(`${node.from} "${node.value}" is not a node name (a DNS-1123 subdomain: lowercase letters, digits, "-", ".")`);
-  }
+/** What the agent's defaults read from this host; tests give their own. */
+export interface HostDefaults {
+  hostname: string;
+  addresses: () => string[];
+}
 
-  const mode = pick('proxy-mode', 'SHOPFLOOR_PROXY_MODE') ?? { value: 'nftables', from: 'default' };
-  if (!(PROXY_MODES as readonly string[]).includes(mode.value)) throw new UsageError(`${mode.from} "${mode.value}" must be one of ${PROXY_MODES.join(', ')}`);
-
-  const proxyTable = proxyTableFlag(pick('proxy-table', 'SHOPFLOOR_PROXY_TABLE'));
-
-  const addressesFlag = pick('node-addresses', 'SHOPFLOOR_NODE_ADDRESSES');
-  const nodeAddresses = addressesFlag ? addressesFlag.value.split(',').map((a) => a.trim()).filter(Boolean) : defaults.addresses();
-  for (const a of nodeAddresses) {
-    if (!isIPv4(a)) throw new UsageError(`${addressesFlag?.from ?? 'the host addresses'}: "${a}" is not an IPv4 address (e.g. 192.168.1.10)`);
-  }
-
-  const seconds = (flag: keyof typeof OPTIONS, envVar: string, defaultMs: number, min: number): number => {
-    const v = pick(flag, envVar);
-    return v ? secondsFlag(v, min) : defaultMs;
-  };
-  const minSyncPeriodMs = seconds('min-sync-period', 'SHOPFLOOR_MIN_SYNC_PERIOD', DEFAULT_MIN_SYNC_PERIOD_MS, 0);
-  const fullResyncPeriodMs = seconds('full-resync-period', 'SHOPFLOOR_FULL_RESYNC_PERIOD', DEFAULT_FULL_RESYNC_PERIOD_MS, 1);
-
-  const metricsAddress = metricsAddressFlag(pick('metrics-address', 'SHOPFLOOR_METRICS_ADDRESS') ?? { value: DEFAULT_METRICS_ADDRESS, from: 'default' }, DEFAULT_METRICS_ADDRESS);
-
-  const logServerAddress = metricsAddressFlag(pick('log-server-address', 'SHOPFLOOR_LOG_SERVER_ADDRESS') ?? { value: DEFAULT_LOG_SERVER_ADDRESS, from: 'default' }, DEFAULT_LOG_SERVER_ADDRESS);
-
-  const logLevel = logLevelFlag(pick('log-level', 'SHOPFLOOR_LOG_LEVEL') ?? { value: 'info', from: 'default' });
-
-  const absolute = (flag: keyof typeof OPTIONS, envVar: string): string | undefined => {
-    const v = pick(flag, envVar);
-    if (v && !isAbsolute(v.value)) throw new UsageError(`${v.from} "${v.value}" must be an absolute path`);
-    return v?.value;
-  };
-  const dataDir = absolute('data-dir', 'SHOPFLOOR_DATA_DIR') ?? DEFAULT_DATA_DIR;
-
-  const cidr = pick('pod-cidr', 'SHOPFLOOR_POD_CIDR') ?? { value: DEFAULT_POD_CIDR, from: 'default' };
-  try {
-    validatePodCidr(cidr.from, cidr.value);
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-
-  const endpoint = pick('cri-endpoint', 'SHOPFLOOR_CRI_ENDPOINT');
-  let runtime: RuntimeChoice;
-  if (endpoint) {
-    if (!/^unix:\/\/\/./.test(endpoint.value)) throw new UsageError(`${endpoint.from} "${endpoint.value}" must be unix:///absolute/path/to.sock (e.g. unix:///run/containerd/containerd.sock)`);
-    runtime = { mode: 'external', endpoint: endpoint.value };
-  } else {
-    const bridge = pick('bridge', 'SHOPFLOOR_BRIDGE') ?? { value: DEFAULT_BRIDGE, from: 'default' };
-    if (!/^[a-z0-9-]{1,15}$/.test(bridge.value)) throw new UsageError(`${bridge.from} "${bridge.value}" must be 1 to 15 characters of a-z, 0-9 and "-" (a Linux interface name)`);
-    const image = pick('sandbox-image', 'SHOPFLOOR_SANDBOX_IMAGE') ?? { value: DEFAULT_SANDBOX_IMAGE, from: 'default' };
-    if (!/^[a-z0-9][\w.\-/:@]*$/i.test(image.value)) throw new UsageError(`${image.from} "${image.value}" is not an image reference (e.g. ${DEFAULT_SANDBOX_IMAGE})`);
-    runtime = { mode: 'managed', bridgeName: bridge.value, sandboxImage: image.value };
-  }
-
-  const labelsFlag = pick('node-labels', 'SHOPFLOOR_NODE_LABELS');
-  const nodeLabels: Record<string, string> = {};
-  for (const pair of (labelsFlag?.value ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
-    const m = /^(([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)=([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/.exec(pair);
-    if (!m) throw new UsageError(`${labelsFlag!.from}: "${pair}" is not key=value with a Kubernetes label key and value (e.g. zone=a,shopfloor.dev/pool=edge)`);
-    nodeLabels[m[1]!] = m[5] ?? '';
-  }
-
-  // At least 4 s, so that renewals come at most once a second.
-  const lease = pick('node-lease-duration', 'SHOPFLOOR_NODE_LEASE_DURATION') ?? { value: String(DEFAULT_LEASE_DURATION_SECONDS), from: 'default' };
-  if (!/^\d+$/.test(lease.value) || Number(lease.value) < 4) throw new UsageError(`${lease.from} "${lease.value}" must be a whole number of seconds, at least 4`);
-  const leaseDurationSeconds = Number(lease.value);
-
-  const workers = pick('pod-workers', 'SHOPFLOOR_POD_WORKERS');
-  const podWorkers = workers ? Number(workers.value) : 8;
-  if (!Number.isInteger(podWorkers) || podWorkers < 1 || podWorkers > 64) throw new UsageError(`${workers?.from} "${workers?.value}" must be a whole number from 1 to 64`);
-
+/** The agent's flags; `shopfloor up` reuses those it shares. */
+export function agentFlags(host: HostDefaults = { hostname: hostname(), addresses: hostAddresses }) {
   return {
-    kubeconfig: pick('kubeconfig')?.value,
-    nodeName: node.value,
-    dataDir,
-    runtime,
-    podCIDR: cidr.value,
-    imagePreloadDir: absolute('image-preload-dir', 'SHOPFLOOR_IMAGE_PRELOAD_DIR'),
-    staticManifestDir: absolute('static-manifest-dir', 'SHOPFLOOR_STATIC_MANIFEST_DIR'),
-    logDir: absolute('log-dir', 'SHOPFLOOR_LOG_DIR'),
-    nodeLabels,
-    podWorkers,
-    proxyMode: mode.value as ProxyMode,
-    proxyTable,
-    nodeAddresses,
-    leaseDurationSeconds,
-    minSyncPeriodMs,
-    fullResyncPeriodMs,
-    metricsAddress,
-    logServerAddress,
-    logLevel,
+    kubeconfig: optionalFlag(text),
+    'node-name': flag(nodeName, { env: ['NODE_NAME'], default: () => ({ value: host.hostname.toLowerCase(), from: 'the host name' }) }),
+    'data-dir': flag(absolutePath, { env: ['SHOPFLOOR_DATA_DIR'], default: DEFAULT_DATA_DIR }),
+    'cri-endpoint': optionalFlag(criEndpoint, { env: ['SHOPFLOOR_CRI_ENDPOINT'] }),
+    'pod-cidr': flag(podCidr, { env: ['SHOPFLOOR_POD_CIDR'], default: DEFAULT_POD_CIDR }),
+    bridge: flag(bridgeName, { env: ['SHOPFLOOR_BRIDGE'], default: DEFAULT_BRIDGE }),
+    'sandbox-image': flag(imageReference, { env: ['SHOPFLOOR_SANDBOX_IMAGE'], default: DEFAULT_SANDBOX_IMAGE }),
+    'image-preload-dir': optionalFlag(absolutePath, { env: ['SHOPFLOOR_IMAGE_PRELOAD_DIR'] }),
+    'static-manifest-dir': optionalFlag(absolutePath, { env: ['SHOPFLOOR_STATIC_MANIFEST_DIR'] }),
+    'log-dir': optionalFlag(absolutePath, { env: ['SHOPFLOOR_LOG_DIR'] }),
+    'node-labels': flag(nodeLabels, { env: ['SHOPFLOOR_NODE_LABELS'], default: '' }),
+    'pod-workers': flag(wholeNumber(1, 64), { env: ['SHOPFLOOR_POD_WORKERS'], default: '8' }),
+    'proxy-mode': flag(oneOf(PROXY_MODES), { env: ['SHOPFLOOR_PROXY_MODE'], default: 'nftables' }),
+    'proxy-table': PROXY_TABLE_FLAG,
+    'node-addresses': flag(ipv4List, { env: ['SHOPFLOOR_NODE_ADDRESSES'], default: () => ({ value: host.addresses().join(','), from: 'the host addresses' }) }),
+    'node-lease-duration': flag(leaseSeconds, { env: ['SHOPFLOOR_NODE_LEASE_DURATION'], default: String(DEFAULT_LEASE_DURATION_SECONDS) }),
+    'min-sync-period': flag(seconds(0), { env: ['SHOPFLOOR_MIN_SYNC_PERIOD'], default: String(DEFAULT_MIN_SYNC_PERIOD_MS / 1000) }),
+    'full-resync-period': flag(seconds(1), { env: ['SHOPFLOOR_FULL_RESYNC_PERIOD'], default: String(DEFAULT_FULL_RESYNC_PERIOD_MS / 1000) }),
+    'metrics-address': flag(listenAddress(DEFAULT_METRICS_ADDRESS), { env: ['SHOPFLOOR_METRICS_ADDRESS'], default: DEFAULT_METRICS_ADDRESS }),
+    'log-server-address': flag(listenAddress(DEFAULT_LOG_SERVER_ADDRESS), { env: ['SHOPFLOOR_LOG_SERVER_ADDRESS'], default: DEFAULT_LOG_SERVER_ADDRESS }),
+    'log-level': LOG_LEVEL_FLAG,
   };
 }
 
-/** The proxy table of a flag (or the default), checked before it names any rule. */
-function proxyTableFlag(v: FlagValue | undefined): string {
-  const table = v ?? { value: DEFAULT_PROXY_TABLE, from: 'default' };
-  const problem = proxyTableProblem(table.value);
-  if (problem) throw new UsageError(`${table.from} "${table.value}" ${problem}`);
-  return table.value;
+/** Reads flags over environment over defaults; a bad value is a UsageError naming where it came from. */
+export function parseAgentFlags(argv: string[], env: Record<string, string | undefined>, host?: HostDefaults): AgentFlags {
+  const f = parseFlags(argv, agentFlags(host), env);
+  const endpoint = f['cri-endpoint'];
+  return {
+    kubeconfig: f.kubeconfig,
+    nodeName: f['node-name'],
+    dataDir: f['data-dir'],
+    runtime: endpoint ? { mode: 'external', endpoint } : { mode: 'managed', bridgeName: f.bridge, sandboxImage: f['sandbox-image'] },
+    podCIDR: f['pod-cidr'],
+    imagePreloadDir: f['image-preload-dir'],
+    staticManifestDir: f['static-manifest-dir'],
+    logDir: f['log-dir'],
+    nodeLabels: f['node-labels'],
+    podWorkers: f['pod-workers'],
+    proxyMode: f['proxy-mode'],
+    proxyTable: f['proxy-table'],
+    nodeAddresses: f['node-addresses'],
+    leaseDurationSeconds: f['node-lease-duration'],
+    minSyncPeriodMs: f['min-sync-period'],
+    fullResyncPeriodMs: f['full-resync-period'],
+    metricsAddress: f['metrics-address'],
+    logServerAddress: f['log-server-address'],
+    logLevel: f['log-level'],
+  };
 }
 
 async function cleanup(argv: string[], env: Record<string, string | undefined>): Promise<number> {
-  const { pick } = readFlags(argv, { 'proxy-table': { type: 'string' } }, env);
-  const table = proxyTableFlag(pick('proxy-table', 'SHOPFLOOR_PROXY_TABLE'));
+  const table = parseFlags(argv, { 'proxy-table': PROXY_TABLE_FLAG }, env)['proxy-table'];
   const logger = createLogger({ name: 'shopfloor-agent' });
   let failed = false;
   for (const mode of PROXY_MODES) {

@@ -6,7 +6,7 @@ import { createLogger, type LogLevel } from '../kube/logger.js';
 import { DEFAULT_METRICS_ADDRESS, DEFAULT_NODE_LOSS_GRACE_MS, DEFAULT_VIP_CIDR, runOperator } from '../operator/index.js';
 import { parseCidr } from '../operator/vip-allocator.js';
 import { UsageError, type Command } from './command.js';
-import { logLevelFlag, metricsAddressFlag, readFlags } from './flags.js';
+import { LOG_LEVEL_FLAG, boolean, flag, listenAddress, optionalFlag, parseFlags, seconds, text, wholeNumber, type FlagParser } from './flags.js';
 import { loadKubeConfigOrLog, untilStopped } from './lifetime.js';
 
 const usage = `usage: shopfloor operator [options]
@@ -40,55 +40,46 @@ export interface OperatorFlags {
   workers: number;
 }
 
-const OPTIONS = {
-  kubeconfig: { type: 'string' },
-  namespace: { type: 'string' },
-  'vip-cidr': { type: 'string' },
-  'metrics-address': { type: 'string' },
-  'leader-elect': { type: 'string' },
-  'log-level': { type: 'string' },
-  'node-loss-grace': { type: 'string' },
-  workers: { type: 'string' },
-} as const;
+const namespaceName: FlagParser<string> = (v) => {
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(v.value) || v.value.length > 63) {
+    throw new UsageError(`${v.from} "${v.value}" is not a namespace name (a DNS-1123 label: lowercase letters, digits, "-")`);
+  }
+  return v.value;
+};
+
+const vipRange: FlagParser<string> = (v) => {
+  try {
+    parseCidr(v.value);
+  } catch (err) {
+    throw new UsageError(`${v.from}: ${(err as Error).message}`);
+  }
+  return v.value;
+};
+
+/** The operator's flags; `shopfloor up` reuses those it shares. */
+export const OPERATOR_FLAGS = {
+  kubeconfig: optionalFlag(text),
+  namespace: flag(namespaceName, { env: ['SHOPFLOOR_NAMESPACE', 'POD_NAMESPACE'], default: DEFAULT_SYSTEM_NAMESPACE }),
+  'vip-cidr': flag(vipRange, { env: ['SHOPFLOOR_VIP_CIDR'], default: DEFAULT_VIP_CIDR }),
+  'metrics-address': flag(listenAddress('127.0.0.1:8080, 0.0.0.0:8080'), { env: ['SHOPFLOOR_METRICS_ADDRESS'], default: DEFAULT_METRICS_ADDRESS }),
+  'leader-elect': flag(boolean, { env: ['SHOPFLOOR_LEADER_ELECT'], default: 'true' }),
+  'log-level': LOG_LEVEL_FLAG,
+  'node-loss-grace': flag(seconds(0), { env: ['SHOPFLOOR_NODE_LOSS_GRACE'], default: String(DEFAULT_NODE_LOSS_GRACE_MS / 1000) }),
+  workers: flag(wholeNumber(1, 999), { env: ['SHOPFLOOR_WORKERS'], default: '4' }),
+};
 
 /** Reads flags over environment over defaults; a bad value is a UsageError naming where it came from. */
 export function parseOperatorFlags(argv: string[], env: Record<string, string | undefined>): OperatorFlags {
-  const { pick } = readFlags(argv, OPTIONS, env);
-
-  const namespace = pick('namespace', 'SHOPFLOOR_NAMESPACE', 'POD_NAMESPACE') ?? { value: DEFAULT_SYSTEM_NAMESPACE, from: 'default' };
-  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(namespace.value) || namespace.value.length > 63) {
-    throw new UsageError(`${namespace.from} "${namespace.value}" is not a namespace name (a DNS-1123 label: lowercase letters, digits, "-")`);
-  }
-
-  const cidr = pick('vip-cidr', 'SHOPFLOOR_VIP_CIDR') ?? { value: DEFAULT_VIP_CIDR, from: 'default' };
-  try {
-    parseCidr(cidr.value);
-  } catch (err) {
-    throw new UsageError(`${cidr.from}: ${(err as Error).message}`);
-  }
-
-  const metricsAddress = metricsAddressFlag(pick('metrics-address', 'SHOPFLOOR_METRICS_ADDRESS') ?? { value: DEFAULT_METRICS_ADDRESS, from: 'default' }, '127.0.0.1:8080, 0.0.0.0:8080');
-
-  const elect = pick('leader-elect', 'SHOPFLOOR_LEADER_ELECT') ?? { value: 'true', from: 'default' };
-  if (elect.value !== 'true' && elect.value !== 'false') throw new UsageError(`${elect.from} "${elect.value}" must be true or false`);
-
-  const logLevel = logLevelFlag(pick('log-level', 'SHOPFLOOR_LOG_LEVEL') ?? { value: 'info', from: 'default' });
-
-  const grace = pick('node-loss-grace', 'SHOPFLOOR_NODE_LOSS_GRACE') ?? { value: String(DEFAULT_NODE_LOSS_GRACE_MS / 1000), from: 'default' };
-  if (!/^\d+(\.\d+)?$/.test(grace.value)) throw new UsageError(`${grace.from} "${grace.value}" must be a number of seconds, e.g. 60`);
-
-  const workers = pick('workers', 'SHOPFLOOR_WORKERS') ?? { value: '4', from: 'default' };
-  if (!/^[1-9]\d{0,2}$/.test(workers.value)) throw new UsageError(`${workers.from} "${workers.value}" must be a whole number from 1 to 999`);
-
+  const f = parseFlags(argv, OPERATOR_FLAGS, env);
   return {
-    kubeconfig: pick('kubeconfig')?.value,
-    namespace: namespace.value,
-    vipCidr: cidr.value,
-    metricsAddress,
-    leaderElect: elect.value === 'true',
-    logLevel,
-    nodeLossGraceMs: Number(grace.value) * 1000,
-    workers: Number(workers.value),
+    kubeconfig: f.kubeconfig,
+    namespace: f.namespace,
+    vipCidr: f['vip-cidr'],
+    metricsAddress: f['metrics-address'],
+    leaderElect: f['leader-elect'],
+    logLevel: f['log-level'],
+    nodeLossGraceMs: f['node-loss-grace'],
+    workers: f.workers,
   };
 }
 

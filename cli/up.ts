@@ -4,8 +4,6 @@ import { join, resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { DEFAULT_SYSTEM_NAMESPACE } from '../api/index.js';
 import { DEFAULT_METRICS_ADDRESS as AGENT_METRICS_ADDRESS, runAgent } from '../agent/main.js';
-import { PROXY_MODES, type ProxyMode } from '../agent/proxy/backend.js';
-import { validatePodCidr } from '../agent/runtime/containerd-config.js';
 import { PAUSE_IMAGE, buildBusyboxImages } from '../agent/runtime/busybox-images.js';
 import { writeKubeconfig } from '../devcluster/credentials.js';
 import { startDevcluster } from '../devcluster/index.js';
@@ -15,10 +13,11 @@ import { createLogger } from '../kube/logger.js';
 import { textLogDestination } from '../kube/log-text.js';
 import { NAMESPACES } from '../kube/resource.js';
 import { DEFAULT_METRICS_ADDRESS as OPERATOR_METRICS_ADDRESS, DEFAULT_NODE_LOSS_GRACE_MS, DEFAULT_VIP_CIDR, runOperator } from '../operator/index.js';
-import { parseCidr } from '../operator/vip-allocator.js';
-import { DEFAULT_BRIDGE, DEFAULT_POD_CIDR, hostAddresses } from './agent.js';
+import { DEFAULT_BRIDGE, DEFAULT_POD_CIDR, agentFlags, hostAddresses } from './agent.js';
 import { UsageError, type Command } from './command.js';
-import { logLevelFlag, metricsAddressFlag, readFlags, secondsFlag, type FlagValue } from './flags.js';
+import { DEVCLUSTER_FLAGS } from './devcluster.js';
+import { LOG_LEVEL_FLAG, flag, oneOf, parseFlags, text, type FlagOptions, type FlagParser } from './flags.js';
+import { OPERATOR_FLAGS } from './operator.js';
 import { untilStopped } from './lifetime.js';
 import { installCrds } from './install-crds.js';
 import { startKubeControlPlane, type KubeControlPlaneOptions } from './kube-control-plane.js';
@@ -28,23 +27,46 @@ function metricsAt(url: string | undefined): string {
   return url === undefined ? 'off' : `${url}/metrics`;
 }
 
-const OPTIONS = {
-  'data-dir': { type: 'string' },
-  'api-server': { type: 'string' },
-  port: { type: 'string' },
-  'vip-cidr': { type: 'string' },
-  'pod-cidr': { type: 'string' },
-  'proxy-mode': { type: 'string' },
-  'metrics-address': { type: 'string' },
-  'agent-metrics-address': { type: 'string' },
-  'node-loss-grace': { type: 'string' },
-  'log-level': { type: 'string' },
-  'log-format': { type: 'string' },
-} as const;
-
 const LOG_FORMATS = ['text', 'json'] as const;
 const API_SERVERS = ['devcluster', 'kube-apiserver'] as const;
 type ApiServer = (typeof API_SERVERS)[number];
+
+/** The API server to run, with the binaries of the real one found where --api-server names it. */
+const apiServerChoice: FlagParser<{ name: ApiServer; binaries?: KubeControlPlaneOptions['binaries'] }> = (v) => {
+  const name = oneOf(API_SERVERS)(v);
+  if (name === 'devcluster') return { name };
+  try {
+    return { name, binaries: { kubeApiserver: toolBinary('kube-apiserver', v.from), kubeControllerManager: toolBinary('kube-controller-manager', v.from) } };
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message} (\`npm start\` sets it where the script builds), or leave --api-server out to run the devcluster`);
+  }
+};
+
+const AGENT_FLAGS = agentFlags();
+
+/**
+ * The flags of `up`: those it shares with the operator, the agent and the devcluster are theirs,
+ * so each is checked and refused in the same words. `up` reads no environment variables.
+ */
+export const UP_FLAGS = {
+  'data-dir': flag(text, { default: '.shopfloor' }),
+  'api-server': flag(apiServerChoice, { default: 'devcluster' }),
+  port: DEVCLUSTER_FLAGS.port,
+  'vip-cidr': OPERATOR_FLAGS['vip-cidr'],
+  'pod-cidr': AGENT_FLAGS['pod-cidr'],
+  'proxy-mode': AGENT_FLAGS['proxy-mode'],
+  'metrics-address': OPERATOR_FLAGS['metrics-address'],
+  'agent-metrics-address': AGENT_FLAGS['metrics-address'],
+  'node-loss-grace': OPERATOR_FLAGS['node-loss-grace'],
+  'log-level': LOG_LEVEL_FLAG,
+  'log-format': flag(oneOf(LOG_FORMATS), { default: 'text' }),
+};
+
+export type UpFlags = FlagOptions<typeof UP_FLAGS>;
+
+export function parseUpFlags(argv: string[]): UpFlags {
+  return parseFlags(argv, UP_FLAGS, {});
+}
 
 /** The API server `up` runs: where it serves, the kubeconfig for it, how it stops, and what ends it early. */
 interface ApiServerPart {
@@ -93,42 +115,14 @@ export const upCommand: Command = {
     'in DIR, and the next start brings the pods back.',
   ].join('\n'),
   async run(argv) {
-    const { pick } = readFlags(argv, OPTIONS, {});
-    const flag = (name: keyof typeof OPTIONS, fallback: string): FlagValue => pick(name) ?? { value: fallback, from: 'default' };
-    const dataDir = flag('data-dir', '.shopfloor').value;
-    const apiServer = flag('api-server', 'devcluster');
-    if (!(API_SERVERS as readonly string[]).includes(apiServer.value)) throw new UsageError(`${apiServer.from}: "${apiServer.value}" must be one of ${API_SERVERS.join(', ')}`);
-    let binaries: KubeControlPlaneOptions['binaries'] | undefined;
-    try {
-      if (apiServer.value === 'kube-apiserver') binaries = { kubeApiserver: toolBinary('kube-apiserver', apiServer.from), kubeControllerManager: toolBinary('kube-controller-manager', apiServer.from) };
-    } catch (err) {
-      throw new UsageError(`${(err as Error).message} (\`npm start\` sets it where the script builds), or leave --api-server out to run the devcluster`);
-    }
-    const portText = flag('port', '6443').value;
-    const port = Number(portText);
-    if (!/^\d+$/.test(portText) || port > 65535) throw new UsageError(`--port: "${portText}" is not a port number (0-65535)`);
-    const proxyMode = flag('proxy-mode', 'nftables').value as ProxyMode;
-    if (!PROXY_MODES.includes(proxyMode)) throw new UsageError(`--proxy-mode: "${proxyMode}" must be one of ${PROXY_MODES.join(', ')}`);
-    const podCidr = flag('pod-cidr', DEFAULT_POD_CIDR);
-    try {
-      validatePodCidr(podCidr.from, podCidr.value);
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
-    const vipCidr = flag('vip-cidr', DEFAULT_VIP_CIDR).value;
-    try {
-      parseCidr(vipCidr);
-    } catch (err) {
-      throw new UsageError(`--vip-cidr: ${(err as Error).message}`);
-    }
-    const metricsAddress = metricsAddressFlag(flag('metrics-address', OPERATOR_METRICS_ADDRESS), OPERATOR_METRICS_ADDRESS);
-    const agentMetricsAddress = metricsAddressFlag(flag('agent-metrics-address', AGENT_METRICS_ADDRESS), AGENT_METRICS_ADDRESS);
-    const nodeLossGraceMs = secondsFlag(flag('node-loss-grace', String(DEFAULT_NODE_LOSS_GRACE_MS / 1000)), 0);
-    const level = logLevelFlag(flag('log-level', 'info'));
-    const logFormat = flag('log-format', 'text');
-    if (!(LOG_FORMATS as readonly string[]).includes(logFormat.value)) throw new UsageError(`${logFormat.from}: "${logFormat.value}" must be one of ${LOG_FORMATS.join(', ')}`);
+    const flags = parseUpFlags(argv);
+    const dataDir = flags['data-dir'];
+    const { binaries } = flags['api-server'];
+    const port = flags.port;
+    const proxyMode = flags['proxy-mode'];
+    const level = flags['log-level'];
     const stderr = pino.destination(2);
-    const destination = logFormat.value === 'text' ? textLogDestination(stderr) : stderr;
+    const destination = flags['log-format'] === 'text' ? textLogDestination(stderr) : stderr;
     // Each part logs under the name it has as a binary of its own, as it would in a cluster.
     const partLogger = (part: ApiServer | 'operator' | 'agent') => createLogger({ name: part === 'kube-apiserver' ? part : `shopfloor-${part}`, level, destination });
     const logger = createLogger({ name: 'shopfloor', level, destination });
@@ -151,9 +145,9 @@ export const upCommand: Command = {
 
       const operator = await runOperator({
         kubeConfig,
-        vipCidr,
-        metricsAddress,
-        nodeLossGraceMs,
+        vipCidr: flags['vip-cidr'],
+        metricsAddress: flags['metrics-address'],
+        nodeLossGraceMs: flags['node-loss-grace'],
         logger: partLogger('operator'),
       });
       stops.push(() => operator.stop());
@@ -172,12 +166,12 @@ export const upCommand: Command = {
         hostname: hostname(),
         dataDir: agentDir,
         runtime: { mode: 'managed', bridgeName: DEFAULT_BRIDGE, sandboxImage: PAUSE_IMAGE },
-        podCIDR: podCidr.value,
+        podCIDR: flags['pod-cidr'],
         imagePreloadDir: join(agentDir, 'images'),
         staticManifestDir,
         proxyMode,
         nodeAddresses: hostAddresses(),
-        metricsAddress: agentMetricsAddress,
+        metricsAddress: flags['agent-metrics-address'],
         // One node on this host: its logs are for this host's `shopfloor logs` only.
         logServerAddress: '127.0.0.1:0',
         logger: partLogger('agent'),
@@ -188,7 +182,7 @@ export const upCommand: Command = {
 
       console.log(
         [
-          `Shopfloor is up: the ${apiServer.value} serves ${cluster.url}; metrics of the operator: ${metricsAt(operator.metricsUrl)},`,
+          `Shopfloor is up: the ${flags['api-server'].name} serves ${cluster.url}; metrics of the operator: ${metricsAt(operator.metricsUrl)},`,
           `of the agent (pods on containerd, service proxy in ${proxyMode} mode): ${metricsAt(agent.metricsUrl)}.`,
           '',
           `  export KUBECONFIG=${join(dataDir, 'kubeconfig')}`,

@@ -23,7 +23,7 @@ describe('shopfloor devcluster command', () => {
     expect(missing.stderr).toContain('shopfloor devcluster: --data-dir is required');
     const port = runCli(['devcluster', '--data-dir', '/tmp/x', '--port', 'abc']);
     expect(port.status).toBe(2);
-    expect(port.stderr).toContain('--port: "abc" is not a port number (0-65535)');
+    expect(port.stderr).toContain('--port "abc" is not a port number (0-65535)');
   });
 
   it('names the port when it is taken, and leaves no etcd behind', async () => {
