@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startDevclusterTestCluster } from '../harness/devcluster.js';
+import { eventually, notYet } from '../harness/eventually.js';
 import type { TestCluster } from '../harness/test-cluster.js';
 import { http } from './http.js';
 
 type List = { metadata: { resourceVersion: string; continue?: string; remainingItemCount?: number }; items: { metadata: { name: string } }[] };
 const names = (l: List): string[] => l.items.map((i) => i.metadata.name);
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 // API semantics a typed client does not reach easily: paging, dry runs, bookmarks, collections,
 // namespace and CRD deletion, tables, discovery and OpenAPI.
@@ -148,8 +148,10 @@ describe('devcluster: API behaviour', () => {
     expect((del.json().status as { phase: string }).phase).toBe('Terminating');
     const refused = await post('/api/v1/namespaces/doomed/configmaps', { metadata: { name: 'late' } });
     expect(refused.status === 403 || refused.status === 404).toBe(true);
-    for (let i = 0; i < 100 && (await http(c, 'GET', '/api/v1/namespaces/doomed')).status !== 404; i++) await sleep(100);
-    expect((await http(c, 'GET', '/api/v1/namespaces/doomed')).status).toBe(404);
+    await eventually('the namespace to be gone', async () => {
+      const { status } = await http(c, 'GET', '/api/v1/namespaces/doomed');
+      return status === 404 || notYet(`status ${status}`);
+    }, 10_000);
     expect((await http(c, 'GET', '/api/v1/namespaces/doomed/configmaps/inside')).status).toBe(404);
     expect((await http(c, 'DELETE', '/api/v1/namespaces/default')).json()).toMatchObject({ reason: 'Forbidden', code: 403 });
   });
@@ -176,13 +178,17 @@ describe('devcluster: API behaviour', () => {
     expect((await post('/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd)).status).toBe(201);
     const g = await post('/apis/test.dev/v1/gadgets', { apiVersion: 'test.dev/v1', kind: 'Gadget', metadata: { name: 'g1' }, spec: {} });
     expect(g.json()).toMatchObject({ spec: { size: 3 } });
-    const watching = http(c, 'GET', '/apis/test.dev/v1/gadgets?watch=true');
-    await sleep(300);
+    let streamed = '';
+    const watching = http(c, 'GET', '/apis/test.dev/v1/gadgets?watch=true', { onText: (text) => (streamed = text) });
+    // The watch's first event (the gadget that exists) shows it is registered.
+    await eventually('the watch to send the existing gadget', () => streamed.includes('"ADDED"') || notYet(streamed), 10_000);
     await http(c, 'DELETE', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gadgets.test.dev');
     const ended = (await watching).text.trim().split('\n').map((l) => (JSON.parse(l) as { type: string }).type);
     expect(ended).toEqual(['ADDED', 'DELETED']);
-    for (let i = 0; i < 100 && (await http(c, 'GET', '/apis/test.dev/v1/gadgets')).status !== 404; i++) await sleep(100);
-    expect((await http(c, 'GET', '/apis/test.dev/v1/gadgets')).status).toBe(404);
+    await eventually('the gadgets resource to stop being served', async () => {
+      const { status } = await http(c, 'GET', '/apis/test.dev/v1/gadgets');
+      return status === 404 || notYet(`status ${status}`);
+    }, 10_000);
     expect((await post('/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd)).status).toBe(201);
     expect(((await http(c, 'GET', '/apis/test.dev/v1/gadgets')).json() as List).items).toEqual([]);
   });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDevclusterTestCluster } from '../harness/devcluster.js';
+import { eventually, notYet } from '../harness/eventually.js';
 import type { TestCluster } from '../harness/test-cluster.js';
 import { http } from './http.js';
 
@@ -38,24 +39,19 @@ describe('devcluster: etcd outage', () => {
     process.kill(first, 'SIGKILL');
     // The devcluster restarts etcd within a fraction of a second, so the API's answer and
     // /readyz are each watched through the outage rather than checked one after the other.
-    let sawUnavailable = false;
+    let unavailable: Record<string, unknown> | undefined;
     let sawNotReady = false;
-    for (let i = 0; i < 100 && !(sawUnavailable && sawNotReady); i++) {
+    await eventually('a 503 from the API and a failing /readyz while etcd is down', async () => {
       if ((await http(c, 'GET', '/readyz')).status === 500) sawNotReady = true;
       const res = await http(c, 'GET', cms);
-      if (res.status === 503) {
-        expect(res.json()).toMatchObject({ kind: 'Status', reason: 'ServiceUnavailable', code: 503 });
-        sawUnavailable = true;
-      }
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    expect({ sawUnavailable, sawNotReady }).toEqual({ sawUnavailable: true, sawNotReady: true });
-    let recovered = false;
-    for (let i = 0; i < 300 && !recovered; i++) {
-      recovered = (await http(c, 'GET', `${cms}/before`)).status === 200;
-      if (!recovered) await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(recovered).toBe(true);
+      if (res.status === 503) unavailable = res.json();
+      return (unavailable !== undefined && sawNotReady) || notYet(JSON.stringify({ unavailable, sawNotReady }));
+    }, 10_000, 20);
+    expect(unavailable).toMatchObject({ kind: 'Status', reason: 'ServiceUnavailable', code: 503 });
+    await eventually('the API to serve again', async () => {
+      const { status } = await http(c, 'GET', `${cms}/before`);
+      return status === 200 || notYet(`status ${status}`);
+    }, 30_000);
     expect(etcdPid(c)).not.toBe(first);
     expect((await http(c, 'GET', '/readyz')).status).toBe(200);
     expect((await http(c, 'POST', cms, { body: '{"metadata":{"name":"after"}}', contentType: 'application/json' })).status).toBe(201);

@@ -9,7 +9,12 @@ export interface HttpResult {
 }
 
 /** One raw HTTPS request to the devcluster (trusting its CA), for what typed clients cannot send. */
-export function http(c: TestCluster, method: string, path: string, opts: { body?: string | Buffer; contentType?: string; token?: string | null; accept?: string } = {}): Promise<HttpResult> {
+export function http(
+  c: TestCluster,
+  method: string,
+  path: string,
+  opts: { body?: string | Buffer; contentType?: string; token?: string | null; accept?: string; /** Told the body so far as it streams (a watch). */ onText?: (text: string) => void } = {},
+): Promise<HttpResult> {
   const cluster = c.kubeConfig.getCurrentCluster();
   const ca = Buffer.from(cluster?.caData ?? '', 'base64');
   const url = new URL(path, c.url);
@@ -23,7 +28,10 @@ export function http(c: TestCluster, method: string, path: string, opts: { body?
   return new Promise((resolve, reject) => {
     const req = request(url, { method, ca, headers }, (res) => {
       const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('data', (c: Buffer) => {
+        chunks.push(c);
+        opts.onText?.(Buffer.concat(chunks).toString());
+      });
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString();
         resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: () => JSON.parse(text) as Record<string, unknown> });

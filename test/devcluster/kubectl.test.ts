@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { eventually, notYet } from '../harness/eventually.js';
 import { startTestCluster, testApiServer, type TestCluster } from '../harness/test-cluster.js';
 
 // kubectl (the one on PATH, v1.32 here) against the devcluster, or the kube-apiserver that
@@ -151,15 +152,15 @@ describe(`${testApiServer()} with kubectl`, () => {
   });
 
   it('streams changes with get -w', async () => {
+    await ok(['create', 'configmap', 'marker']);
+    await ok(['label', 'cm', 'marker', 'watch=me']);
     const child = spawn('kubectl', ['--kubeconfig', c.kubeconfigPath, 'get', 'cm', '-w', '--output-watch-events', '-l', 'watch=me']);
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     try {
-      const until = async (re: RegExp): Promise<void> => {
-        for (let i = 0; i < 100 && !re.test(out); i++) await new Promise((r) => setTimeout(r, 100));
-        expect(out).toMatch(re);
-      };
-      await new Promise((r) => setTimeout(r, 500));
+      const until = (re: RegExp): Promise<unknown> => eventually(`kubectl get -w to print ${re}`, () => re.test(out) || notYet(out), 10_000);
+      // Once kubectl prints an object that was there before, it has listed, and watches from that list on.
+      await until(/ADDED\s+marker/);
       await ok(['create', 'configmap', 'watched']);
       await ok(['label', 'cm', 'watched', 'watch=me']);
       await until(/ADDED\s+watched/);
@@ -169,6 +170,7 @@ describe(`${testApiServer()} with kubectl`, () => {
       await until(/DELETED\s+watched/);
     } finally {
       child.kill();
+      await ok(['delete', 'cm', 'marker']);
     }
   });
 });

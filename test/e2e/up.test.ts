@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { eventually } from '../harness/eventually.js';
+import { eventually, notYet } from '../harness/eventually.js';
 import { parseSamples, sampleSum, type Sample } from '../harness/metrics.js';
 import { MachineNetns, UpProcess } from './up-harness.js';
 
@@ -25,11 +25,6 @@ interface Replica {
   ready: boolean;
   restartCount: number;
   containerIDs: string[];
-}
-
-/** Fails one check of an `eventually`, so that a timeout shows the last state seen. */
-function notYet(seen: string): never {
-  throw new Error(`last seen: ${seen}`);
 }
 
 /**

@@ -12,7 +12,7 @@ import { LAST_APPLIED_ANNOTATION, stripUnreadMetadata } from '../../kube/strip-m
 import { itOnDevcluster, WATCH_CACHE_OUTLIVES_COMPACTION } from '../harness/devcluster-only.js';
 import { startTestCluster, testApiServer, type TestCluster } from '../harness/test-cluster.js';
 import { compactEtcd } from './etcd.js';
-import { CONFIGMAPS, NAMESPACES, eventually, metricValue, recordChanges, suffix, throughPort, type ConfigMap } from './support.js';
+import { CONFIGMAPS, NAMESPACES, eventually, metricValue, notYet, recordChanges, suffix, throughPort, type ConfigMap } from './support.js';
 import { TcpProxy } from './tcp-proxy.js';
 
 let cluster: TestCluster;
@@ -93,11 +93,12 @@ describe(`Informer against ${testApiServer()}`, () => {
     await client.delete(CONFIGMAPS, 'b', { namespace: ns });
     // 'pre' stops matching the selector: the informer must see it go.
     await client.patch(CONFIGMAPS, 'pre', { metadata: { labels: { suite: 'elsewhere' } } }, { namespace: ns });
-    await eventually('the pre relabel to arrive', () => seen.includes('delete:pre'));
-    await new Promise((r) => setTimeout(r, 300));
+    // A last object: once the informer has it, it has had every change before it (one watch, in order).
+    await client.create(CONFIGMAPS, cm('last', { suite: 'basic' }));
+    await eventually('the last object to arrive', () => seen.includes('add:last') || notYet(seen.join(' ')));
 
-    expect(seen).toEqual(['add:pre', 'add:pre-2', 'add:pre-3', 'add:a', 'add:b', 'update:a', 'delete:b', 'delete:pre']);
-    expect(inf.list().map((o) => o.metadata?.name).sort()).toEqual(['a', 'pre-2', 'pre-3']);
+    expect(seen).toEqual(['add:pre', 'add:pre-2', 'add:pre-3', 'add:a', 'add:b', 'update:a', 'delete:b', 'delete:pre', 'add:last']);
+    expect(inf.list().map((o) => o.metadata?.name).sort()).toEqual(['a', 'last', 'pre-2', 'pre-3']);
     expect(inf.byIndex('byTier', 'web').map((o) => o.metadata?.name)).toEqual(['a']);
     expect(inf.byIndex('byColor', 'blue').map((o) => o.metadata?.name)).toEqual(['a']);
     expect(inf.byIndex('byTier', 'db')).toEqual([]);

@@ -7,7 +7,7 @@ import { KubeClient } from '../../kube/client.js';
 import { LeaderElector, type Lease, type LeadershipEnd } from '../../kube/leader-election.js';
 import { LEASES } from '../../kube/resource.js';
 import { startTestCluster, testApiServer, type TestCluster } from '../harness/test-cluster.js';
-import { NAMESPACES, eventually, metricValue, suffix, throughPort } from './support.js';
+import { NAMESPACES, eventually, metricValue, notYet, suffix, throughPort } from './support.js';
 import { TcpProxy } from './tcp-proxy.js';
 
 let cluster: TestCluster;
@@ -36,6 +36,8 @@ class Replica {
   readonly elector: LeaderElector;
   startedAt: number | undefined;
   stoppedAt: number | undefined;
+  /** The holders this replica has seen in the Lease, in order. */
+  readonly leaders: string[] = [];
   signal: AbortSignal | undefined;
   readonly end: Promise<LeadershipEnd>;
 
@@ -61,6 +63,7 @@ class Replica {
       onStoppedLeading: () => {
         this.stoppedAt = Date.now();
       },
+      onNewLeader: (identity) => this.leaders.push(identity),
     });
   }
 
@@ -77,13 +80,25 @@ async function holder(lease: string): Promise<string | undefined> {
   return (await client.get<Lease>(LEASES, lease, { namespace: ns })).spec?.holderIdentity;
 }
 
+async function renewTime(lease: string): Promise<string | undefined> {
+  return (await client.get<Lease>(LEASES, lease, { namespace: ns })).spec?.renewTime;
+}
+
+/** Waits until `standby` has read the Lease and found `leader` holding it: it has campaigned and lost. */
+async function standingBy(standby: Replica, leader: string): Promise<void> {
+  await eventually(`the standby to see ${leader} leading`, () => standby.leaders.includes(leader) || notYet(`seen ${JSON.stringify(standby.leaders)}`));
+}
+
 describe(`LeaderElector against ${testApiServer()}`, () => {
   it('elects one leader; a standby takes over at once when the leader stops and releases', async () => {
     const lease = `release-${suffix()}`;
     const a = new Replica('a', lease);
     await eventually('a to lead', () => a.leading());
     const b = new Replica('b', lease);
-    await new Promise((r) => setTimeout(r, 1500));
+    await standingBy(b, 'a');
+    // a renews while b campaigns: the lease stays a's all the same.
+    const seen = await renewTime(lease);
+    await eventually('a to renew its lease', async () => (await renewTime(lease)) !== seen || notYet(`renewTime still ${seen}`));
     expect(b.leading()).toBe(false);
     expect(await a.status()).toBe(1);
     expect(await b.status()).toBe(0);
@@ -109,14 +124,14 @@ describe(`LeaderElector against ${testApiServer()}`, () => {
     const a = new Replica('a', lease, { releaseOnStop: false });
     await eventually('a to lead', () => a.leading());
     const b = new Replica('b', lease);
-    await new Promise((r) => setTimeout(r, 1000));
+    await standingBy(b, 'a');
     a.elector.stop();
     await a.end;
-    // a's last renewal is still valid for up to 3 s: b must wait it out.
-    await new Promise((r) => setTimeout(r, 1000));
-    expect(b.leading()).toBe(false);
+    const lastRenewal = Date.parse((await renewTime(lease)) ?? '');
     expect(await holder(lease)).toBe('a');
+    // a's last renewal holds for the lease duration (3 s): b must wait it out.
     await eventually('b to take the expired lease', () => b.leading(), 10_000);
+    expect(b.startedAt!).toBeGreaterThanOrEqual(lastRenewal + 3000);
     expect(await holder(lease)).toBe('b');
     b.elector.stop();
     await b.end;
@@ -127,7 +142,7 @@ describe(`LeaderElector against ${testApiServer()}`, () => {
     const a = new Replica('a', lease, { viaProxy: true });
     await eventually('a to lead', () => a.leading());
     const b = new Replica('b', lease);
-    await new Promise((r) => setTimeout(r, 1000));
+    await standingBy(b, 'a');
     expect(b.leading()).toBe(false);
 
     proxy.freeze({ newConnections: true });

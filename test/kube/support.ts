@@ -4,7 +4,7 @@ import type { Informer } from '../../kube/informer.js';
 import type { ResourceType } from '../../kube/resource.js';
 import type { KubeObject } from '../../kube/types.js';
 
-export { eventually } from '../harness/eventually.js';
+export { eventually, notYet } from '../harness/eventually.js';
 export { metricValue } from '../harness/metrics.js';
 
 export const CONFIGMAPS: ResourceType = { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', namespaced: true };

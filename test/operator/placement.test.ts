@@ -13,6 +13,7 @@ import {
   getWorkload,
   listAssignments,
   mustKubectl,
+  notYet,
   perNode,
   startOperatorTestCluster,
   suffix,
@@ -168,10 +169,21 @@ describe('placement against the devcluster', () => {
       return condition(w, 'Degraded')?.status === 'True' && w;
     });
     expect(condition(refused, 'Degraded')?.reason).toBe('ClusterIPTaken');
-    // Long enough for the watch events of the deletion to be reconciled several times over.
-    await new Promise((r) => setTimeout(r, 4000));
+    // Markers that the operator has got past the deletion instead of a wait: it has reconciled
+    // held's deletion (its assignment is asked to go), and then wants-ip once more (a spec
+    // change it reports as observed) — still without the address.
+    await eventually('held\'s assignment to be deleting', async () => {
+      const [a] = await listAssignments(env!.cluster, ns, 'held');
+      return a?.metadata?.deletionTimestamp !== undefined || notYet(JSON.stringify(a?.metadata));
+    });
+    await apply(workloadYaml(ns, 'wants-ip', { replicas: 0, clusterIP: ip, maxUnavailable: 2 }));
+    const again = await eventually('wants-ip\'s spec change to be reconciled', async () => {
+      const w = await getWorkload(env!.cluster, ns, 'wants-ip');
+      const generation = w.metadata?.generation ?? 0;
+      return (generation > (refused.metadata?.generation ?? 0) && w.status?.observedGeneration === generation && w) || notYet(JSON.stringify({ generation, status: w.status }));
+    });
+    expect(condition(again, 'Degraded')?.reason).toBe('ClusterIPTaken');
     expect((await getWorkload(env!.cluster, ns, 'held')).metadata?.deletionTimestamp).toBeDefined();
-    expect(condition(await getWorkload(env!.cluster, ns, 'wants-ip'), 'Degraded')?.reason).toBe('ClusterIPTaken');
 
     await mustKubectl(env!.cluster, ['patch', 'na', name, '-n', ns, '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
     await eventually('held to be gone', async () => (await env!.cluster.kubectl(['get', 'nw', 'held', '-n', ns])).stderr.includes('NotFound'));

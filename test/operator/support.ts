@@ -6,7 +6,7 @@ import { KubeClient } from '../../kube/client.js';
 import { startTestCluster, type TestCluster } from '../harness/test-cluster.js';
 import type { NodeAssignmentObject, NodeWorkloadObject } from '../../operator/workload-controller.js';
 
-export { eventually } from '../harness/eventually.js';
+export { eventually, notYet } from '../harness/eventually.js';
 
 export const SYSTEM_NAMESPACE = 'shopfloor-system';
 
