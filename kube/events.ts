@@ -26,7 +26,10 @@ export interface CoreEvent extends KubeObject {
 
 export interface EventRecorderOptions extends CorrelatorOptions {
   client: KubeClient;
-  /** Who reports, e.g. `shopfloor-operator`. */
+  /**
+   * Who reports: the binary, e.g. `shopfloor-operator`. Its metric carries the binary's prefix
+   * too (`shopfloor_operator_events_dropped_total`).
+   */
   component: string;
   /** Which replica reports (host or pod name). */
   instance?: string;
@@ -67,7 +70,7 @@ export class EventRecorder {
     this.clock = options.clock ?? systemClock;
     this.correlator = new EventCorrelator(this.clock, options);
     this.logger = (options.logger ?? silentLogger()).child({ component: options.component });
-    this.dropped = options.registry ? eventsDroppedMetric(options.registry) : undefined;
+    this.dropped = options.registry ? eventsDroppedMetric(options.registry, options.component.replaceAll('-', '_')) : undefined;
   }
 
   /** Records that `reason` happened to `regarding`. Reasons are CamelCase; messages are for people. */

@@ -40,7 +40,7 @@ export interface InformerOptions<T> extends Selectors {
   clock?: Clock;
   logger?: Logger;
   registry?: Registry;
-  /** Prefix of the informer metrics, e.g. `shopfloor_operator`. Default `shopfloor`. */
+  /** Prefix of the informer metrics: the binary's own (`shopfloor_operator`, `shopfloor_agent`). Required with `registry`. */
   metricsPrefix?: string;
 }
 
@@ -98,7 +98,10 @@ export class Informer<T extends KubeObject> implements EventSource<T> {
     this.clock = options.clock ?? systemClock;
     this.label = resourceName(options.resource);
     this.logger = (options.logger ?? silentLogger()).child({ informer: this.label, namespace: options.namespace });
-    this.metrics = options.registry ? informerMetrics(options.registry, options.metricsPrefix ?? 'shopfloor') : undefined;
+    if (options.registry && !options.metricsPrefix) {
+      throw new Error(`informer ${this.label}: metricsPrefix is required with registry; give the binary's prefix, e.g. shopfloor_agent`);
+    }
+    this.metrics = options.registry && options.metricsPrefix ? informerMetrics(options.registry, options.metricsPrefix) : undefined;
     this.store = new Store<T>(options.indexers);
     this.backoff = new Backoff(options.backoff?.initialMs ?? 200, options.backoff?.maxMs ?? 30_000);
   }

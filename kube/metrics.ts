@@ -207,10 +207,11 @@ export function restClientMetrics(registry: Registry): Counter<'code' | 'method'
   );
 }
 
-export function eventsDroppedMetric(registry: Registry): Counter<'component'> {
+/** Under the binary's own prefix (e.g. `shopfloor_operator`). */
+export function eventsDroppedMetric(registry: Registry, prefix: string): Counter<'component'> {
   return counter(
     registry,
-    'shopfloor_events_dropped_total',
+    `${prefix}_events_dropped_total`,
     'Events not written because their object exceeded its event rate, per reporting component.',
     ['component'],
   );

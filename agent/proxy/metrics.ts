@@ -1,5 +1,5 @@
 // The proxy's metrics. kube-proxy's names where kube-proxy has the metric (so its dashboards
-// and alerts apply), `shopfloor_proxy_` for ours.
+// and alerts apply), `shopfloor_agent_proxy_` for ours.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { ProxyMode } from './backend.js';
 
@@ -59,13 +59,13 @@ export function proxyMetrics(registry: Registry, mode: ProxyMode): ProxyMetrics 
       mode === 'nftables'
         ? counter(registry, 'kubeproxy_sync_proxy_rules_nftables_sync_failures_total', 'nft transactions the kernel refused.')
         : counter(registry, 'kubeproxy_sync_proxy_rules_iptables_restore_failures_total', 'iptables-restore runs that failed.'),
-    conntrackFailures: counter(registry, 'shopfloor_proxy_conntrack_cleanup_failures_total', 'conntrack deletions of stale UDP flows that failed.'),
+    conntrackFailures: counter(registry, 'shopfloor_agent_proxy_conntrack_cleanup_failures_total', 'conntrack deletions of stale UDP flows that failed.'),
     programmed: () => ({ rules: 0, elements: 0 }),
     problems: () => 0,
   };
-  if (!registry.getSingleMetric('shopfloor_proxy_programmed_rules')) {
+  if (!registry.getSingleMetric('shopfloor_agent_proxy_programmed_rules')) {
     new Gauge({
-      name: 'shopfloor_proxy_programmed_rules',
+      name: 'shopfloor_agent_proxy_programmed_rules',
       help: 'Rules in the proxy\'s own table or chains after the last successful sync.',
       registers: [registry],
       collect() {
@@ -73,7 +73,7 @@ export function proxyMetrics(registry: Registry, mode: ProxyMode): ProxyMetrics 
       },
     });
     new Gauge({
-      name: 'shopfloor_proxy_programmed_elements',
+      name: 'shopfloor_agent_proxy_programmed_elements',
       help: 'Set and map elements in the proxy\'s nftables table after the last successful sync (0 in iptables mode).',
       registers: [registry],
       collect() {
@@ -81,7 +81,7 @@ export function proxyMetrics(registry: Registry, mode: ProxyMode): ProxyMetrics 
       },
     });
     new Gauge({
-      name: 'shopfloor_proxy_service_problems',
+      name: 'shopfloor_agent_proxy_service_problems',
       help: 'Service ports, nodePorts, endpoints or node addresses left out of the rules (clashes, bad addresses); the agent logs each.',
       registers: [registry],
       collect() {

@@ -42,7 +42,7 @@ describe('Proxier', () => {
     expect(await proxier.sync(true)).toBe(true);
     proxier.setState(buildProxyState([dns(eps('10.1.0.6'))], []).state);
     expect(await proxier.sync(false)).toBe(true);
-    expect(await registry.metrics()).toContain('shopfloor_proxy_conntrack_cleanup_failures_total 1');
+    expect(await registry.metrics()).toContain('shopfloor_agent_proxy_conntrack_cleanup_failures_total 1');
     proxier.setState(buildProxyState([dns([])], []).state);
     expect(await proxier.sync(false)).toBe(true);
     await proxier.stop();

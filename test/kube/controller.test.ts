@@ -39,7 +39,7 @@ afterAll(async () => {
 describe('Controller over an informer', () => {
   it('writes each status once per change, retries a failure, and does not loop on its own writes', async () => {
     const suite = suffix();
-    const informer = new Informer<Agent>({ client, resource: NODEAGENTS, labelSelector: `suite=${suite}`, registry });
+    const informer = new Informer<Agent>({ client, resource: NODEAGENTS, labelSelector: `suite=${suite}`, registry, metricsPrefix: 'shopfloor_test' });
     const failedOnce = new Set<string>();
     const controller = new Controller({
       name: 'agent-status',

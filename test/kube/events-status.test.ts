@@ -101,6 +101,6 @@ describe('EventRecorder', () => {
     await recorder.flush();
     const list = await kubectlJson<{ items: CoreEvent[] }>(['get', 'events', '-n', ns]);
     expect(list.items.filter((e) => e.involvedObject.name === 'noisy')).toHaveLength(5);
-    expect(await metricValue(registry, 'shopfloor_events_dropped_total')).toBe(15);
+    expect(await metricValue(registry, 'shopfloor_test_events_dropped_total')).toBe(15);
   });
 });

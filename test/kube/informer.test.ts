@@ -63,6 +63,7 @@ function informer(suite: string, registry: Registry, extra: Partial<InformerOpti
     namespace: ns,
     labelSelector: `suite=${suite}`,
     registry,
+    metricsPrefix: 'shopfloor_test',
     backoff: { initialMs: 100, maxMs: 1000 },
     ...extra,
   });
@@ -154,9 +155,9 @@ describe(`Informer against ${testApiServer()}`, () => {
 
     await eventually('the changes made during the cut', () => seen.includes('delete:y'));
     expect(seen).toEqual(['add:x', 'add:cut-live', 'add:y', 'update:x', 'delete:y']);
-    expect(await metricValue(registry, 'shopfloor_watch_reconnects_total')).toBeGreaterThanOrEqual(1);
+    expect(await metricValue(registry, 'shopfloor_test_watch_reconnects_total')).toBeGreaterThanOrEqual(1);
     // Resumed from its resourceVersion: no relist beyond the first.
-    expect(await metricValue(registry, 'shopfloor_relists_total')).toBe(1);
+    expect(await metricValue(registry, 'shopfloor_test_relists_total')).toBe(1);
     await inf.stop();
   });
 
@@ -177,7 +178,7 @@ describe(`Informer against ${testApiServer()}`, () => {
 
     await eventually('the watchdog relist to deliver the changes', () => seen.includes('delete:s1'), 15_000);
     expect(seen).toEqual(['add:s1', 'add:silent-live', 'add:s2', 'delete:s1']);
-    expect(await metricValue(registry, 'shopfloor_relists_total', { reason: 'watchdog' })).toBeGreaterThanOrEqual(1);
+    expect(await metricValue(registry, 'shopfloor_test_relists_total', { reason: 'watchdog' })).toBeGreaterThanOrEqual(1);
     await inf.stop();
   });
 
@@ -207,7 +208,7 @@ describe(`Informer against ${testApiServer()}`, () => {
     await eventually('the relist after 410', () => seen.includes('delete:g0'));
     expect(seen).toEqual(['add:g0', 'add:gone-live', 'add:g1', 'delete:g0']);
     expect(statuses).toEqual(['initial', 'gone']);
-    expect(await metricValue(registry, 'shopfloor_relists_total', { reason: 'gone' })).toBe(1);
+    expect(await metricValue(registry, 'shopfloor_test_relists_total', { reason: 'gone' })).toBe(1);
     await inf.stop();
   });
 
@@ -225,7 +226,7 @@ describe(`Informer against ${testApiServer()}`, () => {
 
     await eventually('changes made after the restart', () => seen.includes('update:r0'), 30_000);
     expect(seen).toEqual(['add:r0', 'add:r1', 'update:r0']);
-    expect(await metricValue(registry, 'shopfloor_watch_reconnects_total')).toBeGreaterThanOrEqual(1);
+    expect(await metricValue(registry, 'shopfloor_test_watch_reconnects_total')).toBeGreaterThanOrEqual(1);
     await inf.stop();
   });
 });

@@ -113,8 +113,13 @@ function variableQuery(v: Variable): { expr: string; label: string } | undefined
   return m ? { expr: m[1]!, label: m[2]! } : undefined;
 }
 
+/** The names other programs' dashboards and alerts know, which the binaries serve as those do. */
+const COMPATIBLE_PREFIXES = ['kubelet_', 'prober_', 'kubeproxy_', 'controller_runtime_', 'workqueue_', 'rest_client_', 'leader_election_', 'process_', 'nodejs_'];
+
 let dashboard: Dashboard;
 let exposed: Map<string, Family>;
+/** Metric names by binary. */
+const served: Record<'operator' | 'agent', string[]> = { operator: [], agent: [] };
 const dirs: string[] = [];
 
 beforeAll(async () => {
@@ -146,10 +151,20 @@ beforeAll(async () => {
     }),
   );
   exposed = families([operator, ...agents]);
+  served.operator = operator.getMetricsAsArray().map((m) => m.name);
+  served.agent = agents.flatMap((r) => r.getMetricsAsArray().map((m) => m.name));
 });
 
 afterAll(async () => {
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+});
+
+describe('the metrics the binaries serve', () => {
+  it.each(['operator', 'agent'] as const)('are, for the %s, a compatible name or one under the binary\'s own prefix', (binary) => {
+    const own = `shopfloor_${binary}_`;
+    expect(served[binary].length).toBeGreaterThan(0);
+    expect(served[binary].filter((name) => !name.startsWith(own) && !COMPATIBLE_PREFIXES.some((p) => name.startsWith(p)))).toEqual([]);
+  });
 });
 
 describe('the Grafana dashboard', () => {

@@ -208,7 +208,7 @@ describe.each<ProxyMode>(['nftables', 'iptables'])('service proxy in %s mode', (
     const text = await registry.metrics();
     expect(text).toMatch(/kubeproxy_sync_proxy_rules_duration_seconds_count [1-9]/);
     expect(text).toMatch(/kubeproxy_sync_proxy_rules_last_timestamp_seconds 1\d{9}/);
-    expect(text).toMatch(/shopfloor_proxy_programmed_rules [1-9]/);
+    expect(text).toMatch(/shopfloor_agent_proxy_programmed_rules [1-9]/);
   });
 
   it('leaves the table or chains of a second agent (another proxy table) alone, and that agent removes only its own', async () => {
