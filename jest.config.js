@@ -30,6 +30,7 @@ export const KUBE_APISERVER_SUITES = [
   '<rootDir>/test/logs/**/*.test.ts',
   '<rootDir>/test/devcluster/client-node.test.ts',
   '<rootDir>/test/devcluster/harness.test.ts',
+  '<rootDir>/test/devcluster/request-parsing.test.ts',
   '<rootDir>/test/e2e/**/*.test.ts',
 ];
 

@@ -13,8 +13,32 @@ export function mediaType(header: string | undefined): string {
   return (header ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
 }
 
+/**
+ * How deeply a body may nest, as kube-apiserver's JSON decoder allows: the object handling after
+ * decoding recurses, and a deeper body would overflow its stack instead of getting a 400.
+ */
+export const MAX_BODY_DEPTH = 10_000;
+
+/** True when `value` nests arrays and objects more than `max` deep; walks without recursing. */
+function nestsDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth > max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 /** Decodes a request body as JSON or YAML (by media type); malformed bodies are a 400 naming the problem. */
 export function decodeBody(body: Buffer, type: string): unknown {
+  const decoded = decodeText(body, type);
+  if (nestsDeeperThan(decoded, MAX_BODY_DEPTH)) throw badRequest(`the body nests arrays and objects more than ${MAX_BODY_DEPTH} deep`);
+  return decoded;
+}
+
+function decodeText(body: Buffer, type: string): unknown {
   const text = body.toString('utf8');
   if (text.trim() === '') throw badRequest('the request body is empty; send a JSON or YAML object');
   if (type === 'application/yaml' || type === 'application/apply-patch+yaml') {

@@ -3,11 +3,10 @@ import type { KubeObject } from './object.js';
 import { clone, isPlainObject, jsonEqual, nowTimestamp } from './object.js';
 import type { ResourceInfo } from './registry.js';
 import type { StatusCause } from './status.js';
+import { labelValueProblem, qualifiedNameProblems } from './label-syntax.js';
 
 const subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const qualifiedName = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
-const labelValue = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/;
 
 /** Whether kube-apiserver bumps metadata.generation for this resource (custom resources and CRDs). */
 export function tracksGeneration(info: ResourceInfo): boolean {
@@ -140,13 +139,10 @@ export function validateMetadata(info: ResourceInfo, object: KubeObject): Status
       continue;
     }
     for (const [k, v] of Object.entries(map)) {
-      if (k.length > 316 || !qualifiedName.test(k)) {
-        causes.push({ reason: 'FieldValueInvalid', field: `metadata.${field}`, message: `Invalid value: "${k}": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character` });
-      }
-      if (typeof v !== 'string') {
-        causes.push({ reason: 'FieldValueInvalid', field: `metadata.${field}.${k}`, message: `Invalid value: ${JSON.stringify(v)}: must be a string` });
-      } else if (field === 'labels' && (v.length > 63 || !labelValue.test(v))) {
-        causes.push({ reason: 'FieldValueInvalid', field: `metadata.labels`, message: `Invalid value: "${v}": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character` });
+      for (const problem of qualifiedNameProblems(k)) causes.push({ reason: 'FieldValueInvalid', field: `metadata.${field}`, message: `Invalid value: "${k}": ${problem}` });
+      const valueProblem = typeof v !== 'string' ? 'must be a string' : field === 'labels' ? labelValueProblem(v) : undefined;
+      if (valueProblem !== undefined) {
+        causes.push({ reason: 'FieldValueInvalid', field: typeof v === 'string' ? 'metadata.labels' : `metadata.${field}.${k}`, message: `Invalid value: ${JSON.stringify(v)}: ${valueProblem}` });
       }
     }
   }

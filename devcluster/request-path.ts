@@ -1,4 +1,5 @@
 import { SUBRESOURCE_NAMES } from './registry.js';
+import { badRequest } from './status.js';
 
 /** A request for a resource: `/api/v1/...` or `/apis/<group>/<version>/...`. */
 export interface ResourcePath {
@@ -10,9 +11,24 @@ export interface ResourcePath {
   subresource?: string;
 }
 
-/** Parses a resource path, or returns undefined for anything else (discovery, health, unknown). */
+/** One path segment, %-decoded; a malformed escape is the client's mistake. */
+function decodeSegment(segment: string): string {
+  if (!segment.includes('%')) return segment;
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw badRequest(`the path segment "${segment}" has a malformed %-escape; escape "%" itself as %25`);
+  }
+}
+
+/**
+ * Parses a resource path, or returns undefined for anything else (discovery, health, unknown).
+ * A segment that decodes to one holding "/" names no resource, as on kube-apiserver, where it
+ * would be two segments.
+ */
 export function parseResourcePath(pathname: string): ResourcePath | undefined {
-  const parts = pathname.split('/').filter((p) => p.length > 0).map((p) => (p.includes('%') ? decodeURIComponent(p) : p));
+  const parts = pathname.split('/').filter((p) => p.length > 0).map(decodeSegment);
+  if (parts.some((p) => p.includes('/'))) return undefined;
   let group: string;
   let version: string;
   let rest: string[];

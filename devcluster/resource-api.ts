@@ -11,6 +11,7 @@ import { collectionPrefix, objectKey, toServed, toStored } from './served-object
 import { ApiError, alreadyExists, badRequest, conflict, gone, invalid, notFound } from './status.js';
 import type { Storage, WriteResult } from './storage.js';
 import { listTypesFor } from './list-types.js';
+import { flagParam, intParam, parseResourceVersion, tooLargeResourceVersion } from './query-params.js';
 import { recordManagedFields, type OwnershipContext } from './managed-fields.js';
 
 /** One resource request after routing: the served resource and version it addresses. */
@@ -114,20 +115,6 @@ function decodeContinue(text: string): ContinueToken {
   throw badRequest('continue key is not valid: take it unchanged from the metadata.continue of the previous list');
 }
 
-function intParam(query: URLSearchParams, name: string): number | undefined {
-  const raw = query.get(name);
-  if (raw === null || raw === '') return undefined;
-  if (!/^\d+$/.test(raw)) throw badRequest(`${name}: invalid value "${raw}": must be a non-negative integer`);
-  return Number(raw);
-}
-
-/** Parses `resourceVersion` query parameters and object fields ("" = none). */
-export function parseResourceVersion(raw: string | null | undefined, where: string): number | undefined {
-  if (raw === null || raw === undefined || raw === '') return undefined;
-  if (!/^\d+$/.test(raw)) throw badRequest(`${where}: invalid resource version "${raw}": must be an unsigned integer`);
-  return Number(raw);
-}
-
 function dryRun(query: URLSearchParams): boolean {
   const values = query.getAll('dryRun');
   for (const v of values) if (v !== 'All') throw badRequest(`dryRun: Unsupported value: "${v}": supported values: "All"`);
@@ -178,6 +165,8 @@ export class ResourceApi {
     const { info, path, query } = req;
     const { labels, fields } = selectorsOf(info, query);
     const limit = intParam(query, 'limit') ?? 0;
+    // A list ends on its own, but a timeoutSeconds that does not parse is refused on it too.
+    intParam(query, 'timeoutSeconds');
     const prefix = collectionPrefix(info, path.namespace);
     let revision: number | undefined;
     let startKey: string | undefined;
@@ -191,6 +180,9 @@ export class ResourceApi {
       revision = parseResourceVersion(query.get('resourceVersion'), 'resourceVersion');
       if (revision === undefined) throw badRequest('resourceVersionMatch: Forbidden: resourceVersionMatch "Exact" is forbidden for resourceVersion ""');
     }
+    // Any other resourceVersion asks for a list at least that new: etcd's current one is, unless
+    // the client names a revision etcd has not reached.
+    const notOlderThan = cont || revision !== undefined ? undefined : parseResourceVersion(query.get('resourceVersion'), 'resourceVersion');
     const filtered = labels.length > 0 || fields.length > 0;
     const items: KubeObject[] = [];
     let more = false;
@@ -200,6 +192,7 @@ export class ResourceApi {
       for (;;) {
         const want = limit > 0 ? limit - items.length : 0;
         const page = await this.storage.listPage(prefix, { ...(startKey !== undefined ? { startKey } : {}), ...(revision !== undefined ? { revision } : {}), limit: want });
+        if (notOlderThan !== undefined && notOlderThan > page.revision) throw tooLargeResourceVersion(String(notOlderThan), page.revision);
         revision = page.revision;
         for (const { key, object } of page.items) {
           lastKey = key;
@@ -288,8 +281,7 @@ export class ResourceApi {
     const { info, path, version } = req;
     const name = path.name ?? '';
     checkPatchType(info, contentType);
-    const force = req.query.get('force');
-    if (force !== null && contentType !== 'application/apply-patch+yaml') {
+    if (req.query.has('force') && contentType !== 'application/apply-patch+yaml') {
       throw badRequest('force: Forbidden: may not be specified for non-apply patch');
     }
     // A patch without a resourceVersion applies to whatever is stored when it is written; one
@@ -298,7 +290,7 @@ export class ResourceApi {
       const current = await this.storage.get(objectKey(info, path.namespace, name));
       if (!current && contentType !== 'application/apply-patch+yaml') throw notFound(info.resource, info.group, name);
       const served = current ? toServed(info, version.name, current) : undefined;
-      const patched = applyPatch({ info, version, contentType, body, current: served, manager: req.query.get('fieldManager'), force: force === 'true', name, namespace: path.namespace, subresource: path.subresource });
+      const patched = applyPatch({ info, version, contentType, body, current: served, manager: req.query.get('fieldManager'), force: flagParam(req.query, 'force'), name, namespace: path.namespace, subresource: path.subresource });
       if (!current) {
         return this.create({ ...req, query: withoutParam(req.query, 'force') }, patched.object, patched.managedFieldsDone);
       }
@@ -495,13 +487,13 @@ function deleteOptions(body: unknown, query: URLSearchParams): DeleteOptions {
   const b = isPlainObject(body) ? body : {};
   if (body !== undefined && !isPlainObject(body)) throw badRequest('the body of a delete must be a DeleteOptions object');
   const policy = query.get('propagationPolicy') ?? (typeof b.propagationPolicy === 'string' ? b.propagationPolicy : undefined);
-  const orphan = query.get('orphanDependents') ?? (typeof b.orphanDependents === 'boolean' ? String(b.orphanDependents) : undefined);
+  const orphan = query.has('orphanDependents') ? flagParam(query, 'orphanDependents') : typeof b.orphanDependents === 'boolean' ? b.orphanDependents : undefined;
   if (policy !== undefined) {
     if (!['Background', 'Foreground', 'Orphan'].includes(policy)) {
       throw badRequest(`propagationPolicy: Unsupported value: "${policy}": supported values: "Background", "Foreground", "Orphan"`);
     }
     out.propagationPolicy = policy;
-  } else if (orphan !== undefined) out.propagationPolicy = orphan === 'true' ? 'Orphan' : 'Background';
+  } else if (orphan !== undefined) out.propagationPolicy = orphan ? 'Orphan' : 'Background';
   const pre = isPlainObject(b.preconditions) ? b.preconditions : {};
   if (typeof pre.uid === 'string') out.uid = pre.uid;
   if (typeof pre.resourceVersion === 'string') out.resourceVersion = pre.resourceVersion;

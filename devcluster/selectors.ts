@@ -1,3 +1,4 @@
+import { labelValueProblem, qualifiedNameProblems } from './label-syntax.js';
 import type { KubeObject } from './object.js';
 
 export interface Requirement {
@@ -8,8 +9,6 @@ export interface Requirement {
 
 export type Selector = Requirement[];
 
-const qualifiedName = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
-const labelValue = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/;
 
 /** Splits on commas that are not inside parentheses. */
 function splitTop(text: string): string[] {
@@ -42,9 +41,10 @@ export function parseLabelSelector(text: string): Selector {
       req = { key: m[1] as string, op, values: [m[3] as string] };
     } else if ((m = /^([^=!<>\s()]+)$/.exec(part))) req = { key: m[1] as string, op: 'exists', values: [] };
     else throw new Error(`unable to parse requirement: "${part}"`);
-    if (!qualifiedName.test(req.key)) throw new Error(`invalid label key "${req.key}": a qualified name must consist of alphanumeric characters, '-', '_' or '.'`);
+    const keyProblems = qualifiedNameProblems(req.key);
+    if (keyProblems.length > 0) throw new Error(`invalid label key "${req.key}": ${keyProblems.join('; ')}`);
     for (const v of req.values) {
-      if ((req.op === 'gt' || req.op === 'lt') ? !/^-?\d+$/.test(v) : !labelValue.test(v)) {
+      if ((req.op === 'gt' || req.op === 'lt') ? !/^-?\d+$/.test(v) : labelValueProblem(v) !== undefined) {
         throw new Error(`invalid label value: "${v}" for key "${req.key}"`);
       }
     }

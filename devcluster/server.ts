@@ -14,6 +14,7 @@ import type { Review } from './reviews.js';
 import { ApiError, badRequest } from './status.js';
 import { buildTable, type IncludeObject } from './tables.js';
 import type { TlsFiles } from './tls.js';
+import { flagParam } from './query-params.js';
 import { serveWatch } from './watch.js';
 import type { WatchHub } from './watch-hub.js';
 
@@ -111,8 +112,7 @@ export class ApiServer {
     const namespacedWithout = info.namespaced && rp.namespace === undefined;
     if (rp.name === undefined) {
       if (method === 'GET') {
-        const w = url.searchParams.get('watch');
-        if (w === 'true' || w === '1') {
+        if (flagParam(url.searchParams, 'watch')) {
           await serveWatch(res, rr, this.deps.api, this.deps.hub, { table, include, bookmarkIntervalMs: this.deps.bookmarkIntervalMs, register: (end) => this.register(end, `${info.group}/${info.resource}`) });
           return;
         }

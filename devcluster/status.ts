@@ -2,7 +2,8 @@
 export interface StatusCause {
   reason: string;
   message: string;
-  field: string;
+  /** Absent where the cause is the request as a whole (kube-apiserver leaves it out too). */
+  field?: string;
 }
 
 export interface StatusDetails {

@@ -1,7 +1,8 @@
 import type { ServerResponse } from 'node:http';
 import type { KubeObject } from './object.js';
 import { groupVersion } from './registry.js';
-import { parseResourceVersion, selectorsOf, type ResourceApi, type ResourceRequest } from './resource-api.js';
+import { selectorsOf, type ResourceApi, type ResourceRequest } from './resource-api.js';
+import { flagParam, intParam, parseResourceVersion } from './query-params.js';
 import { matchesFields, matchesLabels } from './selectors.js';
 import { collectionPrefix, toServed } from './served-object.js';
 import { ApiError } from './status.js';
@@ -29,13 +30,12 @@ export async function serveWatch(res: ServerResponse, req: ResourceRequest, api:
   const { info, version, path, query } = req;
   const { labels, fields } = selectorsOf(info, query);
   const matches = (o: KubeObject | undefined): boolean => o !== undefined && matchesLabels(labels, o.metadata.labels) && matchesFields(fields, o);
-  const timeoutRaw = query.get('timeoutSeconds');
   // Like kube-apiserver: no timeout (or 0) means a random 30 to 60 minutes.
-  const timeout = timeoutRaw !== null && /^[1-9]\d*$/.test(timeoutRaw) ? Number(timeoutRaw) : 1800 + Math.floor(Math.random() * 1800);
-  const bookmarks = query.get('allowWatchBookmarks') === 'true';
+  const timeout = intParam(query, 'timeoutSeconds') || 1800 + Math.floor(Math.random() * 1800);
+  const bookmarks = flagParam(query, 'allowWatchBookmarks');
   const rvParam = query.get('resourceVersion');
   // sendInitialEvents (the watch-list protocol) asks for the current objects first whatever the resourceVersion.
-  const initialEvents = query.get('sendInitialEvents') === 'true';
+  const initialEvents = flagParam(query, 'sendInitialEvents');
   let start = rvParam === '0' || initialEvents ? undefined : parseResourceVersion(rvParam, 'resourceVersion');
   let initial: KubeObject[] = [];
   if (start === undefined) {
