@@ -63,6 +63,8 @@ class Component {
   private exitedAt: Promise<void> = Promise.resolve();
   private stopping = false;
   private args: string[] = [];
+  /** A spawn that failed (no such binary) emits no exit: this tells it has ended all the same. */
+  private spawnFailed = false;
 
   constructor(
     readonly name: string,
@@ -89,13 +91,14 @@ class Component {
   }
 
   running(): boolean {
-    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+    return this.child !== undefined && !this.spawnFailed && this.child.exitCode === null && this.child.signalCode === null;
   }
 
   /** Starts it with `args` after its first one; without, with the arguments of its last start. */
   start(args = this.args): void {
     this.args = args;
     this.stopping = false;
+    this.spawnFailed = false;
     const fd = openSync(this.log, 'a');
     try {
       const child = spawn(this.binary, [this.firstArg, ...args], { detached: true, stdio: ['ignore', 'ignore', fd] });
@@ -103,6 +106,7 @@ class Component {
       writePidFile(this.leftover.pidFile, child.pid);
       this.exitedAt = new Promise((resolve) => {
         child.once('error', (err) => {
+          this.spawnFailed = true;
           writeFileSync(this.log, `cannot run ${this.binary}: ${err.message}\n`, { flag: 'a' });
           resolve();
         });
