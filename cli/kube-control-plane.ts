@@ -16,7 +16,7 @@ import type { Logger } from 'pino';
 import { ensureToken, writeKubeconfig } from '../devcluster/credentials.js';
 import { EtcdProcess, freePort } from '../devcluster/etcd-process.js';
 import { readText, stopChild, stopLeftover, writePidFile, type LeftoverProcess } from '../devcluster/child-process.js';
-import { ensureServingCertificate } from '../pki/serving-certificate.js';
+import { ensureServingCertificate, servingCertificatePaths } from '../pki/serving-certificate.js';
 
 /** The admin identity, as the devcluster names it; the token's group makes it a cluster admin under RBAC. */
 const ADMIN_USER = 'shopfloor-admin';
@@ -198,8 +198,7 @@ export async function startKubeControlPlane(o: KubeControlPlaneOptions): Promise
       dnsNames: ['localhost'],
       owner: 'kube-apiserver',
     });
-    const serverCert = join(dir, 'server.crt');
-    const serverKey = join(dir, 'server.key');
+    const { crt: serverCert, key: serverKey } = servingCertificatePaths(dir);
     const sa = ensureServiceAccountKeys(dir);
     const token = ensureToken(dir);
     const tokenFile = join(dir, 'tokens.csv');

@@ -34,16 +34,18 @@ export interface ServingCertificateOptions {
 const DNS_NAME = /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/i;
 const COMMON_NAME = /^[\w .-]{1,64}$/;
 
+/** Where ensureServingCertificate keeps its files in `dir`, for servers that are given paths. */
+export function servingCertificatePaths(dir: string): { caKey: string; caCrt: string; key: string; crt: string } {
+  return { caKey: join(dir, 'ca.key'), caCrt: join(dir, 'ca.crt'), key: join(dir, 'server.key'), crt: join(dir, 'server.crt') };
+}
+
 /** Returns the CA and serving certificate in `dir`, making or reissuing them as needed. */
 export async function ensureServingCertificate(o: ServingCertificateOptions): Promise<TlsFiles> {
   // The names go into an openssl extension file: anything but a plain address or name is refused.
   for (const ip of o.ipAddresses) if (!isIP(ip)) throw new Error(`${o.owner}: serving certificate address "${ip}" is not an IP address`);
   for (const name of o.dnsNames) if (!DNS_NAME.test(name)) throw new Error(`${o.owner}: serving certificate name "${name}" is not a DNS name`);
   for (const cn of [o.caCommonName, o.serverCommonName]) if (!COMMON_NAME.test(cn)) throw new Error(`${o.owner}: certificate common name "${cn}" must be 1-64 letters, digits, spaces, ".", "_" or "-"`);
-  const caKey = join(o.dir, 'ca.key');
-  const caCrt = join(o.dir, 'ca.crt');
-  const key = join(o.dir, 'server.key');
-  const crt = join(o.dir, 'server.crt');
+  const { caKey, caCrt, key, crt } = servingCertificatePaths(o.dir);
   if (!existsSync(caCrt) || !existsSync(caKey)) {
     await openssl(o.owner, ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
       '-keyout', caKey, '-out', caCrt, '-days', '3650', '-subj', `/CN=${o.caCommonName}`,
