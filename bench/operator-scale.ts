@@ -5,10 +5,11 @@
 // is left alone); this process plays the nodes and the user. Measures time to converge, API
 // writes per converged assignment, the operator's RSS and its reconcile errors.
 //
-//   npm run bench -- operator-scale
+//   npm run bench -- operator-scale [--nodes 100] [--workloads 1000]
 import { execFileSync, spawn } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { API_VERSION } from '../api/index.js';
 import { KubeClient } from '../kube/client.js';
 import { Informer } from '../kube/informer.js';
@@ -17,9 +18,19 @@ import type { NodeWorkloadObject } from '../operator/workload-controller.js';
 import { startTestCluster } from '../test/harness/test-cluster.js';
 import { SimulatedAgents } from '../test/sim/simulated-agents.js';
 
-const NODES = 100;
-const WORKLOADS = 1000;
 const GROUPS = 10;
+
+/** The size of the run: the full one by default, smaller ones while developing. */
+function readFlags(argv: string[]): { nodes: number; workloads: number } {
+  const { values } = parseArgs({ args: argv, options: { nodes: { type: 'string', default: '100' }, workloads: { type: 'string', default: '1000' } } });
+  const nodes = Number(values.nodes);
+  const workloads = Number(values.workloads);
+  // EveryNode workloads each select one of GROUPS equal groups of nodes.
+  if (!Number.isInteger(nodes) || nodes < GROUPS || nodes > 1000 || nodes % GROUPS !== 0) throw new Error(`--nodes "${values.nodes}" must be a multiple of ${GROUPS} from ${GROUPS} to 1000`);
+  if (!Number.isInteger(workloads) || workloads < 1 || workloads > 10_000) throw new Error(`--workloads "${values.workloads}" must be a whole number from 1 to 10000`);
+  return { nodes, workloads };
+}
+const { nodes: NODES, workloads: WORKLOADS } = readFlags(process.argv.slice(2));
 const NAMESPACE = 'bench';
 const SYSTEM_NAMESPACE = 'shopfloor-system';
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
