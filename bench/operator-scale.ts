@@ -14,7 +14,7 @@ import { API_VERSION } from '../api/index.js';
 import { KubeClient } from '../kube/client.js';
 import { Informer } from '../kube/informer.js';
 import { NODE_ASSIGNMENTS, NODE_WORKLOADS } from '../kube/resource.js';
-import type { NodeWorkloadObject } from '../operator/workload-controller.js';
+import type { NodeWorkloadObject } from '../operator/objects.js';
 import { startTestCluster } from '../test/harness/test-cluster.js';
 import { SimulatedAgents } from '../test/sim/simulated-agents.js';
 
