@@ -201,6 +201,8 @@ async function main(): Promise<void> {
     const errors = after('controller_runtime_reconcile_errors_total');
     const reconciles = after('controller_runtime_reconcile_total');
     const rssMb = Math.max(rssPeak, after('process_resident_memory_bytes')) / 2 ** 20;
+    // CPU time is what the operator spent, whatever else the machine was doing meanwhile.
+    const cpuS = after('process_cpu_seconds_total') - before('process_cpu_seconds_total');
     const writesPerAssignment = (opWrites + simWrites) / assignments;
 
     console.log('');
@@ -209,12 +211,14 @@ async function main(): Promise<void> {
     console.log(`writes/assignment:   ${writesPerAssignment.toFixed(2)} in all, ${(opWrites / assignments).toFixed(2)} by the operator (goal ≤ 3)`);
     console.log(`operator RSS peak:   ${rssMb.toFixed(0)} MB (goal ≤ 250); ${idleRssMb.toFixed(0)} MB idle before the workloads; after: heap used ${(after('nodejs_heap_size_used_bytes') / 2 ** 20).toFixed(0)} MB of ${(after('nodejs_heap_size_total_bytes') / 2 ** 20).toFixed(0)} MB, external ${(after('nodejs_external_memory_bytes') / 2 ** 20).toFixed(0)} MB`);
     console.log(`reconciles:          ${reconciles}, errors ${errors}`);
+    console.log(`operator CPU:        ${cpuS.toFixed(1)} s (${((cpuS * 1000) / assignments).toFixed(2)} ms per assignment)`);
     console.log(
       JSON.stringify({
         converge_s: Number(convergeS.toFixed(2)),
         writes_per_assignment: Number(writesPerAssignment.toFixed(3)),
         operator_writes_per_assignment: Number((opWrites / assignments).toFixed(3)),
         rss_mb: Number(rssMb.toFixed(1)),
+        operator_cpu_s: Number(cpuS.toFixed(2)),
         errors,
         assignments,
         workloads: WORKLOADS,
