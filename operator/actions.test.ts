@@ -21,7 +21,7 @@ function setup() {
   const workload = workloadObject({ service: { ports: [{ port: 80 }] } });
   api.put(workload);
   const signal = new AbortController().signal;
-  const run = (actions: Action[]) => executor.execute('ns/web', workload, actions, signal);
+  const run = (actions: Action[]) => executor.execute({ key: 'ns/web', workload, actions, signal });
   return { api, usage, expectations, vips, workload, run };
 }
 

@@ -48,6 +48,16 @@ export interface Outcome {
   error?: Error;
 }
 
+/** One run of the executor: the actions of one reconcile. */
+export interface Execution {
+  /** The workload's key, `namespace/name`. */
+  key: string;
+  /** The workload as observed; undefined when it is gone. */
+  workload: NodeWorkloadObject | undefined;
+  actions: readonly Action[];
+  signal: AbortSignal;
+}
+
 export interface ActionExecutorDeps {
   client: KubeClient;
   vips: VipClaims;
@@ -87,11 +97,11 @@ export class ActionExecutor {
   constructor(private readonly d: ActionExecutorDeps) {}
 
   /**
-   * Carries out `actions` for the workload `key` (`workload` as observed): first the workload's
-   * own (finalizer, VIP) in order; then every assignment patch and delete together; then the
-   * creates, only if no removal failed — replicas are replaced, never surged.
+   * Carries out the actions for the workload: first the workload's own (finalizer, VIP) in
+   * order; then every assignment patch and delete together; then the creates, only if no removal
+   * failed — replicas are replaced, never surged.
    */
-  async execute(key: string, workload: NodeWorkloadObject | undefined, actions: readonly Action[], signal: AbortSignal): Promise<Outcome> {
+  async execute({ key, workload, actions, signal }: Execution): Promise<Outcome> {
     const out: Outcome = { workload, creates: 0, patches: 0, deletes: 0, createsSkipped: false };
     for (const action of actions) {
       if (action.kind === 'claimVip') out.vip = this.d.vips.claim(key, action.requested);

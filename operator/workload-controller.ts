@@ -25,7 +25,7 @@ import { planReconcile, type ReconcilePlan } from './reconcile-plan.js';
 import type { VipAllocator } from './vip-allocator.js';
 import { VipClaims } from './vip-claims.js';
 import { followAssignmentCache, observeWorkload, type ObserveSources } from './workload-observe.js';
-import { reportFor, type Report } from './workload-report.js';
+import { reportFor, type ReportInput } from './workload-report.js';
 
 const FIELD_MANAGER = 'shopfloor-operator';
 /** Milliseconds that assignment changes of one workload are gathered before it is reconciled. */
@@ -153,7 +153,7 @@ export class WorkloadController implements LeaderRunnable {
     setMaxListeners(0, signal);
     const observation = observeWorkload(this.sources, key);
     const plan = planReconcile(observation);
-    const outcome = await this.executor.execute(key, observation.workload, plan.actions, signal);
+    const outcome = await this.executor.execute({ key, workload: observation.workload, actions: plan.actions, signal });
     if (plan.kind === 'placing' && plan.placement.unplaced) this.blocked.add(key);
     else this.blocked.delete(key);
     this.logCarriedOut(key, plan, outcome);
@@ -161,13 +161,17 @@ export class WorkloadController implements LeaderRunnable {
     if (outcome.stopped === 'conflict') return { requeue: true };
     if (outcome.stopped === 'failed') throw outcome.error;
     if (outcome.stopped === 'gone') return {};
-    if (observation.workload) await this.write(observation.workload, plan, reportFor(observation, plan, outcome), outcome, signal);
+    await this.report({ observation, plan, outcome }, signal);
     if (outcome.error) throw outcome.error;
     return observation.workload ? { requeueAfterMs: resyncAfterMs(this.random) } : {};
   }
 
   /** Records the events of the report, and writes its status when it differs from what is stored. */
-  private async write(observed: NodeWorkloadObject, plan: ReconcilePlan, report: Report, outcome: Outcome, signal: AbortSignal): Promise<void> {
+  private async report(input: ReportInput, signal: AbortSignal): Promise<void> {
+    const { observation, plan, outcome } = input;
+    const observed = observation.workload;
+    if (!observed) return;
+    const report = reportFor(input);
     for (const e of report.events) this.d.events.event(observed, e.type, e.reason, e.message);
     if (!report.status) return;
     await patchStatusIfChanged(this.d.client, NODE_WORKLOADS, outcome.workload ?? observed, report.status, { fieldManager: FIELD_MANAGER, signal });

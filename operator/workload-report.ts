@@ -58,7 +58,14 @@ function eventsOfActions(plan: Extract<ReconcilePlan, { kind: 'placing' }>, outc
   return events;
 }
 
-export function reportFor(o: Observation, plan: ReconcilePlan, outcome: Outcome): Report {
+/** What a report is made from: the four steps' results. */
+export interface ReportInput {
+  observation: Observation;
+  plan: ReconcilePlan;
+  outcome: Outcome;
+}
+
+export function reportFor({ observation: o, plan, outcome }: ReportInput): Report {
   const now = new Date(o.now);
   if (plan.kind === 'gone' || plan.kind === 'deleting') return { events: [], statusEvents: [] };
   const current = outcome.workload ?? plan.workload;
