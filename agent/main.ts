@@ -21,7 +21,7 @@ import { WebhookReviewer } from './logs/webhook-auth.js';
 import { MirrorAssignments } from './node/mirror-assignments.js';
 import { NodeRegistration } from './node/registration.js';
 import { StaticManifests } from './node/static-manifests.js';
-import { startParts, type Part } from './part.js';
+import { cachesPart, startParts, type Part, type StartedParts } from '../kube/part.js';
 import { CrashBackoff, ImagePullBackoff } from './pods/crash-backoff.js';
 import { ContainerLogRotation } from './pods/log-rotation.js';
 import { PodLifecycle } from './pods/pod-lifecycle.js';
@@ -119,6 +119,8 @@ export interface AgentAssembly {
   readonly parts: readonly Part[];
   /** The /readyz checks: the caches, then every part. */
   readonly readiness: Record<string, Check>;
+  /** The API client every part shares; closed last. */
+  readonly client: KubeClient;
   readonly cri: CriClient;
   /** The runtime's CRI endpoint. */
   readonly endpoint: string;
@@ -178,18 +180,7 @@ export function assembleAgent(o: AgentOptions): AgentAssembly {
   }
   const cri = new CriClient({ endpoint, registry });
 
-  const caches: Part = {
-    name: 'caches',
-    start: async () => {
-      workloads.start();
-      assignments.start();
-    },
-    ready: () => (workloads.hasSynced() && assignments.hasSynced()) || 'the NodeWorkload and NodeAssignment caches have not synced yet',
-    stop: async () => {
-      await Promise.all([workloads.stop(), assignments.stop()]);
-    },
-  };
-  parts.push(caches);
+  parts.push(cachesPart({ nodeworkloads: workloads, nodeassignments: assignments }));
 
   const staticManifests = o.staticManifestDir
     ? new StaticManifests({ dir: o.staticManifestDir, nodeName: o.nodeName, clock, logger })
@@ -284,30 +275,32 @@ export function assembleAgent(o: AgentOptions): AgentAssembly {
     nodeassignments: syncedCheck('nodeassignments', assignments),
     ...Object.fromEntries(parts.map((p) => [p.name, () => p.ready()])),
   };
-  return { registry, logger, parts, readiness, cri, endpoint, lifecycle, proxy };
+  return { registry, logger, parts, readiness, client, cri, endpoint, lifecycle, proxy };
 }
 
 export async function runAgent(o: AgentOptions): Promise<RunningAgent> {
-  const { registry, logger, parts, readiness, cri, endpoint, lifecycle, proxy } = assembleAgent(o);
+  const { registry, logger, parts, readiness, client, cri, endpoint, lifecycle, proxy } = assembleAgent(o);
   let server: HealthServer | undefined;
   if (o.metricsAddress !== false) {
     const { host, port } = parseListenAddress(o.metricsAddress, DEFAULT_METRICS_ADDRESS);
     server = await startHealthServer({ registry, host, port, readiness });
   }
 
-  let stopParts: () => Promise<void>;
+  let started: StartedParts;
   try {
-    stopParts = await startParts(parts, (part, err) => logger.error({ part: part.name, err: (err as Error).message }, 'stopping a part failed'));
+    started = await startParts(parts, (part, err) => logger.error({ part: part.name, err: (err as Error).message }, 'stopping a part failed'));
   } catch (err) {
     cri.close();
+    client.close();
     await server?.close();
     throw err;
   }
   logger.info({ runtime: o.runtime.mode, endpoint, proxyMode: o.proxyMode, podCIDR: o.podCIDR }, 'agent started');
 
   const stop = async (): Promise<void> => {
-    await stopParts();
+    await started.stop();
     cri.close();
+    client.close();
     await server?.close();
   };
   return {

@@ -5,21 +5,32 @@
 // is left alone); this process plays the nodes and the user. Measures time to converge, API
 // writes per converged assignment, the operator's RSS and its reconcile errors.
 //
-//   npm run bench -- operator-scale
+//   npm run bench -- operator-scale [--nodes 100] [--workloads 1000]
 import { execFileSync, spawn } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { API_VERSION } from '../api/index.js';
 import { KubeClient } from '../kube/client.js';
 import { Informer } from '../kube/informer.js';
 import { NODE_ASSIGNMENTS, NODE_WORKLOADS } from '../kube/resource.js';
-import type { NodeWorkloadObject } from '../operator/workload-controller.js';
+import type { NodeWorkloadObject } from '../operator/objects.js';
 import { startTestCluster } from '../test/harness/test-cluster.js';
 import { SimulatedAgents } from '../test/sim/simulated-agents.js';
 
-const NODES = 100;
-const WORKLOADS = 1000;
 const GROUPS = 10;
+
+/** The size of the run: the full one by default, smaller ones while developing. */
+function readFlags(argv: string[]): { nodes: number; workloads: number } {
+  const { values } = parseArgs({ args: argv, options: { nodes: { type: 'string', default: '100' }, workloads: { type: 'string', default: '1000' } } });
+  const nodes = Number(values.nodes);
+  const workloads = Number(values.workloads);
+  // EveryNode workloads each select one of GROUPS equal groups of nodes.
+  if (!Number.isInteger(nodes) || nodes < GROUPS || nodes > 1000 || nodes % GROUPS !== 0) throw new Error(`--nodes "${values.nodes}" must be a multiple of ${GROUPS} from ${GROUPS} to 1000`);
+  if (!Number.isInteger(workloads) || workloads < 1 || workloads > 10_000) throw new Error(`--workloads "${values.workloads}" must be a whole number from 1 to 10000`);
+  return { nodes, workloads };
+}
+const { nodes: NODES, workloads: WORKLOADS } = readFlags(process.argv.slice(2));
 const NAMESPACE = 'bench';
 const SYSTEM_NAMESPACE = 'shopfloor-system';
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -190,6 +201,8 @@ async function main(): Promise<void> {
     const errors = after('controller_runtime_reconcile_errors_total');
     const reconciles = after('controller_runtime_reconcile_total');
     const rssMb = Math.max(rssPeak, after('process_resident_memory_bytes')) / 2 ** 20;
+    // CPU time is what the operator spent, whatever else the machine was doing meanwhile.
+    const cpuS = after('process_cpu_seconds_total') - before('process_cpu_seconds_total');
     const writesPerAssignment = (opWrites + simWrites) / assignments;
 
     console.log('');
@@ -198,12 +211,14 @@ async function main(): Promise<void> {
     console.log(`writes/assignment:   ${writesPerAssignment.toFixed(2)} in all, ${(opWrites / assignments).toFixed(2)} by the operator (goal ≤ 3)`);
     console.log(`operator RSS peak:   ${rssMb.toFixed(0)} MB (goal ≤ 250); ${idleRssMb.toFixed(0)} MB idle before the workloads; after: heap used ${(after('nodejs_heap_size_used_bytes') / 2 ** 20).toFixed(0)} MB of ${(after('nodejs_heap_size_total_bytes') / 2 ** 20).toFixed(0)} MB, external ${(after('nodejs_external_memory_bytes') / 2 ** 20).toFixed(0)} MB`);
     console.log(`reconciles:          ${reconciles}, errors ${errors}`);
+    console.log(`operator CPU:        ${cpuS.toFixed(1)} s (${((cpuS * 1000) / assignments).toFixed(2)} ms per assignment)`);
     console.log(
       JSON.stringify({
         converge_s: Number(convergeS.toFixed(2)),
         writes_per_assignment: Number(writesPerAssignment.toFixed(3)),
         operator_writes_per_assignment: Number((opWrites / assignments).toFixed(3)),
         rss_mb: Number(rssMb.toFixed(1)),
+        operator_cpu_s: Number(cpuS.toFixed(2)),
         errors,
         assignments,
         workloads: WORKLOADS,

@@ -27,7 +27,8 @@ Every flag has an environment variable; the flag wins.
                              (SHOPFLOOR_NODE_LOSS_GRACE; default ${DEFAULT_NODE_LOSS_GRACE_MS / 1000})
   --workers <n>              concurrent reconciles (SHOPFLOOR_WORKERS; default 4)
 
-Exits 0 on SIGINT/SIGTERM (handing the leader Lease over), 1 when it loses the leader Lease.`;
+Exits 0 on SIGINT/SIGTERM (handing the leader Lease over), 1 when it loses the leader Lease or
+a part of it fails (handing the Lease over too).`;
 
 export interface OperatorFlags {
   kubeconfig: string | undefined;
@@ -102,13 +103,13 @@ export const operatorCommand: Command = {
       workers: flags.workers,
       logger,
     });
-    const LOST = 'leadership lost';
-    const signal = await untilStopped(op.lost.then(() => LOST));
-    if (signal === LOST) logger.error('lost the leader Lease: another replica leads now; exiting so that this one restarts as a follower');
+    let failure: Error | undefined;
+    const signal = await untilStopped(op.failed.then((err) => ((failure = err), 'failure')));
+    if (failure) logger.error({ err: failure.message }, 'the operator cannot go on; exiting so that it restarts (as a follower, should another replica lead now)');
     logger.info({ signal }, 'stopping operator');
     try {
       await op.stop();
-      return signal === LOST ? 1 : 0;
+      return failure ? 1 : 0;
     } catch (err) {
       logger.error({ err }, 'operator stop failed');
       return 1;

@@ -203,7 +203,7 @@ export const upCommand: Command = {
         ].join('\n'),
       );
 
-      const signal = await untilStopped(Promise.race([operator.lost.then(() => 'operator lost its leader lease'), cluster.lost]));
+      const signal = await untilStopped(Promise.race([operator.failed.then((err) => `operator failed: ${err.message}`), cluster.lost]));
       logger.info({ signal }, 'stopping');
       return signal.startsWith('SIG') ? 0 : 1;
     } finally {

@@ -63,6 +63,50 @@ describe('Controller', () => {
     await run;
   });
 
+  it('gathers the changes of a delayed watch into one reconcile, and tells the mapping which change it was', async () => {
+    const clock = new FakeClock();
+    const source = new FakeSource();
+    const seen: string[] = [];
+    const c = new Controller({ name: 'c', clock, reconcile: async (key) => void seen.push(key) });
+    const changes: string[] = [];
+    c.watch(
+      source,
+      (o, change) => {
+        changes.push(`${change} ${o.metadata?.name}`);
+        return ['ns/owner'];
+      },
+      { delayMs: 1000 },
+    );
+    source.sync();
+    const run = c.run();
+    source.add(obj('ns', 'a'));
+    for (const h of source.handlers) h.onUpdate?.(obj('ns', 'a'), obj('ns', 'a'));
+    for (const h of source.handlers) h.onDelete?.(obj('ns', 'b'));
+    await clock.advance(999);
+    expect(seen).toEqual([]);
+    await clock.advance(1);
+    expect(seen).toEqual(['ns/owner']);
+    expect(changes).toEqual(['add a', 'update a', 'update a', 'delete b']);
+    await c.stop();
+    await run;
+  });
+
+  it('watches a source of names, not objects, reporting an unchanged name once per update', async () => {
+    const handlers: Array<ResourceEventHandler<string>> = [];
+    const nodes: EventSource<string> = { addEventHandler: (h) => void handlers.push(h), waitForSync: async () => true };
+    const seen: string[] = [];
+    const c = new Controller({ name: 'c', reconcile: async (key) => void seen.push(key) });
+    const mapped: string[] = [];
+    c.watch(nodes, (node) => (mapped.push(node), [`ns/on-${node}`]));
+    const run = c.run();
+    for (const h of handlers) h.onUpdate?.('n1', 'n1');
+    await flushMicrotasks();
+    expect(mapped).toEqual(['n1']);
+    expect(seen).toEqual(['ns/on-n1']);
+    await c.stop();
+    await run;
+  });
+
   it('retries a failing key with backoff and counts results', async () => {
     const clock = new FakeClock();
     const registry = new Registry();

@@ -21,6 +21,15 @@ export interface ReconcileResult {
  */
 export type Reconciler = (key: string, signal: AbortSignal) => Promise<ReconcileResult | void>;
 
+export type WatchChange = 'add' | 'update' | 'delete';
+
+export interface WatchOptions<T> {
+  /** False for an update the reconcile does not read (controller-runtime's update predicate). */
+  updateMatters?: (oldObj: T, newObj: T) => boolean;
+  /** Enqueue this many milliseconds after the change, so that a burst of changes is one reconcile. Default 0. */
+  delayMs?: number;
+}
+
 export interface ControllerOptions {
   /** The `controller` label of metrics and the queue's `name`. */
   name: string;
@@ -74,28 +83,32 @@ export class Controller {
 
   /**
    * Enqueues keys when `source` reports a change. By default the key is the object's own
-   * (`namespace/name`); `toKeys` maps a changed object to the keys of the objects it affects
-   * (e.g. an owned object to its owner); `updateMatters` drops updates the reconcile does not
-   * care about. Call before `run`.
+   * (`namespace/name`); `toKeys` maps a change to the keys of the objects it affects (e.g. an
+   * owned object to its owner), and is required for a source of something other than objects
+   * (e.g. node names). `updateMatters` drops updates the reconcile does not care about;
+   * `delayMs` gathers the changes of that long into one reconcile per key. Call before `run`.
    */
-  watch<T extends KubeObject>(
+  watch<T extends KubeObject>(source: EventSource<T>, toKeys?: (obj: T, change: WatchChange) => Iterable<string>, options?: WatchOptions<T>): void;
+  watch<T>(source: EventSource<T>, toKeys: (obj: T, change: WatchChange) => Iterable<string>, options?: WatchOptions<T>): void;
+  watch<T>(
     source: EventSource<T>,
-    toKeys: (obj: T) => Iterable<string> = (o) => [objectKey(o)],
-    options: { updateMatters?: (oldObj: T, newObj: T) => boolean } = {},
+    toKeys: (obj: T, change: WatchChange) => Iterable<string> = (o) => [objectKey(o as KubeObject)],
+    options: WatchOptions<T> = {},
   ): void {
-    const enqueue = (obj: T): void => {
-      for (const key of toKeys(obj)) this.queue.add(key);
+    const delayMs = options.delayMs ?? 0;
+    const enqueue = (obj: T, change: WatchChange): void => {
+      for (const key of toKeys(obj, change)) this.queue.addAfter(key, delayMs);
     };
     source.addEventHandler({
-      onAdd: enqueue,
+      onAdd: (obj) => enqueue(obj, 'add'),
       onUpdate: (oldObj, newObj) => {
         // controller-runtime's update predicate: an update that changes nothing the reconcile
         // reads (e.g. only the status the reconcile itself wrote) queues nothing.
         if (options.updateMatters && !options.updateMatters(oldObj, newObj)) return;
-        enqueue(oldObj);
-        enqueue(newObj);
+        if (oldObj !== newObj) enqueue(oldObj, 'update');
+        enqueue(newObj, 'update');
       },
-      onDelete: enqueue,
+      onDelete: (obj) => enqueue(obj, 'delete'),
     });
     this.sources.push(source as EventSource<never>);
   }

@@ -17,6 +17,9 @@ class FakeCache<T extends { metadata?: { name?: string } }> implements Cache<T> 
   list(): T[] {
     return [...this.items.values()];
   }
+  async waitForSync(): Promise<boolean> {
+    return true;
+  }
   put(obj: T): void {
     const name = obj.metadata?.name ?? '';
     const old = this.items.get(name);
@@ -46,8 +49,14 @@ function setup() {
   const agents = new FakeCache<NodeAgentObject>();
   const leases = new FakeCache<Lease>();
   const changes: string[] = [];
-  const monitor = new NodeMonitor({ agents, leases, nodeLossGraceMs: 60_000, clock, onNodeChange: (n) => changes.push(n) });
-  return { clock, agents, leases, changes, monitor };
+  const events: string[] = [];
+  const monitor = new NodeMonitor({ agents, leases, nodeLossGraceMs: 60_000, clock });
+  monitor.addEventHandler({
+    onAdd: (n) => (changes.push(n), events.push(`add ${n}`)),
+    onUpdate: (_old, n) => (changes.push(n), events.push(`update ${n}`)),
+    onDelete: (n) => (changes.push(n), events.push(`delete ${n}`)),
+  });
+  return { clock, agents, leases, changes, events, monitor };
 }
 
 describe('NodeMonitor', () => {
@@ -62,7 +71,7 @@ describe('NodeMonitor', () => {
   });
 
   it('wakes when a Lease expires and when the grace period ends, not on every renewal', async () => {
-    const { clock, agents, leases, changes, monitor } = setup();
+    const { clock, agents, leases, changes, events, monitor } = setup();
     agents.put(agent('w1'));
     leases.put(lease('w1', clock.now()));
     changes.length = 0;
@@ -82,6 +91,8 @@ describe('NodeMonitor', () => {
     leases.put(lease('w1', clock.now()));
     expect(changes).toEqual(['w1', 'w1', 'w1']);
     expect(monitor.verdict('w1')?.health).toBe('Live');
+    // Registered, renewed (Live), expired, lost, renewed again.
+    expect(events).toEqual(['add w1', 'update w1', 'update w1', 'update w1', 'update w1']);
   });
 
   it('reports label and capacity changes but not status noise', () => {
@@ -96,11 +107,12 @@ describe('NodeMonitor', () => {
   });
 
   it('treats a node without a Lease as expired, and a removed node as gone', async () => {
-    const { clock, agents, changes, monitor } = setup();
+    const { clock, agents, changes, events, monitor } = setup();
     agents.put(agent('w1'));
     expect(monitor.verdict('w1')?.health).toBe('Expired');
     agents.drop('w1');
     expect(changes).toEqual(['w1', 'w1']);
+    expect(events).toEqual(['add w1', 'delete w1']);
     expect(monitor.verdict('w1')).toBeUndefined();
     expect(monitor.nodes()).toEqual([]);
     await clock.advance(120_000);

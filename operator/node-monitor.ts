@@ -1,10 +1,12 @@
 // Node liveness as the controllers see it: NodeAgents (what a node offers) joined with their
-// Leases (whether it is alive). It reports a node only when something placement depends on
-// changes, and wakes itself when a Lease is about to expire, so renewals every 10 s cost nothing.
+// Leases (whether it is alive). A source of node events for controllers to watch: it reports a
+// node (by name) only when something placement depends on changes, and wakes itself when a Lease
+// is about to expire, so renewals every 10 s cost nothing.
 import { cpuMillis, memoryBytes, type NodeAgentStatus } from '../api/index.js';
 import { systemClock, type Clock } from '../kube/clock.js';
 import type { Lease } from '../kube/leader-election.js';
-import type { KubeObject, ResourceEventHandler } from '../kube/types.js';
+import type { Part } from '../kube/part.js';
+import type { EventSource, KubeObject, ResourceEventHandler } from '../kube/types.js';
 import { LeaseTracker, nodeHealth, type HealthVerdict, type NodeHealth } from './liveness.js';
 import type { PlanNode } from './plan.js';
 import type { Allocatable } from './scheduler.js';
@@ -19,6 +21,7 @@ export interface Cache<T> {
   addEventHandler(handler: ResourceEventHandler<T>): void;
   get(key: string): T | undefined;
   list(): T[];
+  waitForSync(signal?: AbortSignal): Promise<boolean>;
 }
 
 export interface NodeMonitorOptions {
@@ -26,8 +29,6 @@ export interface NodeMonitorOptions {
   /** Leases of the system namespace; those named after a NodeAgent are its heartbeat. */
   leases: Cache<Lease>;
   nodeLossGraceMs: number;
-  /** Called when a node appears, goes, changes what it offers, or changes health. */
-  onNodeChange: (node: string) => void;
   clock?: Clock;
 }
 
@@ -47,8 +48,14 @@ function placementFacts(agent: NodeAgentObject): string {
   return JSON.stringify([agent.metadata?.labels ?? {}, agent.spec?.unschedulable ?? false, agent.status?.allocatable ?? null]);
 }
 
-export class NodeMonitor {
+/**
+ * Its events carry node names: add when a NodeAgent appears, update when what it offers or its
+ * health changes, delete when it goes.
+ */
+export class NodeMonitor implements EventSource<string>, Part {
+  readonly name = 'node-monitor';
   private readonly clock: Clock;
+  private readonly handlers: ResourceEventHandler<string>[] = [];
   private readonly tracker = new LeaseTracker();
   private readonly health = new Map<string, NodeHealth>();
   private readonly timers = new Map<string, () => void>();
@@ -77,9 +84,25 @@ export class NodeMonitor {
         this.health.delete(node);
         this.timers.get(node)?.();
         this.timers.delete(node);
-        options.onNodeChange(node);
+        for (const h of this.handlers) h.onDelete?.(node);
       },
     });
+  }
+
+  addEventHandler(handler: ResourceEventHandler<string>): void {
+    this.handlers.push(handler);
+  }
+
+  /** Resolves once both the NodeAgent and the Lease caches have synced. */
+  async waitForSync(signal?: AbortSignal): Promise<boolean> {
+    return (await this.options.agents.waitForSync(signal)) && (await this.options.leases.waitForSync(signal));
+  }
+
+  /** The monitor only reacts to its caches' events: there is nothing to start. */
+  async start(): Promise<void> {}
+
+  ready(): true {
+    return true;
   }
 
   /** The node's health now; undefined when no NodeAgent of that name exists. */
@@ -109,7 +132,7 @@ export class NodeMonitor {
     return out;
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     this.stopped = true;
     for (const cancel of this.timers.values()) cancel();
     this.timers.clear();
@@ -141,6 +164,10 @@ export class NodeMonitor {
         this.clock.setTimer(() => this.evaluate(node), verdict.changesAt - this.clock.now()),
       );
     }
-    if (force || before !== verdict.health) this.options.onNodeChange(node);
+    if (!force && before === verdict.health) return;
+    for (const h of this.handlers) {
+      if (before === undefined) h.onAdd?.(node);
+      else h.onUpdate?.(node, node);
+    }
   }
 }

@@ -1,433 +1,214 @@
-// The NodeWorkload reconcile: reads one workload, its assignments and the nodes from the caches,
-// plans with the pure planner, writes the difference (assignments, VIP finalizer, status) and
-// records the placement decisions as events. Level-triggered and keyed by namespace/name.
-import { createHash } from 'node:crypto';
-import {
-  API_VERSION,
-  BY_WORKLOAD,
-  FINALIZER_VIP,
-  ANNOTATION_REPLACED_AT,
-  LABEL_MANAGED_BY,
-  LABEL_NODE,
-  LABEL_REVISION,
-  LABEL_WORKLOAD,
-  MANAGED_BY_VALUE,
-  findCondition,
-  rfc3339,
-  setCondition,
-  type NodeAssignmentSpec,
-  type NodeAssignmentStatus,
-  type NodeWorkload,
-  type NodeWorkloadStatus,
-} from '../api/index.js';
+// The NodeWorkload controller. A reconcile is four steps: observe (workload-observe.ts: the
+// workload, its assignments, the nodes and their use, from the caches), plan (reconcile-plan.ts,
+// pure, over planWorkload), act (actions.ts: one executor carries the actions out) and report
+// (workload-report.ts, pure: status and events). Level-triggered and keyed by namespace/name;
+// it declares the watches that bring a workload back to it, and runs only while leading.
+import { setMaxListeners } from 'node:events';
+import type { Registry } from 'prom-client';
+import { BY_WORKLOAD, workloadKeyOf } from '../api/index.js';
 import type { KubeClient } from '../kube/client.js';
-import { isAlreadyExists, isNotFound } from '../kube/errors.js';
+import { systemClock, type Clock } from '../kube/clock.js';
+import { Controller, type ReconcileResult } from '../kube/controller.js';
 import type { EventRecorder } from '../kube/events.js';
 import type { Informer } from '../kube/informer.js';
+import type { LeaderRunnable } from '../kube/leadership.js';
 import type { Logger } from '../kube/logger.js';
+import { NODE_WORKLOADS } from '../kube/resource.js';
 import { patchStatusIfChanged } from '../kube/status.js';
-import type { KubeObject } from '../kube/types.js';
-import type { NodeMonitor } from './node-monitor.js';
-import type { PendingWrites } from './pending-writes.js';
-import { planWorkload, type AssignmentView, type Plan } from './plan.js';
-import { NODE_ASSIGNMENTS, NODE_WORKLOADS } from '../kube/resource.js';
-import { templateRequests, type Resources } from './scheduler.js';
-import { invalidSpecStatus, plural, workloadStatus, type Problem } from './status.js';
-import type { UsageLedger } from './usage-ledger.js';
+import { objectKey, type EventSource, type KubeObject } from '../kube/types.js';
+import { ActionExecutor, type Outcome } from './actions.js';
+import { AssumedUsage } from './assumed-usage.js';
+import { Expectations } from './expectations.js';
+import { BY_NODE, type NodeAssignmentObject, type NodeWorkloadObject } from './objects.js';
+import type { PlanNode } from './plan.js';
+import { planReconcile, type ReconcilePlan } from './reconcile-plan.js';
 import type { VipAllocator } from './vip-allocator.js';
-import { checkWorkload } from './workload-spec.js';
-import { templateRevision } from '../api/revision.js';
-
-export interface NodeWorkloadObject extends KubeObject {
-  spec?: unknown;
-  status?: NodeWorkloadStatus;
-}
-
-export interface NodeAssignmentObject extends KubeObject {
-  spec: NodeAssignmentSpec;
-  status?: NodeAssignmentStatus;
-}
-
-/** Index of the assignment cache by node name. */
-export const BY_NODE = 'byNode';
+import { VipClaims } from './vip-claims.js';
+import { followAssignmentCache, observeWorkload, type ObserveSources } from './workload-observe.js';
+import { reportFor, type ReportInput } from './workload-report.js';
 
 const FIELD_MANAGER = 'shopfloor-operator';
+/** Milliseconds that assignment changes of one workload are gathered before it is reconciled. */
+export const ASSIGNMENT_BATCH_MS = 1_000;
+/** Milliseconds that node changes are gathered before the workloads they affect are reconciled. */
+export const NODE_BATCH_MS = 500;
+/**
+ * A reconciled workload is looked at again after this long, plus up to a tenth more at random
+ * so that workloads do not come back all at once: what the caches of this operator hold (node
+ * usage, expectations, VIPs) may drift from the cluster without an event to say so.
+ */
+export const RESYNC_MS = 10 * 60_000;
+const RESYNC_JITTER = 0.1;
 
-/** Container states that mean a replica will not become ready without the user's help. */
-const FAILING_REASONS = new Set(['CrashLoopBackOff', 'ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'CreateContainerError', 'CreateContainerConfigError', 'RunContainerError']);
+/** The delay of the next look at a reconciled workload: RESYNC_MS, jittered by `random()` in [0, 1). */
+export function resyncAfterMs(random: () => number): number {
+  return Math.round(RESYNC_MS * (1 + RESYNC_JITTER * random()));
+}
 
-export interface WorkloadReconcilerDeps {
+export interface WorkloadControllerDeps {
   client: KubeClient;
   workloads: Informer<NodeWorkloadObject>;
   assignments: Informer<NodeAssignmentObject>;
-  nodes: NodeMonitor;
+  /** The nodes as placement sees them, and their changes (the NodeMonitor). */
+  nodes: EventSource<string> & { nodes(): PlanNode[] };
   vips: VipAllocator;
-  ledger: UsageLedger;
-  pending: PendingWrites<NodeAssignmentObject>;
   events: EventRecorder;
   logger: Logger;
-  now: () => number;
-  /** Reconcile `key` again soon (workloads waiting for a VIP that was just released). */
-  requeue: (key: string) => void;
+  registry?: Registry;
+  /** Concurrent reconciles. Default 4. */
+  workers?: number;
+  clock?: Clock;
+  /** In [0, 1): jitters the resync. Default Math.random. */
+  random?: () => number;
 }
 
-/** The requests of an assignment's template; malformed ones (not written by us) count as nothing. */
-const requestsCache = new WeakMap<NodeAssignmentObject, Resources>();
-export function assignmentRequests(a: NodeAssignmentObject): Resources {
-  let r = requestsCache.get(a);
-  if (!r) {
-    try {
-      r = templateRequests(a.spec.template);
-    } catch {
-      r = { cpuMillis: 0, memoryBytes: 0 };
-    }
-    requestsCache.set(a, r);
-  }
-  return r;
+function isEveryNode(workload: NodeWorkloadObject): boolean {
+  const spec = workload.spec as { placement?: { mode?: unknown } } | undefined;
+  return spec?.placement?.mode === 'EveryNode';
 }
 
-function toView(a: NodeAssignmentObject, now: number): AssignmentView {
-  const created = Date.parse(a.metadata?.creationTimestamp ?? '');
-  return {
-    name: a.metadata?.name ?? '',
-    nodeName: a.spec?.nodeName ?? '',
-    revision: a.spec?.revision ?? '',
-    ready: a.status?.ready === true,
-    ...(a.status?.phase ? { phase: a.status.phase } : {}),
-    replaced: a.metadata?.annotations?.[ANNOTATION_REPLACED_AT] !== undefined,
-    requests: assignmentRequests(a),
-    createdAt: Number.isFinite(created) ? created : now,
-  };
+/** Changes to a workload that a reconcile must see; its own status writes are not among them. */
+function specChanged(a: KubeObject, b: KubeObject): boolean {
+  const ma = a.metadata ?? {};
+  const mb = b.metadata ?? {};
+  return (
+    ma.generation !== mb.generation ||
+    ma.uid !== mb.uid ||
+    ma.deletionTimestamp !== mb.deletionTimestamp ||
+    (ma.finalizers ?? []).join() !== (mb.finalizers ?? []).join()
+  );
 }
 
-/** Names that stay the same for the same workload, revision, node and ordinal: a second writer gets AlreadyExists, not a duplicate. */
-export function assignmentName(workload: string, revision: string, node: string, ordinal: number): string {
-  const h = createHash('sha256').update(`${revision}/${node}/${ordinal}`).digest('hex').slice(0, 8);
-  return `${workload}-${h}`;
-}
-
-export class WorkloadReconciler {
+export class WorkloadController implements LeaderRunnable {
+  readonly name = 'nodeworkload';
   /** Workloads whose last plan left replicas without a node: node changes and freed capacity retry them. */
   readonly blocked = new Set<string>();
-  /** Workloads whose requested clusterIP is taken: a release may be what they wait for. */
-  private readonly vipWaiters = new Set<string>();
+  private readonly controller: Controller;
+  private readonly vips: VipClaims;
+  private readonly sources: ObserveSources;
+  private readonly executor: ActionExecutor;
+  private readonly random: () => number;
+  private readonly logger: Logger;
 
-  constructor(private readonly d: WorkloadReconcilerDeps) {}
-
-  async reconcile(key: string, signal: AbortSignal): Promise<void> {
-    const { workloads, assignments, pending } = this.d;
-    const wl = workloads.get(key);
-    const cached = assignments.byIndex(BY_WORKLOAD, key);
-    const all = pending.view(key, cached);
-    if (!wl) {
-      this.blocked.delete(key);
-      this.vipWaiters.delete(key);
-      this.releaseVip(key);
-      await this.deleteAll(key, all.filter((a) => !a.metadata?.deletionTimestamp), 'its NodeWorkload is gone', signal);
-      return;
-    }
-    if (wl.metadata?.deletionTimestamp) {
-      this.blocked.delete(key);
-      await this.finalize(key, wl, all, signal);
-      return;
-    }
-    // Terminating assignments (an agent may hold them while it stops containers) are no longer
-    // replicas, but their names stay taken and their resources stay counted until they are gone.
-    const owned = all.filter((a) => !a.metadata?.deletionTimestamp);
-    const takenNames = new Set([...cached, ...all].map((a) => a.metadata?.name ?? ''));
-    const log = this.d.logger.child({ namespace: wl.metadata?.namespace, name: wl.metadata?.name });
-    const generation = wl.metadata?.generation ?? 0;
-    const check = checkWorkload(wl);
-    if (!check.ok) {
-      this.blocked.delete(key);
-      const previous = findCondition(wl.status?.conditions, 'Degraded');
-      const status = invalidSpecStatus(wl.status, generation, check.errors, new Date(this.d.now()));
-      const written = await patchStatusIfChanged(this.d.client, NODE_WORKLOADS, wl, status, { fieldManager: FIELD_MANAGER, signal });
-      const now = findCondition(status.conditions, 'Degraded');
-      if (written.changed && now?.message !== previous?.message) {
-        this.d.events.event(wl, 'Warning', 'InvalidSpec', now?.message ?? '');
-        log.warn({ errors: check.errors }, 'spec is invalid; assignments left as they are');
-      }
-      return;
-    }
-    const workload = check.workload;
-    const spec = workload.spec;
-    const uid = wl.metadata?.uid;
-
-    // The VIP: a finalizer first, so that the address is released only after the replicas are gone.
-    const problems: Problem[] = [];
-    let clusterIP: string | undefined;
-    let current: NodeWorkloadObject = wl;
-    if (spec.service) {
-      current = await this.setFinalizer(current, true, signal);
-      const held = this.d.vips.ipOf(key);
-      const r = this.d.vips.ensure(key, spec.service.clusterIP);
-      if (r.ok) {
-        clusterIP = r.ip;
-        this.vipWaiters.delete(key);
-        // Moving to a requested address frees the old one, which someone may be waiting for.
-        if (held !== undefined && held !== r.ip) for (const k of this.vipWaiters) this.d.requeue(k);
-      } else {
-        problems.push({ reason: r.reason, message: r.message });
-        this.vipWaiters.add(key);
-      }
-    } else {
-      this.vipWaiters.delete(key);
-      this.releaseVip(key);
-      current = await this.setFinalizer(current, false, signal);
-    }
-
-    // Leftovers of an earlier workload of the same name are not ours to count.
-    const stale = owned.filter((a) => uid && a.spec?.workloadRef?.uid && a.spec.workloadRef.uid !== uid);
-    const mine = owned.filter((a) => !stale.includes(a));
-
-    const now = this.d.now();
-    const revision = templateRevision(spec.template);
-    const nodes = this.d.nodes.nodes();
-    const views = mine.map((a) => toView(a, now));
-    const plan = planWorkload({
-      mode: spec.placement.mode,
-      replicas: spec.placement.replicas ?? 0,
-      selector: spec.placement.nodeSelector,
-      maxPerNode: spec.placement.maxPerNode,
-      maxUnavailable: spec.updateStrategy?.maxUnavailable ?? 1,
-      revision,
-      request: templateRequests(spec.template),
-      nodes,
-      assignments: views,
-      usage: this.d.ledger.usage(),
+  constructor(private readonly d: WorkloadControllerDeps) {
+    const clock = d.clock ?? systemClock;
+    this.random = d.random ?? Math.random;
+    this.logger = d.logger;
+    this.controller = new Controller({
+      name: this.name,
+      workers: d.workers ?? 4,
+      clock,
+      registry: d.registry,
+      logger: d.logger,
+      reconcile: (key, signal) => this.reconcile(key, signal),
     });
+    const queue = this.controller.queue;
+    this.vips = new VipClaims(d.vips, (key) => queue.add(key));
+    const usage = new AssumedUsage();
+    const expectations = new Expectations<NodeAssignmentObject>(() => clock.now());
+    d.assignments.addEventHandler(followAssignmentCache(usage, expectations));
+    this.sources = { workloads: d.workloads, assignments: d.assignments, nodes: d.nodes, usage, expectations, vips: this.vips, clock };
+    this.executor = new ActionExecutor({ client: d.client, vips: this.vips, usage, expectations, fieldManager: FIELD_MANAGER });
 
-    let changed = false;
-    let writeError: Error | undefined;
-    try {
-      changed = await this.apply(key, workload, current, revision, plan, mine, stale, takenNames, signal);
-    } catch (err) {
-      writeError = err instanceof Error ? err : new Error(String(err));
-    }
-
-    if (plan.unplaced) this.blocked.add(key);
-    else this.blocked.delete(key);
-
-    // Writes above come back as watch events that reconcile again; the status is written once
-    // the assignments stand still, which keeps writes per replica low. A failed write is shown
-    // at once (and retried with backoff), because it may not go away by itself.
-    if (changed && !writeError) return;
-    if (writeError) {
-      const message = writeError.message.length > 400 ? `${writeError.message.slice(0, 397)}...` : writeError.message;
-      problems.unshift({ reason: 'WriteFailed', message: `could not write NodeAssignments (retrying): ${message}` });
-    }
-    const live = new Set(nodes.filter((n) => n.live).map((n) => n.name));
-    if (plan.unplaced) problems.push(plan.unplaced);
-    const lost = plan.kept.filter((a) => !live.has(a.nodeName));
-    if (lost.length) {
-      const where = [...new Set(lost.map((a) => a.nodeName))].sort().join(', ');
-      problems.push({ reason: 'NodeLost', message: `${plural(lost.length, 'replica')} on ${where} in state Unknown: the node stopped renewing its Lease` });
-    }
-    const failing = this.failing(mine.filter((a) => plan.kept.some((k) => k.name === a.metadata?.name)));
-    if (failing) problems.push(failing);
-
-    const status = workloadStatus({
-      generation,
-      revision,
-      desired: plan.desired,
-      replicas: plan.kept,
-      nodeLive: (n) => live.has(n),
-      clusterIP,
-      problems,
-      blocked: plan.unplaced !== undefined,
-      previous: current.status,
-      now: new Date(now),
-    });
-    const before = findCondition(current.status?.conditions, 'Degraded');
-    const written = await patchStatusIfChanged(this.d.client, NODE_WORKLOADS, current, status, { fieldManager: FIELD_MANAGER, signal });
-    const after = findCondition(status.conditions, 'Degraded');
-    if (written.changed && after?.status === 'True' && after.message !== before?.message) {
-      this.d.events.event(wl, 'Warning', after.reason === 'InsufficientResources' || after.reason === 'Unschedulable' ? 'FailedScheduling' : after.reason, after.message);
-    }
-    if (writeError) throw writeError;
-  }
-
-  /** Writes the plan; true when anything was written. Throws (for a retry) after trying every write. */
-  private async apply(
-    key: string,
-    workload: NodeWorkload,
-    wl: NodeWorkloadObject,
-    revision: string,
-    plan: Plan,
-    mine: NodeAssignmentObject[],
-    stale: NodeAssignmentObject[],
-    takenNames: ReadonlySet<string>,
-    signal: AbortSignal,
-  ): Promise<boolean> {
-    const { client, pending, ledger } = this.d;
-    const namespace = wl.metadata?.namespace ?? '';
-    const byName = new Map(mine.map((a) => [a.metadata?.name ?? '', a]));
-    const writes: Array<Promise<unknown>> = [];
-    const nowIso = rfc3339(new Date(this.d.now()));
-
-    for (const name of plan.markUnknown) {
-      const a = byName.get(name);
-      if (!a) continue;
-      const conditions = setCondition(
-        a.status?.conditions,
-        { type: 'Ready', status: 'Unknown', reason: 'NodeLost', message: `node ${a.spec.nodeName} stopped renewing its Lease; the replica's state is unknown` },
-        new Date(this.d.now()),
-      );
-      writes.push(ignoreNotFound(client.patchStatus(NODE_ASSIGNMENTS, name, { status: { phase: 'Unknown', ready: false, conditions } }, { namespace, fieldManager: FIELD_MANAGER, signal })));
-    }
-    for (const name of plan.markReplaced) {
-      writes.push(ignoreNotFound(client.patch(NODE_ASSIGNMENTS, name, { metadata: { annotations: { [ANNOTATION_REPLACED_AT]: nowIso } } }, { namespace, fieldManager: FIELD_MANAGER, signal })));
-    }
-    const deletes = [
-      ...stale.map((a) => ({ name: a.metadata?.name ?? '', nodeName: a.spec?.nodeName ?? '', why: 'left over from an earlier NodeWorkload of the same name' })),
-      ...plan.delete,
-    ];
-    const everyOwned = new Map([...byName, ...stale.map((a) => [a.metadata?.name ?? '', a] as const)]);
-    for (const d of deletes) writes.push(this.deleteAssignment(key, namespace, d.name, everyOwned.get(d.name), signal));
-
-    // Replicas are replaced, never surged: what goes is gone before what comes is created, and
-    // nothing is created while a removal failed.
-    const removals = await Promise.allSettled(writes);
-    const removalFailed = removals.some((r) => r.status === 'rejected');
-    const creates: Array<Promise<unknown>> = [];
-    const taken = new Set(takenNames);
-    const ordinals = new Map<string, number>();
-    for (const node of removalFailed ? [] : plan.create) {
-      let ordinal = ordinals.get(node) ?? 0;
-      let name = assignmentName(wl.metadata?.name ?? '', revision, node, ordinal);
-      while (taken.has(name)) name = assignmentName(wl.metadata?.name ?? '', revision, node, ++ordinal);
-      ordinals.set(node, ordinal + 1);
-      taken.add(name);
-      const obj = this.assignmentFor(wl, workload, revision, node, name);
-      const k = `${namespace}/${name}`;
-      pending.recordCreate(key, obj);
-      ledger.set(k, node, assignmentRequests(obj));
-      creates.push(
-        client.create(NODE_ASSIGNMENTS, obj, { fieldManager: FIELD_MANAGER, signal }).catch((err: unknown) => {
-          if (isAlreadyExists(err)) return;
-          pending.forgetCreate(k);
-          ledger.remove(k);
-          throw err;
-        }),
-      );
-    }
-
-    const results = [...removals, ...(await Promise.allSettled(creates))];
-    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-
-    if (plan.create.length && !removalFailed) {
-      const where = [...plan.create].sort().join(', ');
-      this.d.events.event(wl, 'Normal', 'Scheduled', `placed ${plural(plan.create.length, 'replica')} of revision ${revision} on ${where}`);
-    }
-    if (deletes.length) {
-      const lines = deletes.map((d) => `${d.name} on ${d.nodeName} (${d.why})`);
-      this.d.events.event(wl, 'Normal', 'Descheduled', `removed ${plural(deletes.length, 'replica')}: ${lines.join('; ')}`);
-    }
-    if (plan.markReplaced.length) {
-      this.d.events.event(wl, 'Warning', 'NodeLost', `replaced ${plural(plan.markReplaced.length, 'replica')} of lost nodes elsewhere: ${plan.markReplaced.join(', ')}`);
-    }
-    if (failed.length) {
-      const first = failed[0]!.reason as Error;
-      throw new Error(`${failed.length} of ${results.length} writes for NodeWorkload ${key} failed; first: ${first.message}`, { cause: first });
-    }
-    return results.length > 0;
-  }
-
-  private assignmentFor(wl: NodeWorkloadObject, workload: NodeWorkload, revision: string, node: string, name: string): NodeAssignmentObject {
-    const wlName = wl.metadata?.name ?? '';
-    return {
-      apiVersion: API_VERSION,
-      kind: 'NodeAssignment',
-      metadata: {
-        name,
-        namespace: wl.metadata?.namespace,
-        labels: { [LABEL_NODE]: node, [LABEL_WORKLOAD]: wlName, [LABEL_REVISION]: revision, [LABEL_MANAGED_BY]: MANAGED_BY_VALUE },
-        ownerReferences: [{ apiVersion: API_VERSION, kind: 'NodeWorkload', name: wlName, uid: wl.metadata?.uid ?? '', controller: true, blockOwnerDeletion: true }],
+    // What brings a workload back: its own changes, those of its assignments (gathered), freed
+    // capacity for the blocked, and node changes for the workloads they may move.
+    this.controller.watch(d.workloads, undefined, { updateMatters: specChanged });
+    this.controller.watch(
+      d.assignments,
+      (assignment, change) => {
+        const owner = workloadKeyOf(assignment);
+        return [...(owner ? [owner] : []), ...(change === 'delete' ? this.blocked : [])];
       },
-      spec: { nodeName: node, workloadRef: { name: wlName, ...(wl.metadata?.uid ? { uid: wl.metadata.uid } : {}) }, revision, template: workload.spec.template },
-    };
+      { delayMs: ASSIGNMENT_BATCH_MS },
+    );
+    this.controller.watch(d.nodes, (node) => this.affectedBy(node), { delayMs: NODE_BATCH_MS });
   }
 
-  /** Adds (want) or removes the VIP finalizer, guarded by resourceVersion; returns the object as it is now. */
-  private async setFinalizer(wl: NodeWorkloadObject, want: boolean, signal: AbortSignal): Promise<NodeWorkloadObject> {
-    const finalizers = wl.metadata?.finalizers ?? [];
-    const has = finalizers.includes(FINALIZER_VIP);
-    if (has === want) return wl;
-    const next = want ? [...finalizers, FINALIZER_VIP] : finalizers.filter((f) => f !== FINALIZER_VIP);
-    return this.d.client.patch<NodeWorkloadObject>(
-      NODE_WORKLOADS,
-      wl.metadata?.name ?? '',
-      { metadata: { finalizers: next.length ? next : null, resourceVersion: wl.metadata?.resourceVersion } },
-      { namespace: wl.metadata?.namespace, fieldManager: FIELD_MANAGER, signal },
+  /** Reconciles until `signal` aborts, once the caches have synced and the VIP table is rebuilt. */
+  async run(signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return;
+    signal.addEventListener('abort', () => void this.controller.stop(), { once: true });
+    for (const source of [this.d.workloads, this.d.assignments, this.d.nodes]) if (!(await source.waitForSync(signal))) return;
+    if (signal.aborted) return;
+    // The VIP table is rebuilt from what earlier leaders wrote, oldest workload first, so that
+    // a clash (which only hand edits can cause) keeps the address with its first owner.
+    const byAge = this.d.workloads
+      .list()
+      .sort((a, b) => (a.metadata?.creationTimestamp ?? '').localeCompare(b.metadata?.creationTimestamp ?? '') || objectKey(a).localeCompare(objectKey(b)));
+    for (const workload of byAge) {
+      const ip = workload.status?.clusterIP;
+      if (ip && !this.d.vips.restore(objectKey(workload), ip)) {
+        this.logger.warn({ namespace: workload.metadata?.namespace, name: workload.metadata?.name, clusterIP: ip }, 'status.clusterIP is outside the VIP range or held by another workload; a new address will be allocated');
+      }
+    }
+    this.logger.info({ workloads: byAge.length, vips: this.d.vips.allocated, vipCidr: this.d.vips.cidr.text }, 'caches synced; reconciling');
+    for (const workload of byAge) this.controller.queue.add(objectKey(workload));
+    // Assignments whose workload is gone are cleaned up by reconciling the missing key.
+    for (const owner of this.d.assignments.store.indexValues(BY_WORKLOAD)) this.controller.queue.add(owner);
+    await this.controller.run();
+  }
+
+  async reconcile(key: string, signal: AbortSignal): Promise<ReconcileResult> {
+    // Every write of every worker listens on this one signal; dozens at once are expected.
+    setMaxListeners(0, signal);
+    const observation = observeWorkload(this.sources, key);
+    const plan = planReconcile(observation);
+    const outcome = await this.executor.execute({ key, workload: observation.workload, actions: plan.actions, signal });
+    if (plan.kind === 'placing' && plan.placement.unplaced) this.blocked.add(key);
+    else this.blocked.delete(key);
+    this.logCarriedOut(key, plan, outcome);
+
+    if (outcome.stopped === 'conflict') return { requeue: true };
+    if (outcome.stopped === 'failed') throw outcome.error;
+    if (outcome.stopped === 'gone') return {};
+    await this.report({ observation, plan, outcome }, signal);
+    if (outcome.error) throw outcome.error;
+    return observation.workload ? { requeueAfterMs: resyncAfterMs(this.random) } : {};
+  }
+
+  /** Records the events of the report, and writes its status when it differs from what is stored. */
+  private async report(input: ReportInput, signal: AbortSignal): Promise<void> {
+    const { observation, plan, outcome } = input;
+    const observed = observation.workload;
+    if (!observed) return;
+    const report = reportFor(input);
+    for (const e of report.events) this.d.events.event(observed, e.type, e.reason, e.message);
+    if (!report.status) return;
+    await patchStatusIfChanged(this.d.client, NODE_WORKLOADS, outcome.workload ?? observed, report.status, { fieldManager: FIELD_MANAGER, signal });
+    for (const e of report.statusEvents) this.d.events.event(observed, e.type, e.reason, e.message);
+    if (plan.kind === 'invalid' && report.statusEvents.length) {
+      this.logger.warn({ namespace: observed.metadata?.namespace, name: observed.metadata?.name, errors: plan.errors }, 'spec is invalid; assignments left as they are');
+    }
+  }
+
+  /** One line for each plan that changed something: what it wrote, and what became of the VIP. */
+  private logCarriedOut(key: string, plan: ReconcilePlan, outcome: Outcome): void {
+    const vip = outcome.vip?.moved ? `claimed ${outcome.vip.moved.to}` : outcome.released ? `released ${outcome.released}` : undefined;
+    if (!outcome.creates && !outcome.patches && !outcome.deletes && !outcome.createsSkipped && !vip && !outcome.finalizer) return;
+    this.logger.info(
+      {
+        workload: key,
+        plan: plan.kind,
+        creates: outcome.creates,
+        patches: outcome.patches,
+        deletes: outcome.deletes,
+        ...(vip ? { vip } : {}),
+        ...(outcome.finalizer ? { finalizer: outcome.finalizer } : {}),
+        ...(outcome.createsSkipped ? { createsSkipped: true } : {}),
+        ...(outcome.error ? { error: outcome.error.message } : {}),
+      },
+      'plan carried out',
     );
   }
 
-  /** Deletion: remove the replicas, then release the VIP, then let the workload go. */
-  private async finalize(key: string, wl: NodeWorkloadObject, owned: NodeAssignmentObject[], signal: AbortSignal): Promise<void> {
-    this.vipWaiters.delete(key);
-    if (!wl.metadata?.finalizers?.includes(FINALIZER_VIP)) {
-      this.releaseVip(key);
-      return;
+  /** The workloads a change of `node` may move: those with a replica there, every EveryNode one, and the blocked. */
+  private affectedBy(node: string): Set<string> {
+    const keys = new Set<string>(this.blocked);
+    for (const assignment of this.d.assignments.byIndex(BY_NODE, node)) {
+      const owner = workloadKeyOf(assignment);
+      if (owner) keys.add(owner);
     }
-    if (owned.length) {
-      await this.deleteAll(key, owned.filter((a) => !a.metadata?.deletionTimestamp), 'its NodeWorkload is being deleted', signal);
-      return;
-    }
-    this.releaseVip(key);
-    await ignoreNotFound(this.setFinalizer(wl, false, signal));
-    this.d.logger.info({ namespace: wl.metadata?.namespace, name: wl.metadata?.name }, 'replicas gone; VIP released');
-  }
-
-  private async deleteAll(key: string, owned: NodeAssignmentObject[], why: string, signal: AbortSignal): Promise<void> {
-    if (!owned.length) return;
-    this.d.logger.info({ workload: key, replicas: owned.length }, `deleting replicas: ${why}`);
-    const results = await Promise.allSettled(owned.map((a) => this.deleteAssignment(key, a.metadata?.namespace ?? '', a.metadata?.name ?? '', a, signal)));
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
-  }
-
-  /**
-   * Deletes one assignment of workload `key`, counting it gone at once (pending deletes, node
-   * usage). A delete that fails counts it again: the retry must still see it, and a finalizer
-   * must not release the VIP while it exists.
-   */
-  private deleteAssignment(key: string, namespace: string, name: string, a: NodeAssignmentObject | undefined, signal: AbortSignal): Promise<unknown> {
-    const k = `${namespace}/${name}`;
-    this.d.pending.recordDelete(key, k);
-    this.d.ledger.remove(k);
-    return ignoreNotFound(this.d.client.delete(NODE_ASSIGNMENTS, name, { namespace, signal })).catch((err: unknown) => {
-      this.d.pending.forgetDelete(k);
-      if (a) this.d.ledger.set(k, a.spec?.nodeName ?? '', assignmentRequests(a));
-      throw err;
-    });
-  }
-
-  private releaseVip(key: string): void {
-    if (this.d.vips.ipOf(key) === undefined) return;
-    this.d.vips.release(key);
-    for (const k of this.vipWaiters) this.d.requeue(k);
-  }
-
-  private failing(list: NodeAssignmentObject[]): Problem | undefined {
-    const lines: string[] = [];
-    for (const a of list) {
-      const bad = a.status?.containers?.find((c) => c.reason && FAILING_REASONS.has(c.reason));
-      if (bad) lines.push(`${a.metadata?.name} on ${a.spec.nodeName}: container ${bad.name} ${bad.reason}`);
-      else if (a.status?.phase === 'Failed') lines.push(`${a.metadata?.name} on ${a.spec.nodeName}: phase Failed`);
-    }
-    if (!lines.length) return undefined;
-    const shown = lines.sort().slice(0, 3).join('; ') + (lines.length > 3 ? `; and ${lines.length - 3} more` : '');
-    return { reason: 'ReplicaFailing', message: shown };
+    for (const workload of this.d.workloads.list()) if (isEveryNode(workload)) keys.add(objectKey(workload));
+    return keys;
   }
 }
-
-async function ignoreNotFound<T>(p: Promise<T>): Promise<T | undefined> {
-  try {
-    return await p;
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
-}
-

@@ -16,7 +16,7 @@ import { GROUP, type LogServerEndpoint } from '../../api/index.js';
 import type { Clock } from '../../kube/clock.js';
 import type { Logger } from '../../kube/logger.js';
 import { ensureServingCertificate } from '../../pki/serving-certificate.js';
-import type { Part } from '../part.js';
+import type { Part } from '../../kube/part.js';
 import type { ObservedPod } from '../pods/observed.js';
 import type { DesiredAssignment } from '../pods/pod-sync.js';
 import { chooseLogInstance } from './log-instance.js';

@@ -13,7 +13,7 @@ import { silentLogger, type Logger } from '../../kube/logger.js';
 import { NODE_ASSIGNMENTS } from '../../kube/resource.js';
 import { stripUnreadMetadata } from '../../kube/strip-metadata.js';
 import { splitKey, type EventSource, type OwnerReference } from '../../kube/types.js';
-import type { Part } from '../part.js';
+import type { Part } from '../../kube/part.js';
 import { mirrorOf, mirrorPatch } from './mirror.js';
 import { ANNOTATION_CONFIG_SOURCE, isStatic, mirrorSelector } from './static-manifest.js';
 

@@ -14,7 +14,7 @@ import { NODE_AGENTS } from '../../kube/resource.js';
 import { patchStatusIfChanged } from '../../kube/status.js';
 import { stripUnreadMetadata } from '../../kube/strip-metadata.js';
 import type { OwnerReference } from '../../kube/types.js';
-import type { Part } from '../part.js';
+import type { Part } from '../../kube/part.js';
 import type { ProxyMode } from '../proxy/backend.js';
 import { allocatableOf, DEFAULT_MAX_PODS, type Reservation } from './capacity.js';
 import { measureHostCapacity } from './host-capacity.js';

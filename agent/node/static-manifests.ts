@@ -16,7 +16,7 @@ import { systemClock, type Clock } from '../../kube/clock.js';
 import { SyncBarrier } from '../../kube/sync-barrier.js';
 import { silentLogger, type Logger } from '../../kube/logger.js';
 import { objectKey, type EventSource, type ResourceEventHandler } from '../../kube/types.js';
-import type { Part } from '../part.js';
+import type { Part } from '../../kube/part.js';
 import { formatProblem, parseStaticManifest, type ManifestProblem } from './static-manifest.js';
 
 /** kubelet's fileCheckFrequency. */

@@ -13,7 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { systemClock, type Clock } from '../../kube/clock.js';
 import { silentLogger, type Logger } from '../../kube/logger.js';
-import type { Part } from '../part.js';
+import type { Part } from '../../kube/part.js';
 
 export interface LogRotationPolicy {
   /** A log file is rotated once it is this big (kubelet's containerLogMaxSize). */

@@ -12,7 +12,7 @@ import type { Logger } from '../../kube/logger.js';
 import { objectKey, type EventSource } from '../../kube/types.js';
 import type { Runner } from '../exec.js';
 import type { CriClient } from '../cri/client.js';
-import type { Part } from '../part.js';
+import type { Part } from '../../kube/part.js';
 import { podMetrics } from './metrics.js';
 import type { ObservedPod } from './observed.js';
 import { PodSync, type CrashLoopBackoff, type DesiredAssignment, type FailureBackoff, type PodProbes } from './pod-sync.js';

@@ -6,7 +6,7 @@ import { systemClock } from '../../kube/clock.js';
 import type { Informer } from '../../kube/informer.js';
 import type { Logger } from '../../kube/logger.js';
 import type { Runner } from '../exec.js';
-import type { Part } from '../part.js';
+import type { Part } from '../../kube/part.js';
 import type { ProxyBackend, ProxyMode } from './backend.js';
 import { IptablesBackend } from './iptables-backend.js';
 import { proxyMetrics } from './metrics.js';

@@ -21,7 +21,7 @@ import { sleep, systemClock, type Clock } from '../../kube/clock.js';
 import type { Logger } from '../../kube/logger.js';
 import { CriClient } from '../cri/client.js';
 import { spawnRunner, type Runner } from '../exec.js';
-import type { Part } from '../part.js';
+import type { Part } from '../../kube/part.js';
 import { containerdPaths, renderCniConflist, renderContainerdConfig, type ContainerdPaths, type RuntimeHandler } from './containerd-config.js';
 import { preloadImages, type PreloadResult } from './image-preload.js';
 import { RestartBackoff } from './restart-backoff.js';

@@ -71,7 +71,7 @@ describe('NodeRegistration', () => {
     // The operator's own view of the node: live, schedulable, with the allocatable it reported.
     const agents = new Informer<NodeAgentObject>({ client: t.client, resource: NODE_AGENTS });
     const leases = new Informer<Lease>({ client: t.client, resource: LEASES, namespace: SYSTEM_NAMESPACE });
-    const monitor = new NodeMonitor({ agents, leases, nodeLossGraceMs: 60_000, onNodeChange: () => {} });
+    const monitor = new NodeMonitor({ agents, leases, nodeLossGraceMs: 60_000 });
     agents.start();
     leases.start();
     try {
@@ -85,7 +85,7 @@ describe('NodeRegistration', () => {
         allocatable: { cpuMillis: cpuMillis(s.allocatable!.cpu), memoryBytes: memoryBytes(s.allocatable!.memory), pods: 110 },
       });
     } finally {
-      monitor.stop();
+      await monitor.stop();
       await Promise.all([agents.stop(), leases.stop()]);
     }
 

@@ -7,7 +7,7 @@ import { KubeClient } from '../../kube/client.js';
 import { Informer } from '../../kube/informer.js';
 import { runOperator, type RunningOperator } from '../../operator/index.js';
 import { NODE_ASSIGNMENTS } from '../../kube/resource.js';
-import type { NodeAssignmentObject } from '../../operator/workload-controller.js';
+import type { NodeAssignmentObject } from '../../operator/objects.js';
 import { SimulatedAgents } from '../sim/simulated-agents.js';
 import {
   SYSTEM_NAMESPACE,

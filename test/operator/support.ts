@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { stringify } from 'yaml';
 import { KubeClient } from '../../kube/client.js';
 import { startTestCluster, type TestCluster } from '../harness/test-cluster.js';
-import type { NodeAssignmentObject, NodeWorkloadObject } from '../../operator/workload-controller.js';
+import type { NodeAssignmentObject, NodeWorkloadObject } from '../../operator/objects.js';
 
 export { eventually, notYet } from '../harness/eventually.js';
 

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { runOperator, type RunningOperator } from '../../operator/index.js';
 import { ipToNumber, parseCidr } from '../../operator/vip-allocator.js';
-import type { NodeWorkloadObject } from '../../operator/workload-controller.js';
+import type { NodeWorkloadObject } from '../../operator/objects.js';
 import { condition, eventually, getWorkload, mustKubectl, startOperatorTestCluster, suffix, workloadYaml, type OperatorTestCluster } from './support.js';
 
 const ns = `vip-${suffix()}`;

@@ -9,7 +9,7 @@ import { microTime, type Lease } from '../../kube/leader-election.js';
 import { LEASES } from '../../kube/resource.js';
 import { objectKey, type KubeObject } from '../../kube/types.js';
 import { NODE_AGENTS, NODE_ASSIGNMENTS } from '../../kube/resource.js';
-import type { NodeAssignmentObject } from '../../operator/workload-controller.js';
+import type { NodeAssignmentObject } from '../../operator/objects.js';
 
 export interface SimulatedNode {
   name: string;

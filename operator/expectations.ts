@@ -1,9 +1,12 @@
-// Assignments this operator created or deleted that its cache has not seen yet. A reconcile that
-// runs again before the watch catches up reads the cache through this overlay, so it neither
-// creates a replica twice nor forgets one it just removed.
+// Expectations, the pattern of Kubernetes' ReplicaSet controller: the assignments this operator
+// created or deleted that its cache has not shown yet. The informer's cache is not enough
+// because it lags behind the operator's own writes: a reconcile that runs again before the watch
+// catches up (another event of the workload, a node change) would see a created replica missing
+// and a deleted one still there, and place a second replica or keep counting a removed one.
+// Reading the cache through these expectations, it does neither.
 import { objectKey, type KubeObject } from '../kube/types.js';
 
-interface Pending<T> {
+interface Expected<T> {
   group: string;
   obj?: T;
   at: number;
@@ -14,31 +17,33 @@ interface Pending<T> {
  * come (the write failed after all), the cache is trusted again. A deleted object the cache shows
  * as terminating (held by a finalizer) is shown again: callers must see it until it is gone.
  */
-export class PendingWrites<T extends KubeObject> {
-  private readonly created = new Map<string, Pending<T>>();
-  private readonly deleted = new Map<string, Pending<T>>();
+export class Expectations<T extends KubeObject> {
+  private readonly created = new Map<string, Expected<T>>();
+  private readonly deleted = new Map<string, Expected<T>>();
 
   constructor(
     private readonly now: () => number = Date.now,
     private readonly ttlMs = 30_000,
   ) {}
 
-  recordCreate(group: string, obj: T): void {
+  /** This operator is creating `obj` (of `group`): show it before the cache does. */
+  expectCreate(group: string, obj: T): void {
     this.created.set(objectKey(obj), { group, obj, at: this.now() });
   }
 
-  recordDelete(group: string, key: string): void {
+  /** This operator is deleting the object `key` (of `group`): hide it before the cache does. */
+  expectDelete(group: string, key: string): void {
     this.created.delete(key);
     this.deleted.set(key, { group, at: this.now() });
   }
 
-  /** Forgets a create that failed. */
-  forgetCreate(key: string): void {
+  /** The create of `key` failed: it will not come. */
+  createFailed(key: string): void {
     this.created.delete(key);
   }
 
-  /** Forgets a delete that failed. */
-  forgetDelete(key: string): void {
+  /** The delete of `key` failed: the object stays. */
+  deleteFailed(key: string): void {
     this.deleted.delete(key);
   }
 
@@ -53,7 +58,7 @@ export class PendingWrites<T extends KubeObject> {
     this.deleted.delete(key);
   }
 
-  /** `cached` (the group's objects in the cache) with pending creates added and pending deletes removed. */
+  /** `cached` (the group's objects in the cache) with expected creates added and expected deletes removed. */
   view(group: string, cached: readonly T[]): T[] {
     const now = this.now();
     const out: T[] = [];

@@ -1,6 +1,8 @@
-// What every node holds, kept up to date from the assignment cache and from this operator's own
-// writes before the cache sees them, so that two workloads reconciled at the same time cannot
-// both take the last free cpu of a node.
+// What every node holds, with the assignments this operator has written assumed placed: the
+// pattern of kube-scheduler's cache, which assumes a pod on its node before the binding is seen
+// and forgets it when the binding fails. The informer's cache is not enough because it lags
+// behind the writes, and reconciles of different workloads run in parallel: two of them reading
+// only the cache could both take the last free cpu of a node.
 import { NO_USAGE, addUsage, type NodeUsage, type Resources } from './scheduler.js';
 
 interface Entry {
@@ -10,12 +12,13 @@ interface Entry {
 
 /**
  * Usage per node, keyed by assignment: `set` and `remove` are idempotent per assignment key, so
- * recording a write and then seeing it arrive through the watch counts it once.
+ * assuming a write and then seeing it arrive through the watch counts it once.
  */
-export class UsageLedger {
+export class AssumedUsage {
   private readonly entries = new Map<string, Entry>();
   private readonly byNode = new Map<string, NodeUsage>();
 
+  /** The assignment `key` holds `requests` on `node` (written by this operator, or seen in the cache). */
   set(key: string, node: string, requests: Resources): void {
     const old = this.entries.get(key);
     if (old && old.node === node && old.requests.cpuMillis === requests.cpuMillis && old.requests.memoryBytes === requests.memoryBytes) return;
@@ -24,6 +27,7 @@ export class UsageLedger {
     this.byNode.set(node, addUsage(this.byNode.get(node) ?? NO_USAGE, requests));
   }
 
+  /** The assignment `key` holds nothing any more (deleted by this operator, or gone from the cache). */
   remove(key: string): void {
     const old = this.entries.get(key);
     if (!old) return;
