@@ -18,6 +18,9 @@ const DEVCLUSTER_UNSERVED = ['apps/v1 DaemonSet', 'apps/v1 Deployment', 'v1 Serv
 /** Why the strictness check runs on kube-apiserver only. */
 const UNKNOWN_FIELDS_STORED = 'the devcluster keeps unknown fields of the built-in kinds it serves';
 
+/** Why the kustomize base, applied whole, is tried on kube-apiserver only. */
+const WORKLOADS_UNSERVED = `the devcluster serves none of ${DEVCLUSTER_UNSERVED.join(', ')}`;
+
 const FIELD_MANAGER = 'shopfloor-chart-test';
 const kindOf = (o: RenderedObject): string => `${o.apiVersion} ${o.kind}`;
 const stream = (objects: readonly RenderedObject[]): string => objects.map((o) => stringify(o)).join('---\n');
@@ -73,6 +76,13 @@ describe(`the chart's objects on ${testApiServer()}`, () => {
       const got = await cluster.kubectl(['get', `${o.kind}.${o.apiVersion.includes('/') ? o.apiVersion.split('/')[0] : ''}`.replace(/\.$/, ''), o.metadata.name, ...(o.metadata.namespace ? ['-n', o.metadata.namespace] : []), '-o', 'jsonpath={.metadata.name}']);
       expect([kindOf(o), got.stdout, got.stderr]).toEqual([kindOf(o), o.metadata.name, '']);
     }
+  });
+
+  itOnKubeApiserver(WORKLOADS_UNSERVED, 'takes the kustomize base as a user applies it (kubectl apply --server-side -k deploy/base), dry run, strict', async () => {
+    const r = await cluster.kubectl(['apply', '--server-side', `--field-manager=${FIELD_MANAGER}`, '--dry-run=server', '--validate=strict', '-k', join(repoRoot, 'deploy', 'base')]);
+    if (r.code !== 0) throw new Error(`kubectl apply -k deploy/base: ${r.stderr}`);
+    expect(r.stdout).toContain('daemonset.apps/shopfloor-agent serverside-applied (server dry run)');
+    expect(r.stdout).toContain('namespace/shopfloor-system serverside-applied (server dry run)');
   });
 
   if (testApiServer() === 'devcluster') {

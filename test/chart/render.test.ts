@@ -98,12 +98,11 @@ function hostMounts(ds: IDaemonSet): Record<string, { hostPath: string; type: st
 }
 
 describe('charts/shopfloor', () => {
-  it('holds the same CRDs as crds/ (npm run gen:crds writes both)', () => {
+  it.each(['charts/shopfloor/crds', 'deploy/base/crds'])('%s holds the same CRDs as crds/ (npm run gen:crds writes all three)', (copy) => {
     const files = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
-    const chartCrds = join(CHART_DIR, 'crds');
-    expect(files(chartCrds)).toEqual(files(join(repoRoot, 'crds')));
-    for (const f of files(chartCrds)) {
-      if (readFileSync(join(chartCrds, f), 'utf8') !== readFileSync(join(repoRoot, 'crds', f), 'utf8')) throw new Error(`charts/shopfloor/crds/${f} differs from crds/${f}: run npm run gen:crds`);
+    expect(files(join(repoRoot, copy))).toEqual(files(join(repoRoot, 'crds')));
+    for (const f of files(join(repoRoot, copy))) {
+      if (readFileSync(join(repoRoot, copy, f), 'utf8') !== readFileSync(join(repoRoot, 'crds', f), 'utf8')) throw new Error(`${copy}/${f} differs from crds/${f}: run npm run gen:crds`);
     }
   });
 
