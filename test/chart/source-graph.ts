@@ -84,3 +84,26 @@ export function sourceGraph(p: SourceProgram, entry: string): SourceGraph {
   }
   return { ...p, files, packages };
 }
+
+/** Names a runner or spawn is called with as the program to run. */
+const SPAWNERS = new Set(['run', 'runChecked', 'start', 'spawn', 'spawnSync', 'execFile', 'execFileSync']);
+
+/**
+ * The programs the graph's code runs by a name written at the call (`run('nft', ...)`,
+ * `runChecked(run, 'iptables-restore', ...)`, `spawn('openssl', ...)`), with where.
+ */
+export function spawnedPrograms(graph: SourceGraph): Map<string, string> {
+  const programs = new Map<string, string>();
+  for (const file of graph.files) {
+    const visit = (node: ts.Node): void => {
+      if (ts.isCallExpression(node)) {
+        const callee = ts.isPropertyAccessExpression(node.expression) ? node.expression.name.text : ts.isIdentifier(node.expression) ? node.expression.text : '';
+        const program = SPAWNERS.has(callee) ? node.arguments.slice(0, 2).find((a): a is ts.StringLiteral => ts.isStringLiteral(a) && /^[a-z][\w.+-]*$/.test(a.text)) : undefined;
+        if (program && !programs.has(program.text)) programs.set(program.text, where(file, node));
+      }
+      ts.forEachChild(node, visit);
+    };
+    visit(file);
+  }
+  return programs;
+}
