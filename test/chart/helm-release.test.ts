@@ -7,7 +7,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect } from '@jest/globals';
+import { KubeConfig } from '@kubernetes/client-node';
+import { KubeClient } from '../../kube/client.js';
+import { createProcessRegistry } from '../../kube/metrics.js';
+import { runOperator } from '../../operator/index.js';
+import type { NodeWorkloadObject } from '../../operator/workload-controller.js';
+import { eventually, notYet } from '../harness/eventually.js';
 import { itOnKubeApiserver } from '../harness/kube-apiserver-only.js';
+import { condition, workloadYaml } from '../operator/support.js';
+import { SimulatedAgents } from '../sim/simulated-agents.js';
 import { startTestCluster, testApiServer, type TestCluster } from '../harness/test-cluster.js';
 import { API_ACCESS, type Access } from './api-access.js';
 import { CHART_DIR, DEFAULTS, IPTABLES_MODE, LOG_SERVER_OFF, NAMESPACE, RELEASE, helm, render, valueFlags, type RenderedObject } from './chart.js';
@@ -96,6 +104,37 @@ describe('a Helm release of the chart', () => {
       const { got, want } = await authorizerAnswers(component, () => true);
       expect([component, got]).toEqual([component, want]);
     }
+  }, 120_000);
+
+  itOnKubeApiserver(DEVCLUSTER_CANNOT, "runs the operator with its ServiceAccount's token and nothing more: it leads, gives a workload a VIP and a replica, finalizes it, and no call is refused", async () => {
+    const token = await cluster.kubectl(['create', 'token', `${RELEASE}-operator`, '--namespace', NAMESPACE, '--duration=10m']);
+    if (token.code !== 0) throw new Error(token.stderr);
+    const server = cluster.kubeConfig.getCurrentCluster()!;
+    const asOperator = new KubeConfig();
+    asOperator.loadFromOptions({ clusters: [server], users: [{ name: 'operator', token: token.stdout.trim() }], contexts: [{ name: 'operator', cluster: server.name, user: 'operator' }], currentContext: 'operator' });
+    // A node for it to place on, registered with the administrator's credentials.
+    const agents = new SimulatedAgents({ client: new KubeClient(cluster.kubeConfig), namespace: NAMESPACE });
+    const registry = createProcessRegistry();
+    const op = await runOperator({ kubeConfig: asOperator, namespace: NAMESPACE, leaderElect: true, metricsAddress: false, registry });
+    try {
+      await agents.add([{ name: 'node-a' }]);
+      const applied = await cluster.kubectl(['apply', '-f', '-'], { input: workloadYaml('default', 'web', { service: true }) });
+      if (applied.code !== 0) throw new Error(applied.stderr);
+      await eventually('the workload Ready with a VIP, its replica on node-a', async () => {
+        const wl = (await jsonOf(['get', 'nw', 'web', '-n', 'default'])) as NodeWorkloadObject;
+        const nodes = ((await jsonOf(['get', 'na', '-n', 'default', '-l', 'shopfloor.dev/workload=web'])) as { items: Array<{ spec: { nodeName: string } }> }).items.map((a) => a.spec.nodeName);
+        return (condition(wl, 'Ready')?.status === 'True' && wl.status?.clusterIP && nodes.join() === 'node-a') || notYet(JSON.stringify({ ready: condition(wl, 'Ready'), clusterIP: wl.status?.clusterIP, nodes }));
+      });
+      expect(op.isLeader()).toBe(true);
+      const deleted = await cluster.kubectl(['delete', 'nw', 'web', '-n', 'default', '--wait=true', '--timeout=60s']);
+      if (deleted.code !== 0) throw new Error(deleted.stderr);
+    } finally {
+      await op.stop();
+      await agents.stop();
+    }
+    const answers = (await registry.getSingleMetric('rest_client_requests_total')!.get()).values.filter((v) => v.value > 0).map((v) => `${v.labels['method']} ${v.labels['code']}`);
+    expect(answers.filter((a) => /\b(401|403)$/.test(a))).toEqual([]);
+    expect(answers).toEqual(expect.arrayContaining(['GET 200', 'POST 201', 'PATCH 200']));
   }, 120_000);
 
   itOnKubeApiserver(DEVCLUSTER_CANNOT, 'upgrades: new values change the Deployment, the DaemonSet and the RBAC in place', async () => {
