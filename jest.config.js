@@ -3,7 +3,8 @@
 //
 // Two projects: every suite against the devcluster, and the suites that talk to an API server
 // again against the real kube-apiserver (test/harness/kube-apiserver.ts), when `npm test` has
-// built it (scripts/build-tools.sh; SHOPFLOOR_TOOLS_BIN names the binaries).
+// built it (scripts/build-tools.sh; SHOPFLOOR_TOOLS_BIN names the binaries). The Helm chart's
+// suites (test/chart/) run the built helm, so they too need SHOPFLOOR_TOOLS_BIN.
 const shared = {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
@@ -32,12 +33,22 @@ export const KUBE_APISERVER_SUITES = [
   '<rootDir>/test/devcluster/harness.test.ts',
   '<rootDir>/test/devcluster/request-parsing.test.ts',
   '<rootDir>/test/e2e/**/*.test.ts',
+  '<rootDir>/test/chart/apply.test.ts',
+  '<rootDir>/test/chart/helm-release.test.ts',
 ];
+
+/** Suites that run a tool scripts/build-tools.sh builds (helm), left out where it has not. */
+export const TOOLS_BIN_SUITES = ['/test/chart/'];
 
 /** @type {import('jest').Config} */
 export default {
   projects: [
-    { ...shared, displayName: 'devcluster', testMatch: ['<rootDir>/**/*.test.ts'] },
+    {
+      ...shared,
+      displayName: 'devcluster',
+      testMatch: ['<rootDir>/**/*.test.ts'],
+      testPathIgnorePatterns: [...shared.testPathIgnorePatterns, ...(process.env.SHOPFLOOR_TOOLS_BIN ? [] : TOOLS_BIN_SUITES)],
+    },
     ...(process.env.SHOPFLOOR_TOOLS_BIN
       ? [{ ...shared, displayName: 'kube-apiserver', testMatch: KUBE_APISERVER_SUITES, setupFiles: ['<rootDir>/test/harness/on-kube-apiserver.ts'] }]
       : []),

@@ -8,11 +8,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 # The real Kubernetes parts (tools/versions.env), built once into a cache outside the clone; the
-# suites that run against kube-apiserver as well as the devcluster find them through this.
+# suites that run against kube-apiserver as well as the devcluster, and the Helm chart's suites
+# (helm), find them through this.
 if tools_bin=$(bash scripts/build-tools.sh | tail -n 1); then
   export SHOPFLOOR_TOOLS_BIN=$tools_bin
 else
-  echo "npm test: the real Kubernetes parts could not be built (see above), so the suites of jest.config.js's KUBE_APISERVER_SUITES run against the devcluster only, not again against kube-apiserver" >&2
+  echo "npm test: the real Kubernetes parts could not be built (see above), so the suites of jest.config.js's KUBE_APISERVER_SUITES run against the devcluster only, not again against kube-apiserver, and the Helm chart's suites (jest.config.js's TOOLS_BIN_SUITES, which run the built helm) do not run" >&2
   if [[ ${CI:-} == true ]]; then
     echo "npm test: CI=true: that is a failure" >&2
     exit 1

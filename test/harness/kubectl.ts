@@ -1,38 +1,20 @@
 // What every test cluster does with kubectl, whichever API server serves it: run the kubectl on
 // PATH against its kubeconfig (the same client for both API servers, so that a difference in
 // what a suite sees is the server's), and install Shopfloor's CRDs.
-import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runProgram, type ProgramResult } from './program.js';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-export interface KubectlResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type KubectlResult = ProgramResult;
 
 export type Kubectl = (args: string[], opts?: { input?: string }) => Promise<KubectlResult>;
 
 /** Runs `kubectl --kubeconfig <kubeconfigPath> <args>`, feeding `input` on stdin. */
 export function kubectlFor(kubeconfigPath: string): Kubectl {
-  return (args, o = {}) =>
-    new Promise((res, rej) => {
-      const child = spawn('kubectl', ['--kubeconfig', kubeconfigPath, ...args], { stdio: [o.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout?.on('data', (c: Buffer) => (stdout += c.toString()));
-      child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
-      child.on('error', rej);
-      child.on('close', (code) => res({ code: code ?? -1, stdout, stderr }));
-      if (child.stdin) {
-        // kubectl may exit (an error) before it reads its input; that is its answer, not ours.
-        child.stdin.on('error', () => undefined);
-        child.stdin.end(o.input);
-      }
-    });
+  return (args, o = {}) => runProgram('kubectl', ['--kubeconfig', kubeconfigPath, ...args], o);
 }
 
 /** Applies crds/*.yaml and waits until every CRD is Established. */
