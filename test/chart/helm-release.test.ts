@@ -11,7 +11,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { KubeClient } from '../../kube/client.js';
 import { createProcessRegistry } from '../../kube/metrics.js';
 import { runOperator } from '../../operator/index.js';
-import type { NodeWorkloadObject } from '../../operator/workload-controller.js';
+import type { NodeWorkloadObject } from '../../operator/objects.js';
 import { eventually, notYet } from '../harness/eventually.js';
 import { itOnKubeApiserver } from '../harness/kube-apiserver-only.js';
 import { condition, workloadYaml } from '../operator/support.js';
