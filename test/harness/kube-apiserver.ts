@@ -5,9 +5,8 @@
 // the devcluster does by itself (garbage collection through ownerReferences, namespace deletion)
 // and EndpointSlices, so that suites see the same cluster behaviour from either API server. The
 // kubeconfig has the devcluster's cluster, user and context names.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { createWriteStream, mkdtempSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,11 +15,11 @@ import { ensureToken, writeKubeconfig } from '../../devcluster/credentials.js';
 import { EtcdProcess, freePort } from '../../devcluster/etcd-process.js';
 import { silentLogger } from '../../kube/logger.js';
 import { ensureServingCertificate } from '../../pki/serving-certificate.js';
+import { startComponent, type Component } from './component.js';
 import { installCrds, kubectlFor } from './kubectl.js';
 import type { TestCluster, TestClusterOptions } from './test-cluster.js';
 import { toolBinary } from './tools.js';
 import { eventually } from './eventually.js';
-import { stopChild } from './stop-child.js';
 
 /** The admin identity, as the devcluster names it; the token's group makes it a cluster admin under RBAC. */
 const ADMIN_USER = 'shopfloor-admin';
@@ -32,44 +31,9 @@ const START_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 15_000;
 const NEEDED_FOR = 'SHOPFLOOR_TEST_API_SERVER=kube-apiserver';
 
-/** A control-plane binary running as a child, its stderr kept in `<dataDir>/<name>.log`. */
-interface Component {
-  name: string;
-  child: ChildProcess;
-  /** Resolves once it has exited (or could not be spawned). */
-  exited: Promise<void>;
-  running(): boolean;
-  /** The last lines it wrote, for errors. */
-  tail(): string;
-}
-
-function startComponent(name: string, binary: string, args: string[], dataDir: string): Component {
-  const log: WriteStream = createWriteStream(join(dataDir, `${name}.log`), { flags: 'a' });
-  const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let tail = '';
-  let done = false;
-  child.stderr?.on('data', (chunk: Buffer) => {
-    log.write(chunk);
-    tail = (tail + chunk.toString()).slice(-4000);
-  });
-  const exited = new Promise<void>((res) => {
-    const end = (): void => {
-      if (done) return;
-      done = true;
-      log.end(() => res());
-    };
-    child.once('exit', end);
-    child.once('error', (err) => {
-      tail += `\ncannot run ${binary}: ${err.message}`;
-      end();
-    });
-  });
-  return { name, child, exited, running: () => !done, tail: () => tail };
-}
-
 /** SIGTERM, then SIGKILL if it has not exited after 15 s. */
 function halt(c: Component): Promise<void> {
-  return stopChild(c.child, c.exited, STOP_TIMEOUT_MS);
+  return c.stop(STOP_TIMEOUT_MS);
 }
 
 /** GET over HTTPS, trusting only `ca`; resolves with the status and body. */
@@ -88,8 +52,8 @@ function httpsGet(url: string, ca: Buffer, token: string): Promise<{ status: num
 }
 
 /** Waits until `url` answers 200, failing at once with the log tail if the component exits. */
-async function untilHealthy(c: Component, url: string, ca: Buffer, token: string, dataDir: string): Promise<void> {
-  const log = join(dataDir, `${c.name}.log`);
+async function untilHealthy(c: Component, url: string, ca: Buffer, token: string): Promise<void> {
+  const log = c.logPath;
   let last = 'no answer yet';
   const verdict = await eventually(`${c.name} to answer 200 at ${url}`, async () => {
     if (!c.running()) return 'exited';
@@ -184,7 +148,7 @@ export async function startKubeApiserverTestCluster(opts: TestClusterOptions = {
     ];
     const launchApiserver = async (): Promise<void> => {
       apiserver = startComponent('kube-apiserver', apiserverBinary, apiserverArgs, dataDir);
-      await untilHealthy(apiserver, `${url}/readyz`, tls.ca, token, dataDir);
+      await untilHealthy(apiserver, `${url}/readyz`, tls.ca, token);
     };
     await launchApiserver();
 
@@ -203,7 +167,7 @@ export async function startKubeApiserverTestCluster(opts: TestClusterOptions = {
       '--leader-elect=false',
       '--controllers=garbage-collector-controller,namespace-controller,endpointslice-controller',
     ], dataDir);
-    await untilHealthy(controllerManager, `https://127.0.0.1:${controllerManagerPort}/healthz`, tls.ca, token, dataDir);
+    await untilHealthy(controllerManager, `https://127.0.0.1:${controllerManagerPort}/healthz`, tls.ca, token);
 
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromFile(kubeconfigPath);
