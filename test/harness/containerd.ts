@@ -202,7 +202,8 @@ export function mountsUnder(dir: string): string[] {
     .sort((a, b) => b.length - a.length);
 }
 
-async function unmountUnder(dir: string): Promise<void> {
+/** Lazily unmounts everything at or under `dir`, deepest first. */
+export async function unmountUnder(dir: string): Promise<void> {
   for (const mountPoint of mountsUnder(dir)) {
     const r = await run('umount', ['-l', mountPoint]);
     if (r.code !== 0 && mountsUnder(dir).includes(mountPoint)) throw new Error(`umount -l ${mountPoint}: ${r.stderr.trim()}`);
