@@ -7,7 +7,6 @@
 // kubeconfig has the devcluster's cluster, user and context names.
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -16,6 +15,7 @@ import { EtcdProcess, freePort } from '../../devcluster/etcd-process.js';
 import { silentLogger } from '../../kube/logger.js';
 import { ensureServingCertificate } from '../../pki/serving-certificate.js';
 import { startComponent, type Component } from './component.js';
+import { httpsGet } from './https-get.js';
 import { installCrds, kubectlFor } from './kubectl.js';
 import type { TestCluster, TestClusterOptions } from './test-cluster.js';
 import { toolBinary } from './tools.js';
@@ -34,21 +34,6 @@ const NEEDED_FOR = 'SHOPFLOOR_TEST_API_SERVER=kube-apiserver';
 /** SIGTERM, then SIGKILL if it has not exited after 15 s. */
 function halt(c: Component): Promise<void> {
   return c.stop(STOP_TIMEOUT_MS);
-}
-
-/** GET over HTTPS, trusting only `ca`; resolves with the status and body. */
-function httpsGet(url: string, ca: Buffer, token: string): Promise<{ status: number; body: string }> {
-  return new Promise((res, rej) => {
-    const req = request(url, { ca, headers: { authorization: `Bearer ${token}` }, timeout: 5000 }, (r) => {
-      let body = '';
-      r.on('data', (c: Buffer) => (body += c.toString()));
-      r.on('end', () => res({ status: r.statusCode ?? 0, body }));
-      r.on('error', rej);
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${url} timed out`)));
-    req.on('error', rej);
-    req.end();
-  });
 }
 
 /** Waits until `url` answers 200, failing at once with the log tail if the component exits. */
