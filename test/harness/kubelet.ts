@@ -6,7 +6,8 @@
 // cgroup root (pods' cgroups go under /<cgroupRoot>/kubepods in each hierarchy, never the host's
 // /kubepods); cgroup v1 accepted (failCgroupV1: false), swap tolerated; disk eviction and image
 // GC off (a busy shared disk would evict the pods being measured); no static pods; its API served
-// on loopback only; the harness's admin kubeconfig as its identity. Everything else keeps the
+// on loopback only (callers authenticated and authorized through the API server, as in a
+// cluster); the harness's admin kubeconfig as its identity. Everything else keeps the
 // kubelet's defaults, so what is measured is the kubelet as a cluster runs it.
 //
 // It must run in a network namespace of its own, like the benchmark that starts it: the kubelet
@@ -17,14 +18,16 @@ import { existsSync, readFileSync, readdirSync, readlinkSync, rmdirSync, statSyn
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
 import { freePort } from '../../devcluster/etcd-process.js';
 import { KubeClient } from '../../kube/client.js';
 import type { ResourceType } from '../../kube/resource.js';
 import type { KubeObject } from '../../kube/types.js';
+import { ensureServingCertificate } from '../../pki/serving-certificate.js';
 import { startComponent, type Component } from './component.js';
 import { startTestContainerd, unmountUnder, type TestContainerd, type TestContainerdOptions } from './containerd.js';
 import { eventually } from './eventually.js';
+import { httpsGet } from './https-get.js';
+import type { TestCluster } from './test-cluster.js';
 import { toolBinary } from './tools.js';
 
 export const PODS: ResourceType = { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true };
@@ -38,8 +41,8 @@ const STOP_TIMEOUT_MS = 15_000;
 const NODE_READY_TIMEOUT_MS = 120_000;
 
 export interface TestKubeletOptions {
-  /** A kubeconfig with the cluster's admin identity (TestCluster.kubeconfigPath). */
-  kubeconfigPath: string;
+  /** A kube-apiserver test cluster: the kubelet uses its admin kubeconfig, metrics() its token. */
+  cluster: Pick<TestCluster, 'kubeconfigPath' | 'kubeConfig' | 'token'>;
   nodeName: string;
   /** The Node's InternalIP: an address on an interface of this network namespace, not loopback (the kubelet refuses it). */
   nodeIP: string;
@@ -57,6 +60,8 @@ export interface TestKubelet {
   running(): boolean;
   /** The last lines the kubelet wrote. */
   tail(): string;
+  /** The kubelet's /metrics text (Prometheus). */
+  metrics(): Promise<string>;
   /** Ends the kubelet and its containerd and removes everything they made; throws what it could not clean. */
   stop(): Promise<void>;
 }
@@ -65,6 +70,8 @@ export interface KubeletConfigInput {
   criEndpoint: string;
   cgroupRoot: string;
   podLogsDir: string;
+  tlsCertFile: string;
+  tlsPrivateKeyFile: string;
   /** FlexVolume plugins; the kubelet makes the dir if it is missing (its default is under /usr/libexec). */
   volumePluginDir: string;
   port: number;
@@ -82,9 +89,11 @@ export function kubeletConfiguration(input: KubeletConfigInput): Record<string, 
     readOnlyPort: 0,
     healthzBindAddress: '127.0.0.1',
     healthzPort: input.healthzPort,
-    // Nothing calls the kubelet's API here; it answers no one.
-    authentication: { anonymous: { enabled: false }, webhook: { enabled: false } },
-    authorization: { mode: 'AlwaysAllow' },
+    tlsCertFile: input.tlsCertFile,
+    tlsPrivateKeyFile: input.tlsPrivateKeyFile,
+    // As a cluster's kubelets: callers' tokens and rights checked with the API server.
+    authentication: { anonymous: { enabled: false }, webhook: { enabled: true } },
+    authorization: { mode: 'Webhook' },
     // The runtime's runc runs with cgroupfs (containerd reports it through RuntimeConfig too).
     cgroupDriver: 'cgroupfs',
     cgroupRoot: input.cgroupRoot,
@@ -199,7 +208,7 @@ export async function startTestKubelet(opts: TestKubeletOptions): Promise<TestKu
   const logDirWasThere = existsSync(CONTAINER_LOG_LINKS);
   let containerd: TestContainerd | undefined;
   let kubelet: Component | undefined;
-  const client = new KubeClient(loadKubeConfig(opts.kubeconfigPath), { timeoutMs: 10_000 });
+  const client = new KubeClient(opts.cluster.kubeConfig, { timeoutMs: 10_000 });
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopped ??= (async () => {
@@ -226,21 +235,27 @@ export async function startTestKubelet(opts: TestKubeletOptions): Promise<TestKu
     containerd = await startTestContainerd(opts.containerd);
     await mkdir(rootDir);
     await makeCgroupRoot(cgroupRoot);
+    const pki = join(dir, 'pki');
+    await mkdir(pki);
+    const tls = await ensureServingCertificate({ dir: pki, caCommonName: 'shopfloor-test-kubelet-ca', serverCommonName: opts.nodeName, ipAddresses: ['127.0.0.1'], dnsNames: ['localhost'], owner: 'the test kubelet' });
+    const port = await freePort();
     const config = kubeletConfiguration({
       criEndpoint: containerd.endpoint,
       cgroupRoot: `/${cgroupRoot}`,
       podLogsDir: podLogs,
+      tlsCertFile: join(pki, 'server.crt'),
+      tlsPrivateKeyFile: join(pki, 'server.key'),
       volumePluginDir: join(dir, 'volume-plugins'),
-      port: await freePort(),
+      port,
       healthzPort: await freePort(),
     });
     const configPath = join(dir, 'kubelet-config.json');
     await writeFile(configPath, `${JSON.stringify(config, null, 2)}\n`);
     kubelet = startComponent('kubelet', binary, [
       `--config=${configPath}`,
-      `--kubeconfig=${opts.kubeconfigPath}`,
+      `--kubeconfig=${opts.cluster.kubeconfigPath}`,
       `--root-dir=${rootDir}`,
-      `--cert-dir=${join(dir, 'pki')}`,
+      `--cert-dir=${pki}`,
       `--hostname-override=${opts.nodeName}`,
       `--node-ip=${opts.nodeIP}`,
     ], dir);
@@ -264,16 +279,15 @@ export async function startTestKubelet(opts: TestKubeletOptions): Promise<TestKu
       logPath: started.logPath,
       running: () => started.running(),
       tail: () => started.tail(),
+      async metrics() {
+        const r = await httpsGet(`https://127.0.0.1:${port}/metrics`, tls.ca, opts.cluster.token);
+        if (r.status !== 200) throw new Error(`the kubelet's /metrics answered ${r.status}: ${r.body.slice(0, 500)}`);
+        return r.body;
+      },
       stop,
     };
   } catch (err) {
     await stop().catch(() => undefined);
     throw err;
   }
-}
-
-function loadKubeConfig(path: string): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromFile(path);
-  return kc;
 }
