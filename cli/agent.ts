@@ -44,6 +44,8 @@ point it at a runtime a kubelet uses: a kubelet removes the sandboxes it does no
   --pod-cidr <cidr>             IPv4 range of this node's pod IPs (SHOPFLOOR_POD_CIDR; default ${DEFAULT_POD_CIDR})
   --bridge <name>               Linux bridge of the managed runtime's pods (SHOPFLOOR_BRIDGE; default ${DEFAULT_BRIDGE})
   --sandbox-image <ref>         pod sandbox image of the managed runtime (SHOPFLOOR_SANDBOX_IMAGE; default ${DEFAULT_SANDBOX_IMAGE})
+  --containerd-binary <path>    the managed runtime's containerd, 1.x or 2.x (2.1 and newer), with its shim
+                                containerd-shim-runc-v2 beside it (SHOPFLOOR_CONTAINERD_BINARY; default containerd on PATH)
   --image-preload-dir <dir>     OCI image archives (*.tar) imported at start (SHOPFLOOR_IMAGE_PRELOAD_DIR)
   --static-manifest-dir <dir>   NodeWorkload files this node runs without the API (SHOPFLOOR_STATIC_MANIFEST_DIR)
   --log-dir <dir>               container log directories (SHOPFLOOR_LOG_DIR; default <data-dir>/logs)
@@ -104,6 +106,7 @@ const OPTIONS = {
   'pod-cidr': { type: 'string' },
   bridge: { type: 'string' },
   'sandbox-image': { type: 'string' },
+  'containerd-binary': { type: 'string' },
   'image-preload-dir': { type: 'string' },
   'static-manifest-dir': { type: 'string' },
   'log-dir': { type: 'string' },
@@ -185,7 +188,8 @@ export function parseAgentFlags(argv: string[], env: Record<string, string | und
     if (!/^[a-z0-9-]{1,15}$/.test(bridge.value)) throw new UsageError(`${bridge.from} "${bridge.value}" must be 1 to 15 characters of a-z, 0-9 and "-" (a Linux interface name)`);
     const image = pick('sandbox-image', 'SHOPFLOOR_SANDBOX_IMAGE') ?? { value: DEFAULT_SANDBOX_IMAGE, from: 'default' };
     if (!/^[a-z0-9][\w.\-/:@]*$/i.test(image.value)) throw new UsageError(`${image.from} "${image.value}" is not an image reference (e.g. ${DEFAULT_SANDBOX_IMAGE})`);
-    runtime = { mode: 'managed', bridgeName: bridge.value, sandboxImage: image.value };
+    const containerdBinary = absolute('containerd-binary', 'SHOPFLOOR_CONTAINERD_BINARY');
+    runtime = { mode: 'managed', bridgeName: bridge.value, sandboxImage: image.value, ...(containerdBinary ? { containerdBinary } : {}) };
   }
 
   const labelsFlag = pick('node-labels', 'SHOPFLOOR_NODE_LABELS');
