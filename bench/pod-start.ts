@@ -15,6 +15,8 @@
 // kubelet talk to the same kube-apiserver; without the built Kubernetes parts the agent runs on
 // the devcluster and the kubelet's line (and kubelet_error) says what is missing, as it says
 // any other reason the kubelet could not run here.
+// All three run the same containerd build, the one SHOPFLOOR_TEST_CONTAINERD names (default
+// Debian's; `pinned`: the containerd 2 of SHOPFLOOR_TOOLS_BIN); its version is in the figures.
 // Everything runs in a network namespace of its own (the benchmark re-runs itself inside it):
 // the agent's nftables rules, the kubelet's iptables chains, the pods' bridge and masquerade
 // rules never reach the host.
@@ -22,6 +24,7 @@
 // kubelet_wall_s, kubelet_p99_ms, kubelet_rss_mb, raw_wall_s, agent_wall_s, ...
 //
 //   npm run bench -- pod-start [--pods 50] [--concurrency 8]
+//   SHOPFLOOR_TEST_CONTAINERD=pinned npm run bench -- pod-start
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -170,6 +173,13 @@ interface RunResult {
   /** Metrics text: the raw run's own CRI client, or the agent's /metrics. */
   metrics: Sample[];
   containerdCpuS: number;
+  /** containerd's version, as its CRI Version call says. */
+  containerdVersion: string;
+}
+
+/** Asked through the harness's own CRI client, so that no run's call counts include it. */
+async function containerdVersion(ctd: TestContainerd): Promise<string> {
+  return (await ctd.cri.version()).runtimeVersion;
 }
 
 async function rawRun(f: Flags, ticks: number): Promise<RunResult> {
@@ -205,7 +215,7 @@ async function rawRun(f: Flags, ticks: number): Promise<RunResult> {
     // Read before the check below adds calls of its own.
     const metrics = parseSamples(await registry.metrics());
     await expectRunning(cri, f.pods, 'raw', nodeSelector(NODE));
-    return { wallS, load, latenciesMs: latencies, metrics, containerdCpuS };
+    return { wallS, load, latenciesMs: latencies, metrics, containerdCpuS, containerdVersion: await containerdVersion(ctd) };
   } finally {
     cri.close();
     await ctd.stop();
@@ -422,7 +432,7 @@ async function agentRun(f: Flags, entry: string, ticks: number, cluster: TestClu
       if (!a.status?.podIP) throw new Error(`agent run: assignment ${NAMESPACE}/${a.metadata.name} is Running without a podIP in its status`);
     }
     return {
-      ...loop, metrics, containerdCpuS: cpuAfter.containerd - cpuBefore.containerd,
+      ...loop, metrics, containerdCpuS: cpuAfter.containerd - cpuBefore.containerd, containerdVersion: await containerdVersion(ctd),
       idleRssMb, rssMb, peakRssMb, cpuS: cpuAfter.node - cpuBefore.node, warnings: agent.warnings,
     };
   } finally {
@@ -478,7 +488,7 @@ async function kubeletRun(f: Flags, ticks: number, cluster: TestCluster): Promis
     for (const p of (await client.listAll<Pod>(PODS, { namespace: NAMESPACE })).items) {
       if (!p.status?.podIP) throw new Error(`kubelet run: pod ${NAMESPACE}/${p.metadata?.name} is running without a podIP in its status`);
     }
-    return { result: { ...loop, metrics, containerdCpuS: cpuAfter.containerd - cpuBefore.containerd, idleRssMb, rssMb, peakRssMb, cpuS: cpuAfter.node - cpuBefore.node } };
+    return { result: { ...loop, metrics, containerdCpuS: cpuAfter.containerd - cpuBefore.containerd, containerdVersion: await containerdVersion(ctd), idleRssMb, rssMb, peakRssMb, cpuS: cpuAfter.node - cpuBefore.node } };
   } catch (err) {
     return { error: (err as Error).message };
   } finally {
@@ -489,7 +499,7 @@ async function kubeletRun(f: Flags, ticks: number, cluster: TestCluster): Promis
 function report(f: Flags, apiServer: string, raw: RunResult, agent: AgentResult, kubelet: KubeletOutcome): void {
   const ms = (x: number) => x.toFixed(0).padStart(6);
   const line = (what: string, r: RunResult) =>
-    console.log(`${what} wall ${r.wallS.toFixed(2)} s (${(f.pods / r.wallS).toFixed(1)} pods/s); per pod p50 ${ms(percentile(r.latenciesMs, 50))} ms, p99 ${ms(percentile(r.latenciesMs, 99))} ms, max ${ms(Math.max(...r.latenciesMs))} ms, mean ${ms(mean(r.latenciesMs))} ms; containerd cpu ${r.containerdCpuS.toFixed(1)} s; load ${r.load.map((l) => l.toFixed(1)).join(' → ')}`);
+    console.log(`${what} wall ${r.wallS.toFixed(2)} s (${(f.pods / r.wallS).toFixed(1)} pods/s); per pod p50 ${ms(percentile(r.latenciesMs, 50))} ms, p99 ${ms(percentile(r.latenciesMs, 99))} ms, max ${ms(Math.max(...r.latenciesMs))} ms, mean ${ms(mean(r.latenciesMs))} ms; containerd ${r.containerdVersion} cpu ${r.containerdCpuS.toFixed(1)} s; load ${r.load.map((l) => l.toFixed(1)).join(' → ')}`);
   const processLine = (what: string, r: NodeResult, extra: string) =>
     console.log(`${what} process: RSS ${r.rssMb.toFixed(0)} MB with ${f.pods} pods running (peak ${r.peakRssMb.toFixed(0)} MB, ${r.idleRssMb.toFixed(0)} MB when ready with none), cpu ${r.cpuS.toFixed(1)} s during the run${extra}`);
   const k = 'result' in kubelet ? kubelet.result : undefined;
@@ -561,6 +571,7 @@ function report(f: Flags, apiServer: string, raw: RunResult, agent: AgentResult,
           }
         : {}),
       api_server: apiServer,
+      containerd: raw.containerdVersion,
       pods: f.pods,
       concurrency: f.concurrency,
     }),
