@@ -197,10 +197,10 @@ async function readyCondition(client: KubeClient, nodeName: string): Promise<Nod
 
 /** Starts a fresh containerd and a kubelet on it, and waits until its Node is Ready. */
 export async function startTestKubelet(opts: TestKubeletOptions): Promise<TestKubelet> {
-  const binary = toolBinary('kubelet', 'the kubelet beside the agent');
   if (!inNamedNetworkNamespace()) {
     throw new Error(`the test kubelet must run in a network namespace of its own (it writes iptables chains, its pods a bridge and masquerade rules); make one with \`ip netns add <name>\` and enter it with \`nsenter --net=${NAMED_NETNS}/<name>\` first`);
   }
+  const binary = toolBinary('kubelet', 'the test kubelet');
   const dir = await mkdtemp(join(tmpdir(), 'sf-kubelet-'));
   const rootDir = join(dir, 'root');
   const podLogs = join(dir, 'pods');
