@@ -43,6 +43,8 @@ export type RuntimeChoice =
       /** The Linux bridge pods attach to (≤ 15 characters). */
       bridgeName: string;
       sandboxImage: string;
+      /** containerd 1.x or 2.x, by path; default `containerd` on PATH. */
+      containerdBinary?: string;
     }
   | {
       mode: 'external';
@@ -157,6 +159,7 @@ export function assembleAgent(o: AgentOptions): AgentAssembly {
       podCIDR: o.podCIDR,
       bridgeName: o.runtime.bridgeName,
       sandboxImage: o.runtime.sandboxImage,
+      ...(o.runtime.containerdBinary ? { containerdBinary: o.runtime.containerdBinary } : {}),
       ...(o.imagePreloadDir ? { preloadDir: o.imagePreloadDir } : {}),
       logger: logger.child({ component: 'containerd' }),
       clock,

@@ -42,6 +42,11 @@ describe('parseAgentFlags', () => {
     expect(flags.nodeLabels).toEqual({ zone: 'a', 'shopfloor.dev/pool': 'edge' });
   });
 
+  it('runs the managed runtime on the containerd binary it is given', () => {
+    expect(parseAgentFlags(['--containerd-binary', '/opt/containerd/bin/containerd'], {}, defaults).runtime).toEqual({ mode: 'managed', bridgeName: 'sf0', sandboxImage: 'registry.k8s.io/pause:3.10', containerdBinary: '/opt/containerd/bin/containerd' });
+    expect(parseAgentFlags([], { SHOPFLOOR_CONTAINERD_BINARY: '/usr/local/bin/containerd' }, defaults).runtime).toMatchObject({ containerdBinary: '/usr/local/bin/containerd' });
+  });
+
   it('names the flag and what is allowed when a value is bad', () => {
     const bad = (argv: string[], env = {}) => () => parseAgentFlags(argv, env, defaults);
     expect(bad(['--proxy-mode', 'ipvs'])).toThrow(new UsageError('--proxy-mode "ipvs" must be one of nftables, iptables'));
@@ -52,6 +57,7 @@ describe('parseAgentFlags', () => {
     expect(bad(['--cri-endpoint', '/run/containerd.sock'])).toThrow(new UsageError('--cri-endpoint "/run/containerd.sock" must be unix:///absolute/path/to.sock (e.g. unix:///run/containerd/containerd.sock)'));
     expect(bad(['--pod-cidr', '10.244.0.1/24'])).toThrow(UsageError);
     expect(bad(['--data-dir', 'relative/dir'])).toThrow(new UsageError('--data-dir "relative/dir" must be an absolute path'));
+    expect(bad(['--containerd-binary', 'containerd2'])).toThrow(new UsageError('--containerd-binary "containerd2" must be an absolute path'));
     expect(bad(['--node-labels', 'zone'])).toThrow(UsageError);
     expect(bad(['--pod-workers', '0'])).toThrow(new UsageError('--pod-workers "0" must be a whole number from 1 to 64'));
     expect(bad(['--bridge', 'a-very-long-bridge-name'])).toThrow(UsageError);

@@ -44,6 +44,8 @@ point it at a runtime a kubelet uses: a kubelet removes the sandboxes it does no
   --pod-cidr <cidr>             IPv4 range of this node's pod IPs (SHOPFLOOR_POD_CIDR; default ${DEFAULT_POD_CIDR})
   --bridge <name>               Linux bridge of the managed runtime's pods (SHOPFLOOR_BRIDGE; default ${DEFAULT_BRIDGE})
   --sandbox-image <ref>         pod sandbox image of the managed runtime (SHOPFLOOR_SANDBOX_IMAGE; default ${DEFAULT_SANDBOX_IMAGE})
+  --containerd-binary <path>    the managed runtime's containerd, 1.x or 2.x (2.1 and newer), with its shim
+                                containerd-shim-runc-v2 beside it (SHOPFLOOR_CONTAINERD_BINARY; default containerd on PATH)
   --image-preload-dir <dir>     OCI image archives (*.tar) imported at start (SHOPFLOOR_IMAGE_PRELOAD_DIR)
   --static-manifest-dir <dir>   NodeWorkload files this node runs without the API (SHOPFLOOR_STATIC_MANIFEST_DIR)
   --log-dir <dir>               container log directories (SHOPFLOOR_LOG_DIR; default <data-dir>/logs)
@@ -183,6 +185,7 @@ export function agentFlags(host: HostDefaults = { hostname: hostname(), addresse
     'pod-cidr': flag(podCidr, { env: ['SHOPFLOOR_POD_CIDR'], default: DEFAULT_POD_CIDR }),
     bridge: flag(bridgeName, { env: ['SHOPFLOOR_BRIDGE'], default: DEFAULT_BRIDGE }),
     'sandbox-image': flag(imageReference, { env: ['SHOPFLOOR_SANDBOX_IMAGE'], default: DEFAULT_SANDBOX_IMAGE }),
+    'containerd-binary': optionalFlag(absolutePath, { env: ['SHOPFLOOR_CONTAINERD_BINARY'] }),
     'image-preload-dir': optionalFlag(absolutePath, { env: ['SHOPFLOOR_IMAGE_PRELOAD_DIR'] }),
     'static-manifest-dir': optionalFlag(absolutePath, { env: ['SHOPFLOOR_STATIC_MANIFEST_DIR'] }),
     'log-dir': optionalFlag(absolutePath, { env: ['SHOPFLOOR_LOG_DIR'] }),
@@ -208,7 +211,7 @@ export function parseAgentFlags(argv: string[], env: Record<string, string | und
     kubeconfig: f.kubeconfig,
     nodeName: f['node-name'],
     dataDir: f['data-dir'],
-    runtime: endpoint ? { mode: 'external', endpoint } : { mode: 'managed', bridgeName: f.bridge, sandboxImage: f['sandbox-image'] },
+    runtime: endpoint ? { mode: 'external', endpoint } : { mode: 'managed', bridgeName: f.bridge, sandboxImage: f['sandbox-image'], ...(f['containerd-binary'] ? { containerdBinary: f['containerd-binary'] } : {}) },
     podCIDR: f['pod-cidr'],
     imagePreloadDir: f['image-preload-dir'],
     staticManifestDir: f['static-manifest-dir'],

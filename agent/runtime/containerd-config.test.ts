@@ -5,7 +5,7 @@ const handlers = [{ name: 'runc' }, { name: 'crun', binaryName: '/usr/bin/crun' 
 
 describe('renderContainerdConfig', () => {
   it('renders a version 2 config with its own root, state, sockets, CRI, and runtime handlers with their own runtime state', () => {
-    expect(renderContainerdConfig({ dataDir: '/var/lib/sf', sandboxImage: 'shopfloor.dev/pause:test', runtimeHandlers: handlers })).toBe(
+    expect(renderContainerdConfig({ configVersion: 2, dataDir: '/var/lib/sf', sandboxImage: 'shopfloor.dev/pause:test', runtimeHandlers: handlers })).toBe(
       [
         'version = 2',
         'root = "/var/lib/sf/root"',
@@ -55,12 +55,74 @@ describe('renderContainerdConfig', () => {
     );
   });
 
+  it('renders the same settings as a version 3 config for containerd 2, CRI split into its images, runtime and server plugins, NRI off', () => {
+    expect(renderContainerdConfig({ configVersion: 3, dataDir: '/var/lib/sf', sandboxImage: 'shopfloor.dev/pause:test', runtimeHandlers: handlers })).toBe(
+      [
+        'version = 3',
+        'root = "/var/lib/sf/root"',
+        'state = "/var/lib/sf/state"',
+        '',
+        '[grpc]',
+        '  address = "/var/lib/sf/containerd.sock"',
+        '',
+        '[ttrpc]',
+        '  address = "/var/lib/sf/containerd.sock.ttrpc"',
+        '',
+        '[debug]',
+        '  address = ""',
+        '',
+        '[metrics]',
+        '  address = ""',
+        '',
+        '[plugins."io.containerd.internal.v1.opt"]',
+        '  path = "/var/lib/sf/opt"',
+        '',
+        '[plugins."io.containerd.nri.v1.nri"]',
+        '  disable = true',
+        '',
+        '[plugins."io.containerd.cri.v1.images".pinned_images]',
+        '  sandbox = "shopfloor.dev/pause:test"',
+        '',
+        '[plugins."io.containerd.grpc.v1.cri"]',
+        '  stream_server_address = "127.0.0.1"',
+        '  stream_server_port = "0"',
+        '',
+        '[plugins."io.containerd.cri.v1.runtime"]',
+        '  restrict_oom_score_adj = true',
+        '  netns_mounts_under_state_dir = true',
+        '',
+        '  [plugins."io.containerd.cri.v1.runtime".containerd]',
+        '    default_runtime_name = "runc"',
+        '',
+        '    [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runc]',
+        '      runtime_type = "io.containerd.runc.v2"',
+        '      [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runc.options]',
+        '        Root = "/var/lib/sf/runc"',
+        '',
+        '    [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.crun]',
+        '      runtime_type = "io.containerd.runc.v2"',
+        '      [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.crun.options]',
+        '        BinaryName = "/usr/bin/crun"',
+        '        Root = "/var/lib/sf/runc"',
+        '',
+        '  [plugins."io.containerd.cri.v1.runtime".cni]',
+        '    bin_dirs = ["/usr/lib/cni"]',
+        '    conf_dir = "/var/lib/sf/cni"',
+        '',
+      ].join('\n'),
+    );
+  });
+
   it('makes the first handler the default, and lets oom_score_adj restriction and the CNI bin dir be set', () => {
-    const text = renderContainerdConfig({ dataDir: '/d', sandboxImage: 'p:1', runtimeHandlers: [{ name: 'crun', binaryName: '/usr/bin/crun' }], restrictOomScoreAdj: false, cniBinDir: '/opt/cni/bin' });
-    expect(text).toContain('default_runtime_name = "crun"');
-    expect(text).not.toContain('runtimes.runc');
-    expect(text).toContain('restrict_oom_score_adj = false');
-    expect(text).toContain('bin_dir = "/opt/cni/bin"');
+    const input = { dataDir: '/d', sandboxImage: 'p:1', runtimeHandlers: [{ name: 'crun', binaryName: '/usr/bin/crun' }], restrictOomScoreAdj: false, cniBinDir: '/opt/cni/bin' };
+    for (const configVersion of [2, 3] as const) {
+      const text = renderContainerdConfig({ ...input, configVersion });
+      expect(text).toContain('default_runtime_name = "crun"');
+      expect(text).not.toContain('runtimes.runc');
+      expect(text).toContain('restrict_oom_score_adj = false');
+    }
+    expect(renderContainerdConfig({ ...input, configVersion: 2 })).toContain('bin_dir = "/opt/cni/bin"');
+    expect(renderContainerdConfig({ ...input, configVersion: 3 })).toContain('bin_dirs = ["/opt/cni/bin"]');
   });
 
   it('escapes strings as TOML basic strings', () => {
@@ -69,12 +131,12 @@ describe('renderContainerdConfig', () => {
     expect(tomlString('tab\tnl\ncr\rbs\bff\f')).toBe('"tab\\tnl\\ncr\\rbs\\bff\\f"');
     expect(tomlString('nul\u0000esc\u001bdel\u007f')).toBe('"nul\\u0000esc\\u001bdel\\u007f"');
     expect(tomlString('ünïcode')).toBe('"ünïcode"');
-    const text = renderContainerdConfig({ dataDir: '/tmp/a "quoted" dir', sandboxImage: 'p:1', runtimeHandlers: [{ name: 'runc' }] });
+    const text = renderContainerdConfig({ configVersion: 2, dataDir: '/tmp/a "quoted" dir', sandboxImage: 'p:1', runtimeHandlers: [{ name: 'runc' }] });
     expect(text).toContain('root = "/tmp/a \\"quoted\\" dir/root"');
   });
 
   it('refuses bad input, naming the field and what is allowed', () => {
-    const ok = { dataDir: '/d', sandboxImage: 'p:1', runtimeHandlers: handlers };
+    const ok = { configVersion: 3 as const, dataDir: '/d', sandboxImage: 'p:1', runtimeHandlers: handlers };
     expect(() => renderContainerdConfig({ ...ok, dataDir: 'rel/dir' })).toThrow('dataDir "rel/dir" must be an absolute path');
     expect(() => renderContainerdConfig({ ...ok, dataDir: `/${'x'.repeat(90)}` })).toThrow(/dataDir "\/x+" is too long: its socket .* would be 113 bytes, and a unix socket path holds at most 107/);
     expect(() => renderContainerdConfig({ ...ok, sandboxImage: ' ' })).toThrow('sandboxImage is empty');

@@ -1,6 +1,8 @@
-// What a managed containerd is given: the file layout of its data dir, its config.toml (version 2)
-// and the CNI conflist for the node's pod CIDR. Pure: inputs are checked, text is returned.
+// What a managed containerd is given: the file layout of its data dir, its config.toml (version 2
+// for containerd 1.x, version 3 for 2.x) and the CNI conflist for the node's pod CIDR. Pure:
+// inputs are checked, text is returned.
 import { isAbsolute, join } from 'node:path';
+import type { ContainerdConfigVersion } from './containerd-version.js';
 
 /** A CRI runtime handler (a RuntimeClass's `handler`): runc v2 shim running `binaryName`. */
 export interface RuntimeHandler {
@@ -28,6 +30,8 @@ export interface ContainerdPaths {
 }
 
 export interface ContainerdConfigInput {
+  /** The layout the containerd that reads it expects (configVersionFor its version). */
+  configVersion: ContainerdConfigVersion;
   dataDir: string;
   /** The pod sandbox ("pause") image; it must already be in containerd, nothing is pulled. */
   sandboxImage: string;
@@ -81,16 +85,26 @@ export function containerdPaths(dataDir: string): ContainerdPaths {
   return paths;
 }
 
-/** containerd's config.toml for `input.dataDir`: its own root, state and sockets, CRI on the pod network. */
-export function renderContainerdConfig(input: ContainerdConfigInput): string {
-  const p = containerdPaths(input.dataDir);
+/** Throws unless `input` makes a config (its error names the field); renders nothing. */
+export function checkContainerdConfigInput(input: Omit<ContainerdConfigInput, 'configVersion'>): void {
+  containerdPaths(input.dataDir);
   if (input.sandboxImage.trim() === '') throw new Error('sandboxImage is empty; give the image reference of the pod sandbox, e.g. shopfloor.dev/pause:test');
-  const cniBinDir = input.cniBinDir ?? DEFAULT_CNI_BIN_DIR;
-  checkAbsolute('cniBinDir', cniBinDir);
+  checkAbsolute('cniBinDir', input.cniBinDir ?? DEFAULT_CNI_BIN_DIR);
   checkHandlers(input.runtimeHandlers);
-  const cri = 'plugins."io.containerd.grpc.v1.cri"';
+}
+
+/** containerd's config.toml for `input.dataDir`: its own root, state and sockets, CRI on the pod network; the same settings in either layout. */
+export function renderContainerdConfig(input: ContainerdConfigInput): string {
+  checkContainerdConfigInput(input);
+  const p = containerdPaths(input.dataDir);
+  const cniBinDir = input.cniBinDir ?? DEFAULT_CNI_BIN_DIR;
+  const v3 = input.configVersion === 3;
+  // Where the CRI runtime's settings (pod security, runtimes, CNI) live: version 3 moved them out
+  // of the one CRI plugin, the sandbox image into the images plugin, streaming into the server's.
+  const cri = v3 ? 'plugins."io.containerd.cri.v1.runtime"' : 'plugins."io.containerd.grpc.v1.cri"';
+  const streaming = ['  stream_server_address = "127.0.0.1"', '  stream_server_port = "0"'];
   const lines = [
-    'version = 2',
+    `version = ${input.configVersion}`,
     `root = ${tomlString(p.root)}`,
     `state = ${tomlString(p.state)}`,
     '',
@@ -110,14 +124,27 @@ export function renderContainerdConfig(input: ContainerdConfigInput): string {
     '[plugins."io.containerd.internal.v1.opt"]',
     `  path = ${tomlString(p.opt)}`,
     '',
-    `[${cri}]`,
-    `  sandbox_image = ${tomlString(input.sandboxImage)}`,
+    ...(v3
+      ? [
+          // containerd 2 starts NRI by default, listening on the host-wide /var/run/nri/nri.sock,
+          // which the host's own containerd (or a second agent's) would claim as well.
+          '[plugins."io.containerd.nri.v1.nri"]',
+          '  disable = true',
+          '',
+          '[plugins."io.containerd.cri.v1.images".pinned_images]',
+          `  sandbox = ${tomlString(input.sandboxImage)}`,
+          '',
+          '[plugins."io.containerd.grpc.v1.cri"]',
+          ...streaming,
+          '',
+          `[${cri}]`,
+        ]
+      : [`[${cri}]`, `  sandbox_image = ${tomlString(input.sandboxImage)}`]),
     `  restrict_oom_score_adj = ${input.restrictOomScoreAdj ?? true}`,
     // Pod network namespaces are pinned under this containerd's own state dir, not the host's
     // /var/run/netns, so everything it creates is found (and cleaned up) under its data dir.
     '  netns_mounts_under_state_dir = true',
-    '  stream_server_address = "127.0.0.1"',
-    '  stream_server_port = "0"',
+    ...(v3 ? [] : streaming),
     '',
     `  [${cri}.containerd]`,
     `    default_runtime_name = ${tomlString(input.runtimeHandlers[0]!.name)}`,
@@ -130,7 +157,8 @@ export function renderContainerdConfig(input: ContainerdConfigInput): string {
     // of the host (a second agent's among them).
     lines.push(`        Root = ${tomlString(p.runtimeRoot)}`);
   }
-  lines.push('', `  [${cri}.cni]`, `    bin_dir = ${tomlString(cniBinDir)}`, `    conf_dir = ${tomlString(p.cniConfDir)}`, '');
+  const binDir = v3 ? `bin_dirs = [${tomlString(cniBinDir)}]` : `bin_dir = ${tomlString(cniBinDir)}`;
+  lines.push('', `  [${cri}.cni]`, `    ${binDir}`, `    conf_dir = ${tomlString(p.cniConfDir)}`, '');
   return lines.join('\n');
 }
 

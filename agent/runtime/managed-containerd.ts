@@ -5,30 +5,39 @@
 // to <dataDir>/containerd.log), so a Ctrl-C to the agent's terminal or an agent killed with -9
 // leaves it, and the containers its shims hold, running. The next start() on the same data dir
 // finds it (pid file, else a scan of /proc, matched by `--config <dataDir>/containerd.toml` on
-// its command line) and adopts it instead of starting a second one; if the config changed it is
-// restarted instead, which the containers survive too (shims outlive containerd).
+// its command line) and adopts it instead of starting a second one; if the config changed, or it
+// runs as another binary, it is restarted instead, which the containers survive too (shims
+// outlive containerd).
+//
+// Versions. start() asks the binary its version (`containerd --version`) and writes the config
+// in the layout that version reads (config version 2 for containerd 1.x, 3 for 2.x), serving crun
+// only where crun can run that version's containers. A binary given by path runs with its own
+// directory first on PATH, so the shim (containerd-shim-runc-v2) that comes with it is the one
+// it starts, not another containerd's from the host's PATH.
 //
 // API. start() writes the config and the CNI conflist, adopts or spawns containerd, waits until
 // its CRI answers on the socket (ready), then imports the archives of `preloadDir`. While running, a
 // containerd that dies is started again after RestartBackoff's delay (1 s doubling to 30 s).
 // stop() ends containerd (SIGTERM, SIGKILL after 10 s) and waits for it to exit;
 // stop({ keepRunning: true }) only lets go of it, for an agent that hands its pods to the next one.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { sleep, systemClock, type Clock } from '../../kube/clock.js';
 import type { Logger } from '../../kube/logger.js';
 import { CriClient } from '../cri/client.js';
 import { spawnRunner, type Runner } from '../exec.js';
 import type { Part } from '../../kube/part.js';
-import { containerdPaths, renderCniConflist, renderContainerdConfig, type ContainerdPaths, type RuntimeHandler } from './containerd-config.js';
+import { checkContainerdConfigInput, containerdPaths, renderCniConflist, renderContainerdConfig, type ContainerdConfigInput, type ContainerdPaths, type RuntimeHandler } from './containerd-config.js';
+import { configVersionFor, crunProblem, parseContainerdVersion, type ContainerdVersion } from './containerd-version.js';
 import { preloadImages, type PreloadResult } from './image-preload.js';
 import { RestartBackoff } from './restart-backoff.js';
 
 export const CRUN_BINARY = '/usr/bin/crun';
 const DEFAULT_READY_TIMEOUT_MS = 30_000;
 const DEFAULT_STOP_TIMEOUT_MS = 10_000;
+const VERSION_TIMEOUT_MS = 10_000;
 const KILL_WAIT_MS = 5_000;
 const POLL_MS = 100;
 /** The deadline of one readiness probe. */
@@ -46,13 +55,13 @@ export interface ManagedContainerdOptions {
   bridgeName: string;
   /** The pod sandbox image; it must be local (preloaded), nothing is pulled for it. */
   sandboxImage: string;
-  /** The first is the default; default: detectRuntimeHandlers(). */
+  /** The first is the default; default: detectRuntimeHandlers(), less a crun too old for this containerd. */
   runtimeHandlers?: readonly RuntimeHandler[];
   /** A directory of image archives (`*.tar`) to import once containerd answers. */
   preloadDir?: string;
   logger: Logger;
   clock?: Clock;
-  /** Default `containerd` (from PATH). */
+  /** containerd 1.x or 2.x (2.1 and newer); a path, or a name looked up on PATH. Default `containerd`. */
   containerdBinary?: string;
   /** Runs ctr; default spawnRunner(). */
   run?: Runner;
@@ -65,6 +74,13 @@ export interface ManagedContainerdOptions {
 export interface StopOptions {
   /** Leave containerd, and with it every container, running for the next agent to adopt. */
   keepRunning?: boolean;
+}
+
+/** What start() learns from the binaries once. */
+interface Detected {
+  version: ContainerdVersion;
+  runtimeHandlers: readonly RuntimeHandler[];
+  configText: string;
 }
 
 /** One containerd process: our child (with its exit event) or one adopted by pid. */
@@ -100,7 +116,8 @@ export class ManagedContainerd implements Part {
   private readonly clock: Clock;
   private readonly run: Runner;
   private readonly binary: string;
-  private readonly configText: string;
+  private readonly configInput: Omit<ContainerdConfigInput, 'configVersion'>;
+  private detected: Detected | undefined;
   private readonly conflistText: string;
   private readonly backoff: RestartBackoff;
   private current: Proc | undefined;
@@ -125,7 +142,8 @@ export class ManagedContainerd implements Part {
     this.clock = o.clock ?? systemClock;
     this.run = o.run ?? spawnRunner();
     this.binary = o.containerdBinary ?? 'containerd';
-    this.configText = renderContainerdConfig({ dataDir: o.dataDir, sandboxImage: o.sandboxImage, runtimeHandlers: o.runtimeHandlers ?? detectRuntimeHandlers() });
+    this.configInput = { dataDir: o.dataDir, sandboxImage: o.sandboxImage, runtimeHandlers: o.runtimeHandlers ?? detectRuntimeHandlers() };
+    checkContainerdConfigInput(this.configInput);
     this.conflistText = renderCniConflist({ dataDir: o.dataDir, podCIDR: o.podCIDR, bridgeName: o.bridgeName });
     this.backoff = new RestartBackoff(this.clock);
   }
@@ -133,6 +151,16 @@ export class ManagedContainerd implements Part {
   /** The pid of the containerd this part runs now, if one answers or is being started. */
   pid(): number | undefined {
     return this.current?.pid;
+  }
+
+  /** The binary's version, known once start() has asked it. */
+  version(): ContainerdVersion | undefined {
+    return this.detected?.version;
+  }
+
+  /** The runtime handlers it serves, the default first; known once start() has asked the binaries. */
+  runtimeHandlers(): readonly RuntimeHandler[] | undefined {
+    return this.detected?.runtimeHandlers;
   }
 
   /** What the import of `preloadDir` did at start, if it was given. */
@@ -197,14 +225,17 @@ export class ManagedContainerd implements Part {
   }
 
   private async bringUp(): Promise<void> {
+    this.detected ??= await this.detect();
     await mkdir(this.paths.cniConfDir, { recursive: true, mode: 0o700 });
-    const configChanged = await writeIfChanged(this.paths.config, this.configText);
+    const configChanged = await writeIfChanged(this.paths.config, this.detected.configText);
     // containerd's CRI plugin watches the CNI conf dir, so a changed conflist needs no restart.
     await writeIfChanged(this.paths.conflist, this.conflistText);
 
     const running = await this.findRunning();
-    if (running && configChanged) {
-      this.log.info({ pid: running.pid }, 'containerd config changed; restarting containerd (containers keep running)');
+    const ranAs = running && commandLine(running.pid)?.[0];
+    if (running && (configChanged || ranAs !== this.binary)) {
+      const what = configChanged ? 'containerd config changed' : `containerd runs as ${ranAs}, not ${this.binary}`;
+      this.log.info({ pid: running.pid }, `${what}; restarting containerd (containers keep running)`);
       await this.terminate(running);
     } else if (running) {
       this.log.info({ pid: running.pid }, 'adopting the containerd a previous agent left running');
@@ -234,6 +265,28 @@ export class ManagedContainerd implements Part {
     this.waitingFor = 'containerd is running';
   }
 
+  /** The binary's version, the runtime handlers it serves, and the config in the layout it reads. */
+  private async detect(): Promise<Detected> {
+    const version = parseContainerdVersion(await askVersion(this.binary, 'containerd', 'install containerd (apt-get install containerd) or set the containerd binary'), this.binary);
+    const configVersion = configVersionFor(version, this.binary);
+    const runtimeHandlers = this.o.runtimeHandlers ?? (await this.servedHandlers(version, this.configInput.runtimeHandlers));
+    this.log.info({ binary: this.binary, version: version.text, configVersion, runtimeHandlers: runtimeHandlers.map((h) => h.name) }, 'containerd version');
+    return { version, runtimeHandlers, configText: renderContainerdConfig({ ...this.configInput, runtimeHandlers, configVersion }) };
+  }
+
+  /** The detected `handlers`, less a crun that cannot run the containers of this containerd. */
+  private async servedHandlers(version: ContainerdVersion, handlers: readonly RuntimeHandler[]): Promise<readonly RuntimeHandler[]> {
+    const crun = handlers.find((h) => h.binaryName === CRUN_BINARY);
+    if (!crun) return handlers;
+    const problem = await askVersion(CRUN_BINARY, 'crun', 'reinstall crun (apt-get install crun)').then(
+      (out) => crunProblem(version, out),
+      (err: Error) => err.message,
+    );
+    if (problem === undefined) return handlers;
+    this.log.warn({ binary: CRUN_BINARY, problem }, 'leaving out the crun runtime handler: pods of RuntimeClass crun will not start on this node');
+    return handlers.filter((h) => h !== crun);
+  }
+
   /** A containerd with our config already running: the pid file's, else one found in /proc. */
   private async findRunning(): Promise<Proc | undefined> {
     const fromFile = Number.parseInt(await readFile(this.paths.pidFile, 'utf8').catch(() => ''), 10);
@@ -250,12 +303,8 @@ export class ManagedContainerd implements Part {
    * command line reads empty) is not, and neither is a reused pid.
    */
   private isOurs(pid: number): boolean {
-    let args: string[];
-    try {
-      args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    } catch {
-      return false;
-    }
+    const args = commandLine(pid);
+    if (!args) return false;
     const at = args.indexOf('--config');
     return at > 0 && args[at + 1] === this.paths.config && basename(args[0]!) === basename(this.binary);
   }
@@ -270,7 +319,9 @@ export class ManagedContainerd implements Part {
     const logFile = await open(this.paths.log, 'a');
     let child: ChildProcess;
     try {
-      child = spawn(this.binary, ['--config', this.paths.config], { detached: true, stdio: ['ignore', logFile.fd, logFile.fd] });
+      // containerd looks for its shim on PATH before beside itself.
+      const env = this.binary.includes('/') ? { ...process.env, PATH: [dirname(this.binary), process.env['PATH']].filter(Boolean).join(':') } : process.env;
+      child = spawn(this.binary, ['--config', this.paths.config], { detached: true, stdio: ['ignore', logFile.fd, logFile.fd], env });
       await new Promise<void>((resolve, reject) => {
         child.once('spawn', resolve);
         child.once('error', (err) => reject(new Error(`cannot start ${this.binary}: ${err.message}; install containerd (apt-get install containerd) or set the containerd binary`)));
@@ -387,6 +438,26 @@ export class ManagedContainerd implements Part {
       await sleep(this.clock, POLL_MS);
     }
     return true;
+  }
+}
+
+/** What `binary --version` prints; rejects naming the binary, and `install` when it cannot be run at all. */
+function askVersion(binary: string, what: string, install: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(binary, ['--version'], { timeout: VERSION_TIMEOUT_MS }, (err, stdout, stderr) => {
+      if (!err) resolve(stdout);
+      else if (typeof err.code === 'string') reject(new Error(`cannot start ${binary}: ${err.message}; ${install}`));
+      else reject(new Error(`${binary} --version ${err.killed ? `did not exit within ${VERSION_TIMEOUT_MS / 1000} s` : `exited with code ${err.code}`}: ${stderr.trim() || '(no stderr)'}; is ${binary} ${what}?`));
+    });
+  });
+}
+
+/** The arguments `pid` runs with (a zombie's: one empty string); undefined once it is gone. */
+function commandLine(pid: number): string[] | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,7 +1,9 @@
 // The shared containerd harness for integration suites: a real ManagedContainerd in a fresh temp
 // dir, with the busybox and pause images preloaded, a pod CIDR and bridge of its own, and a
 // stop() that leaves nothing behind (sandboxes, shims and their containers, mounts, the bridge,
-// the dir), also when the suite failed half-way.
+// the dir), also when the suite failed half-way. Which containerd runs is one setting,
+// SHOPFLOOR_TEST_CONTAINERD: `debian` (default; Debian's 1.6 on PATH) or `pinned` (the 2.x that
+// scripts/build-tools.sh builds into SHOPFLOOR_TOOLS_BIN, with its shim beside it).
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,6 +14,7 @@ import { BUSYBOX_IMAGE, PAUSE_IMAGE, buildBusyboxImages, type BusyboxImages } fr
 import { containerdPaths, type RuntimeHandler } from '../../agent/runtime/containerd-config.js';
 import { ManagedContainerd } from '../../agent/runtime/managed-containerd.js';
 import { silentLogger, type Logger } from '../../kube/logger.js';
+import { toolBinary } from '../../cli/tools-bin.js';
 
 export { BUSYBOX_IMAGE, PAUSE_IMAGE };
 
@@ -20,6 +23,21 @@ export const TEST_IMAGES_DIR = join(tmpdir(), 'shopfloor-test-images');
 /** One claim file per network slot n (10.89.n.0/24, bridge sft<n>), holding the owner's pid. */
 const NET_SLOTS_DIR = join(tmpdir(), 'shopfloor-test-net');
 const SLOTS = 250;
+
+export const TEST_CONTAINERD_SETTING = 'SHOPFLOOR_TEST_CONTAINERD';
+export const TEST_CONTAINERDS = ['debian', 'pinned'] as const;
+
+/** The containerd binary SHOPFLOOR_TEST_CONTAINERD names, or an error saying what to set or build. */
+export function testContainerdBinary(env: NodeJS.ProcessEnv = process.env): string {
+  const choice = env[TEST_CONTAINERD_SETTING] || 'debian';
+  if (choice === 'debian') return 'containerd';
+  if (choice !== 'pinned') throw new Error(`${TEST_CONTAINERD_SETTING}="${choice}" is not a containerd the tests run on; use one of ${TEST_CONTAINERDS.join(', ')} (default debian)`);
+  const neededFor = `${TEST_CONTAINERD_SETTING}=pinned`;
+  const binary = toolBinary('containerd', neededFor, env);
+  // containerd starts the shim beside it; one without it would start Debian's from PATH.
+  toolBinary('containerd-shim-runc-v2', neededFor, env);
+  return binary;
+}
 
 export interface TestContainerdOptions {
   /** Default: runc, and crun where it is installed. */
@@ -31,6 +49,8 @@ export interface TestContainerdOptions {
 
 export interface TestContainerd {
   containerd: ManagedContainerd;
+  /** The containerd binary it runs (testContainerdBinary). */
+  binary: string;
   dataDir: string;
   /** `unix://<dataDir>/containerd.sock` */
   endpoint: string;
@@ -49,6 +69,7 @@ export interface TestContainerd {
 const run = spawnRunner();
 
 export async function startTestContainerd(opts: TestContainerdOptions = {}): Promise<TestContainerd> {
+  const binary = testContainerdBinary();
   const images = await buildBusyboxImages(TEST_IMAGES_DIR);
   const slot = await claimNetSlot();
   const dataDir = await mkdtemp(join(tmpdir(), 'sf-ctd-'));
@@ -59,6 +80,7 @@ export async function startTestContainerd(opts: TestContainerdOptions = {}): Pro
     podCIDR,
     bridgeName,
     sandboxImage: PAUSE_IMAGE,
+    containerdBinary: binary,
     ...(opts.runtimeHandlers ? { runtimeHandlers: opts.runtimeHandlers } : {}),
     ...(opts.preload === false ? {} : { preloadDir: TEST_IMAGES_DIR }),
     logger: opts.logger ?? silentLogger(),
@@ -68,6 +90,7 @@ export async function startTestContainerd(opts: TestContainerdOptions = {}): Pro
   let stopped: Promise<void> | undefined;
   const t: TestContainerd = {
     containerd,
+    binary,
     dataDir,
     endpoint: containerd.endpoint,
     socketPath,
@@ -202,7 +225,8 @@ export function mountsUnder(dir: string): string[] {
     .sort((a, b) => b.length - a.length);
 }
 
-async function unmountUnder(dir: string): Promise<void> {
+/** Lazily unmounts everything at or under `dir`, deepest first. */
+export async function unmountUnder(dir: string): Promise<void> {
   for (const mountPoint of mountsUnder(dir)) {
     const r = await run('umount', ['-l', mountPoint]);
     if (r.code !== 0 && mountsUnder(dir).includes(mountPoint)) throw new Error(`umount -l ${mountPoint}: ${r.stderr.trim()}`);

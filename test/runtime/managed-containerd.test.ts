@@ -1,10 +1,11 @@
-// ManagedContainerd with the real containerd: start with preloaded images, restart after a
+// ManagedContainerd with the real containerd (SHOPFLOOR_TEST_CONTAINERD picks which): start with
+// preloaded images in the config layout of its version, its own shim, restart after a
 // kill -9, stop, adoption by a second part or the next agent after one was killed with -9, a
 // config change that restarts containerd under running containers, and failures to start.
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,7 +31,7 @@ async function testContainerd(logger?: Logger): Promise<TestContainerd> {
 
 /** A second part on the same data dir and network, as the next agent would build it. */
 function sameNode(t: TestContainerd, extra: Partial<ManagedContainerdOptions> = {}): ManagedContainerd {
-  const c = new ManagedContainerd({ dataDir: t.dataDir, podCIDR: t.podCIDR, bridgeName: t.bridgeName, sandboxImage: PAUSE_IMAGE, logger: silentLogger(), ...extra });
+  const c = new ManagedContainerd({ dataDir: t.dataDir, podCIDR: t.podCIDR, bridgeName: t.bridgeName, sandboxImage: PAUSE_IMAGE, containerdBinary: t.binary, logger: silentLogger(), ...extra });
   cleanups.push(() => c.stop());
   return c;
 }
@@ -38,6 +39,14 @@ function sameNode(t: TestContainerd, extra: Partial<ManagedContainerdOptions> = 
 function capturingLogger(): { logger: Logger; lines: Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];
   return { lines, logger: createLogger({ name: 'test', destination: { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) } }) };
+}
+
+/** Where `binary` is: itself when it is a path, else the first of PATH's dirs that has it. */
+function onPath(binary: string): string {
+  if (binary.includes('/')) return binary;
+  const found = (process.env['PATH'] ?? '').split(':').map((dir) => join(dir, binary)).find((path) => existsSync(path));
+  if (!found) throw new Error(`${binary} is not on PATH`);
+  return found;
 }
 
 /** Whether `pid` is a live containerd of `dataDir` (a zombie's command line reads empty). */
@@ -58,7 +67,11 @@ describe('ManagedContainerd', () => {
     const pid = c.pid()!;
     expect(containerdRuns(pid, t.dataDir)).toBe(true);
     expect(readFileSync(join(t.dataDir, 'containerd.pid'), 'utf8').trim()).toBe(String(pid));
-    expect(readFileSync(join(t.dataDir, 'containerd.toml'), 'utf8')).toContain(`sandbox_image = "${PAUSE_IMAGE}"`);
+    const config = readFileSync(join(t.dataDir, 'containerd.toml'), 'utf8');
+    const version = t.containerd.version()!;
+    expect(config).toMatch(version.major === 1 ? /^version = 2$/m : /^version = 3$/m);
+    expect(config).toContain(`${version.major === 1 ? 'sandbox_image' : 'sandbox'} = "${PAUSE_IMAGE}"`);
+    expect((await t.cri.version()).runtimeVersion).toBe(version.text);
     expect(JSON.parse(readFileSync(join(t.dataDir, 'cni', '10-shopfloor.conflist'), 'utf8'))).toMatchObject({ plugins: [{ bridge: t.bridgeName, ipam: { ranges: [[{ subnet: t.podCIDR }]] } }, {}, {}] });
     expect(c.preloadResult()).toEqual({ imported: [{ file: t.images.busybox, images: [BUSYBOX_IMAGE] }, { file: t.images.pause, images: [PAUSE_IMAGE] }], failed: [] });
     const images = await t.ctr(['images', 'ls', '-q']);
@@ -116,7 +129,7 @@ describe('ManagedContainerd', () => {
   it('an agent killed with -9 leaves containerd running, and the next agent adopts it', async () => {
     const t = await testContainerd();
     await t.containerd.stop();
-    const agent = spawn(process.execPath, ['--import', 'tsx', 'test/runtime/fixtures/agent-with-containerd.ts', JSON.stringify({ dataDir: t.dataDir, podCIDR: t.podCIDR, bridgeName: t.bridgeName, sandboxImage: PAUSE_IMAGE })], {
+    const agent = spawn(process.execPath, ['--import', 'tsx', 'test/runtime/fixtures/agent-with-containerd.ts', JSON.stringify({ dataDir: t.dataDir, podCIDR: t.podCIDR, bridgeName: t.bridgeName, sandboxImage: PAUSE_IMAGE, containerdBinary: t.binary })], {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, NODE_OPTIONS: '' },
@@ -155,8 +168,34 @@ describe('ManagedContainerd', () => {
     await next.start();
     expect(next.pid()).not.toBe(pid);
     expect(containerdRuns(pid, t.dataDir)).toBe(false);
-    expect(readFileSync(join(t.dataDir, 'containerd.toml'), 'utf8')).toContain(`sandbox_image = "${BUSYBOX_IMAGE}"`);
+    expect(readFileSync(join(t.dataDir, 'containerd.toml'), 'utf8')).toMatch(new RegExp(`sandbox(_image)? = "${BUSYBOX_IMAGE}"`));
     expect(await taskPid()).toBe(before);
+  });
+
+  it('starts the shim that comes with its containerd', async () => {
+    const t = await testContainerd();
+    const id = `shim-${randomBytes(4).toString('hex')}`;
+    expect((await t.ctr(['run', '-d', BUSYBOX_IMAGE, id, 'sleep', '600'])).stderr).toBe('');
+    const shims = () => processesNaming(t.dataDir).filter((pid) => pid !== t.containerd.pid());
+    const [shim] = await eventually('the task\'s shim to run', () => shims().length > 0 && shims());
+    expect(realpathSync(`/proc/${shim}/exe`)).toBe(join(dirname(realpathSync(onPath(t.binary))), 'containerd-shim-runc-v2'));
+  });
+
+  it('restarts an adopted containerd that runs as another binary than it is given', async () => {
+    const t = await testContainerd();
+    const pid = t.containerd.pid()!;
+    await t.containerd.stop({ keepRunning: true });
+    // The same containerd and shim under another path: only the binary differs, not the config.
+    const dir = mkdtempSync(join(tmpdir(), 'sf-bin-'));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const real = realpathSync(onPath(t.binary));
+    symlinkSync(real, join(dir, 'containerd'));
+    symlinkSync(join(dirname(real), 'containerd-shim-runc-v2'), join(dir, 'containerd-shim-runc-v2'));
+    const next = sameNode(t, { containerdBinary: join(dir, 'containerd') });
+    await next.start();
+    expect(next.pid()).not.toBe(pid);
+    expect(containerdRuns(pid, t.dataDir)).toBe(false);
+    expect(readFileSync(`/proc/${next.pid()}/cmdline`, 'utf8').split('\0')[0]).toBe(join(dir, 'containerd'));
   });
 
   describe('failing to start', () => {
@@ -169,20 +208,35 @@ describe('ManagedContainerd', () => {
       await expect(part({ containerdBinary: join(dir, 'no-such-containerd') }).start()).rejects.toThrow(`cannot start ${dir}/no-such-containerd: spawn ${dir}/no-such-containerd ENOENT; install containerd`);
     });
 
+    /** A fake: real containerd cannot be made to fail this way. It answers --version as containerd 1.6 does, and runs `script` otherwise. */
+    const fakeContainerd = (script: string): string => {
+      const fake = join(dir, 'containerd');
+      writeFileSync(fake, `#!/bin/sh\nif [ "$1" = --version ]; then echo "containerd github.com/containerd/containerd 1.6.20~ds1 fake"; exit 0; fi\n${script}\n`);
+      chmodSync(fake, 0o755);
+      return fake;
+    };
+
+    it('refuses a binary that is not containerd, or a containerd whose config it does not write', async () => {
+      dir = mkdtempSync(join(tmpdir(), 'sf-ctd-'));
+      await expect(part({ containerdBinary: '/bin/false' }).start()).rejects.toThrow('/bin/false --version exited with code 1: (no stderr); is /bin/false containerd?');
+      await expect(part({ containerdBinary: '/bin/true' }).start()).rejects.toThrow(/^\/bin\/true --version printed "true \(GNU coreutils\) [^"]+", not "containerd <module> <version> \.\.\.": is \/bin\/true containerd\?/);
+      const old = join(dir, 'containerd-2.0');
+      writeFileSync(old, '#!/bin/sh\necho "containerd github.com/containerd/containerd/v2 v2.0.5 fake"\n');
+      chmodSync(old, 0o755);
+      await expect(part({ containerdBinary: old }).start()).rejects.toThrow(`${old} is containerd v2.0.5; Shopfloor runs containerd 1.x (config version 2) or 2.1 and newer 2.x (config version 3)`);
+      expect(existsSync(join(dir, 'containerd.toml'))).toBe(false);
+    });
+
     it('reports a containerd that exits at once, with its log', async () => {
       dir = mkdtempSync(join(tmpdir(), 'sf-ctd-'));
-      const c = part({ containerdBinary: '/bin/false' });
-      await expect(c.start()).rejects.toThrow(new RegExp(`containerd \\(pid \\d+\\) exited with code 1 before it answered on ${dir}/containerd.sock; its log ${dir}/containerd.log ends with`));
+      const c = part({ containerdBinary: fakeContainerd('echo "fake containerd exits"; exit 1') });
+      await expect(c.start()).rejects.toThrow(new RegExp(`containerd \\(pid \\d+\\) exited with code 1 before it answered on ${dir}/containerd.sock; its log ${dir}/containerd.log ends with:\nfake containerd exits`));
       expect(c.ready()).toMatch(/^containerd failed to start: /);
     });
 
     it('gives up on a containerd that never answers, ends it, and names its log', async () => {
       dir = mkdtempSync(join(tmpdir(), 'sf-ctd-'));
-      // A fake: real containerd cannot be made to run without answering.
-      const fake = join(dir, 'containerd');
-      writeFileSync(fake, '#!/bin/sh\necho "fake containerd never listens"\nexec sleep 600\n');
-      chmodSync(fake, 0o755);
-      const c = part({ containerdBinary: fake, readyTimeoutMs: 1_000 });
+      const c = part({ containerdBinary: fakeContainerd('echo "fake containerd never listens"\nexec sleep 600'), readyTimeoutMs: 1_000 });
       const failure = await c.start().then(() => new Error('started'), (err: Error) => err);
       expect(failure.message).toMatch(new RegExp(`^containerd \\(pid \\d+\\) did not answer on ${dir}/containerd.sock within 1 s; see its log ${dir}/containerd.log, which ends with:\\nfake containerd never listens`));
       const pid = Number(/pid (\d+)/.exec(failure.message)![1]);
