@@ -3,29 +3,34 @@ import { containerdPaths, renderCniConflist, renderContainerdConfig, tomlString 
 
 const handlers = [{ name: 'runc' }, { name: 'crun', binaryName: '/usr/bin/crun' }];
 
+/** What either config version starts with for /var/lib/sf, after its `version` line. */
+const ownPaths = [
+  'root = "/var/lib/sf/root"',
+  'state = "/var/lib/sf/state"',
+  '',
+  '[grpc]',
+  '  address = "/var/lib/sf/containerd.sock"',
+  '',
+  '[ttrpc]',
+  '  address = "/var/lib/sf/containerd.sock.ttrpc"',
+  '',
+  '[debug]',
+  '  address = ""',
+  '',
+  '[metrics]',
+  '  address = ""',
+  '',
+  '[plugins."io.containerd.internal.v1.opt"]',
+  '  path = "/var/lib/sf/opt"',
+  '',
+];
+
 describe('renderContainerdConfig', () => {
   it('renders a version 2 config with its own root, state, sockets, CRI, and runtime handlers with their own runtime state', () => {
     expect(renderContainerdConfig({ configVersion: 2, dataDir: '/var/lib/sf', sandboxImage: 'shopfloor.dev/pause:test', runtimeHandlers: handlers })).toBe(
       [
         'version = 2',
-        'root = "/var/lib/sf/root"',
-        'state = "/var/lib/sf/state"',
-        '',
-        '[grpc]',
-        '  address = "/var/lib/sf/containerd.sock"',
-        '',
-        '[ttrpc]',
-        '  address = "/var/lib/sf/containerd.sock.ttrpc"',
-        '',
-        '[debug]',
-        '  address = ""',
-        '',
-        '[metrics]',
-        '  address = ""',
-        '',
-        '[plugins."io.containerd.internal.v1.opt"]',
-        '  path = "/var/lib/sf/opt"',
-        '',
+        ...ownPaths,
         '[plugins."io.containerd.grpc.v1.cri"]',
         '  sandbox_image = "shopfloor.dev/pause:test"',
         '  restrict_oom_score_adj = true',
@@ -59,24 +64,7 @@ describe('renderContainerdConfig', () => {
     expect(renderContainerdConfig({ configVersion: 3, dataDir: '/var/lib/sf', sandboxImage: 'shopfloor.dev/pause:test', runtimeHandlers: handlers })).toBe(
       [
         'version = 3',
-        'root = "/var/lib/sf/root"',
-        'state = "/var/lib/sf/state"',
-        '',
-        '[grpc]',
-        '  address = "/var/lib/sf/containerd.sock"',
-        '',
-        '[ttrpc]',
-        '  address = "/var/lib/sf/containerd.sock.ttrpc"',
-        '',
-        '[debug]',
-        '  address = ""',
-        '',
-        '[metrics]',
-        '  address = ""',
-        '',
-        '[plugins."io.containerd.internal.v1.opt"]',
-        '  path = "/var/lib/sf/opt"',
-        '',
+        ...ownPaths,
         '[plugins."io.containerd.nri.v1.nri"]',
         '  disable = true',
         '',

@@ -8,7 +8,8 @@ import { metricValue } from '../harness/metrics.js';
 import { Informer } from '../../kube/informer.js';
 import { NODE_ASSIGNMENTS } from '../../kube/resource.js';
 import type { NodeAssignment } from '../../api/index.js';
-import { assign, containerId, execIn, statusOf, uniqueName, untilRunning, usePodEnv } from './support.js';
+import { ANNOTATION_RESTART_COUNT, LABEL_ASSIGNMENT_NAME } from '../../agent/pods/runtime-labels.js';
+import { assign, containerId, execIn, statusOf, uniqueName, untilRunning, usePodEnv, witness } from './support.js';
 
 const podEnv = usePodEnv();
 
@@ -68,6 +69,15 @@ describe('failing containers', () => {
     // Stopped by the agent: SIGTERM (sleep exits on it, 143), or SIGKILL after the grace period (137).
     expect([137, 143]).toContain(after.containers?.[0]?.lastTerminationExitCode);
     expect(after.containers?.[0]?.lastTerminationReason).toBe('Error');
+    // The runtime runs the new instance as restart 1, and still holds the one that was stopped.
+    await witness(podEnv(), async (crictl) => {
+      const restarts = after.containers?.[0]?.restartCount;
+      const byAttempt = (await crictl.containers({ [LABEL_ASSIGNMENT_NAME]: name })).sort((a, b) => (a.metadata.attempt ?? 0) - (b.metadata.attempt ?? 0));
+      expect(byAttempt.map((c) => ({ id: c.id, state: c.state, attempt: c.metadata.attempt, restartCount: c.annotations[ANNOTATION_RESTART_COUNT] }))).toEqual([
+        { id: containerId(before, 'app'), state: 'CONTAINER_EXITED', attempt: 0, restartCount: '0' },
+        { id: containerId(after, 'app'), state: 'CONTAINER_RUNNING', attempt: restarts, restartCount: String(restarts) },
+      ]);
+    });
     // What Prometheus sees: the failed probe, and the restart the status counts.
     const registry = podEnv().agent.registry;
     expect(await metricValue(registry, 'prober_probe_total', { probe_type: 'Liveness', result: 'failed', pod: name, container: 'app' })).toBeGreaterThanOrEqual(1);

@@ -1,17 +1,18 @@
 // The agent's pod lifecycle on a real containerd, runc and CNI, driven through the API: pods
 // start and answer on their IP, an agent restart restarts nothing, deletion removes the pod,
 // what no assignment wants is removed while what is not ours is left alone, and the runtime's
-// death is survived.
+// death is survived. crictl witnesses what runs, as a user on the node would check it.
 import { describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { get } from 'node:http';
-import type { NodeAssignment } from '../../api/index.js';
+import { LABEL_MANAGED_BY, LABEL_NODE, LABEL_WORKLOAD, MANAGED_BY_VALUE, type NodeAssignment } from '../../api/index.js';
+import { ANNOTATION_RESTART_COUNT, LABEL_ASSIGNMENT_NAME, LABEL_CONTAINER_NAME } from '../../agent/pods/runtime-labels.js';
 import { Informer } from '../../kube/informer.js';
 import { NODE_ASSIGNMENTS } from '../../kube/resource.js';
 import { BUSYBOX_IMAGE } from '../harness/containerd.js';
 import { eventually } from '../harness/eventually.js';
 import { metricValue } from '../harness/metrics.js';
-import { assign, containerId, removeAssignment, sandboxesOf, statusOf, uniqueName, untilRunning, usePodEnv, NAMESPACE } from './support.js';
+import { assign, containerId, removeAssignment, sandboxesOf, statusOf, uniqueName, untilRunning, usePodEnv, witness, NAMESPACE } from './support.js';
 
 const podEnv = usePodEnv();
 
@@ -39,6 +40,14 @@ describe('pod lifecycle on containerd', () => {
     expect(status.podIP).toMatch(new RegExp(`^${podEnv().containerd.podCIDR.split('.').slice(0, 3).join('\\.')}\\.`));
     expect(status.containers?.[0]).toMatchObject({ name: 'web', state: 'Running', ready: true, restartCount: 0, image: BUSYBOX_IMAGE });
     expect(status.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True', observedGeneration: 1 });
+    await witness(podEnv(), async (crictl) => {
+      const ours = { [LABEL_MANAGED_BY]: MANAGED_BY_VALUE, [LABEL_NODE]: podEnv().agent.nodeName, [LABEL_ASSIGNMENT_NAME]: name };
+      const pods = await crictl.pods(ours);
+      expect(pods).toEqual([expect.objectContaining({ state: 'SANDBOX_READY', labels: expect.objectContaining({ [LABEL_WORKLOAD]: name, 'io.kubernetes.pod.name': name, 'io.kubernetes.pod.namespace': NAMESPACE }) })]);
+      expect(await crictl.containers(ours)).toEqual([
+        expect.objectContaining({ id: containerId(status, 'web'), podSandboxId: pods[0]!.id, state: 'CONTAINER_RUNNING', metadata: { name: 'web', attempt: 0 }, labels: expect.objectContaining({ [LABEL_CONTAINER_NAME]: 'web' }), annotations: expect.objectContaining({ [ANNOTATION_RESTART_COUNT]: '0' }) }),
+      ]);
+    });
     await eventually('the pod to answer HTTP', async () => (await httpStatus(`http://${status.podIP}:8080/`)) === 200);
     const registry = podEnv().agent.registry;
     expect(await metricValue(registry, 'shopfloor_agent_pods', { phase: 'Running' })).toBeGreaterThanOrEqual(1);
@@ -66,6 +75,10 @@ describe('pod lifecycle on containerd', () => {
       expect(after!.containers?.[0]?.restartCount).toBe(0);
       expect(after!.ready).toBe(true);
       expect(seen.filter((ready) => ready !== true)).toEqual([]);
+      // Nothing made again: the runtime holds the one container it held before.
+      await witness(podEnv(), async (crictl) => {
+        expect(await crictl.containers({ [LABEL_ASSIGNMENT_NAME]: name })).toEqual([expect.objectContaining({ id: containerId(before, 'web'), state: 'CONTAINER_RUNNING', metadata: { name: 'web', attempt: 0 } })]);
+      });
     } finally {
       await watch.stop();
     }
@@ -83,6 +96,10 @@ describe('pod lifecycle on containerd', () => {
     const took = Date.now() - started;
     expect(took).toBeGreaterThanOrEqual(2_500);
     expect(took).toBeLessThan(15_000);
+    await witness(podEnv(), async (crictl) => {
+      expect(await crictl.pods({ [LABEL_ASSIGNMENT_NAME]: name })).toEqual([]);
+      expect(await crictl.containers({ [LABEL_ASSIGNMENT_NAME]: name })).toEqual([]);
+    });
   });
 
   it('removes a sandbox carrying its labels that no assignment wants, and leaves an unlabelled one alone', async () => {
@@ -94,6 +111,7 @@ describe('pod lifecycle on containerd', () => {
     try {
       await eventually('the orphan to be removed', async () => !(await cri.listPodSandbox()).some((s) => s.id === orphan), 20_000);
       expect((await cri.listPodSandbox()).find((s) => s.id === foreign)?.state).toBe('SANDBOX_READY');
+      await witness(podEnv(), async (crictl) => expect(await crictl.pods({ app: 'not-shopfloor' })).toEqual([expect.objectContaining({ id: foreign, state: 'SANDBOX_READY' })]));
     } finally {
       await cri.stopPodSandbox(foreign);
       await cri.removePodSandbox(foreign);

@@ -8,6 +8,7 @@ import { isNotFound } from '../../kube/errors.js';
 import { NAMESPACES, NODE_ASSIGNMENTS } from '../../kube/resource.js';
 import { startTestAgent, type TestAgent } from '../harness/agent.js';
 import { startTestContainerd, type TestContainerd } from '../harness/containerd.js';
+import { crictlOn, type Crictl } from '../harness/crictl.js';
 import { startTestCluster, type TestCluster } from '../harness/test-cluster.js';
 import { eventually } from '../harness/eventually.js';
 
@@ -18,6 +19,8 @@ export interface PodEnv {
   containerd: TestContainerd;
   agent: TestAgent;
   client: KubeClient;
+  /** crictl on the containerd, when SHOPFLOOR_TOOLS_BIN has it (see witness). */
+  crictl: Crictl | undefined;
   stop(): Promise<void>;
 }
 
@@ -43,7 +46,7 @@ export async function startPodEnv(o: PodEnvOptions = {}): Promise<PodEnv> {
     stops.push(() => containerd.stop());
     const agent = await startTestAgent({ cluster, containerd, ...o });
     stops.push(() => agent.stop());
-    return { cluster, containerd, agent, client: new KubeClient(cluster.kubeConfig, {}), stop };
+    return { cluster, containerd, agent, client: new KubeClient(cluster.kubeConfig, {}), crictl: crictlOn(containerd.endpoint), stop };
   } catch (err) {
     await stop().catch(() => undefined);
     throw err;
@@ -132,4 +135,13 @@ export async function execIn(env: PodEnv, id: string, cmd: string[]): Promise<st
 export async function sandboxesOf(env: PodEnv, assignment: string): Promise<Array<{ id: string; state: string }>> {
   const all = await env.containerd.cri.listPodSandbox({ labelSelector: { 'shopfloor.dev/assignment-name': assignment } });
   return all.map((s) => ({ id: s.id, state: s.state }));
+}
+
+/**
+ * Checks with crictl, from outside the agent, what a test has just read from the agent's status:
+ * the runtime's own view, as a user on the node sees it. No witness where SHOPFLOOR_TOOLS_BIN
+ * is not set (`npm test` sets it, see crictlOn).
+ */
+export async function witness(env: PodEnv, check: (crictl: Crictl) => Promise<void>): Promise<void> {
+  if (env.crictl) await check(env.crictl);
 }
