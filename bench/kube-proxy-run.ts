@@ -35,6 +35,7 @@ const CREATE_CONCURRENCY = 32;
 /** kube-proxy's default minSyncPeriod is 1 s: a change waits this long after the last sync, so it is synced at once. */
 const SETTLE_MS = 2000;
 const STOP_TIMEOUT_MS = 10_000;
+const FORWARD_TIMEOUT_MS = 600_000;
 
 export interface KubeProxyFigures {
   mode: 'nftables' | 'iptables';
@@ -158,7 +159,15 @@ export async function runKubeProxy(api: KubeProxyApi, mode: 'nftables' | 'iptabl
     });
     const forwarded = async (i: number) => {
       helper!.stdin!.write(`${vip(i)}\n`);
-      await Promise.race([expect(`forwarded ${vip(i)}`), lost]);
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`kube-proxy (${mode}) did not forward ${vip(i)}:80 within ${FORWARD_TIMEOUT_MS / 1000} s; its log: ${logPath}, errors: ${klogErrors(readFileSync(logPath, 'utf8')).join(' | ')}`)), FORWARD_TIMEOUT_MS);
+      });
+      try {
+        await Promise.race([expect(`forwarded ${vip(i)}`), lost, late]);
+      } finally {
+        clearTimeout(timer);
+      }
     };
     await forwarded(n - 1);
     const coldS = (performance.now() - t0) / 1000;

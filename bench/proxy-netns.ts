@@ -15,6 +15,11 @@ import { runChecked, spawnRunner, type Runner } from '../agent/exec.js';
 import { ENDPOINT_PORT, ENDPOINT_RANGE, SERVICE_PORT, VIP_RANGE } from './service-objects.js';
 
 const PROBE_INTERVAL_MS = 2;
+/**
+ * The probe's own address, local through the endpoint range's route and inside kube-proxy's
+ * clusterCIDR but no endpoint's: traffic from it is not masqueraded, as a pod's is not.
+ */
+const PROBE_SOURCE = '10.254.0.1';
 
 /**
  * Local routes for both ranges: a connection to a VIP that no rule forwards yet is refused at
@@ -35,7 +40,7 @@ export async function listenAsEndpoints(): Promise<Server> {
 
 function connects(vip: string): Promise<boolean> {
   return new Promise((resolve) => {
-    const s: Socket = connect({ host: vip, port: SERVICE_PORT, timeout: 1000 });
+    const s: Socket = connect({ host: vip, port: SERVICE_PORT, localAddress: PROBE_SOURCE, timeout: 1000 });
     const done = (ok: boolean) => {
       s.destroy();
       resolve(ok);
