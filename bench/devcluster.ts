@@ -11,6 +11,7 @@ import { Agent, request } from 'node:https';
 import { Etcd3 } from 'etcd3';
 import { startDevclusterTestCluster } from '../test/harness/devcluster.js';
 import type { TestCluster } from '../test/harness/test-cluster.js';
+import { pool } from './pool.js';
 
 const CONCURRENCY = 16;
 const CREATES = 2000;
@@ -24,13 +25,6 @@ const VALUE = 'v'.repeat(600);
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-}
-
-async function pool(total: number, concurrency: number, task: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < total) await task(next++);
-  }));
 }
 
 type Call = (method: string, path: string, body?: unknown, contentType?: string) => Promise<{ status: number; text: string }>;

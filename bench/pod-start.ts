@@ -52,6 +52,7 @@ import { PODS, startTestKubelet } from '../test/harness/kubelet.js';
 import type { TestCluster } from '../test/harness/test-cluster.js';
 import { toolBinary } from '../cli/tools-bin.js';
 import { buildCli, cliArgv, compiledCliEntry } from './compiled-cli.js';
+import { pool } from './pool.js';
 
 const BUILD = 'shopfloor-bench-pod-start';
 const NODE = 'bench-node';
@@ -88,25 +89,6 @@ function percentile(values: number[], p: number): number {
 
 function mean(values: number[]): number {
   return values.reduce((a, b) => a + b, 0) / values.length;
-}
-
-/** Runs task(0..total-1) with `concurrency` in flight: each slot takes the next index when its task ends. */
-async function pool(total: number, concurrency: number, task: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(total, concurrency) }, async () => {
-      while (next < total) {
-        const i = next++;
-        try {
-          await task(i);
-        } catch (err) {
-          // One failure ends the run: no slot starts another pod.
-          next = total;
-          throw err;
-        }
-      }
-    }),
-  );
 }
 
 function podName(i: number): string {

@@ -1,12 +1,19 @@
 // Service-rule sync speed, in a private network namespace: Shopfloor's nftables layout (per-service
 // state only in map elements) against a kube-proxy-like layout generated here (a vmap into a chain
-// per service that numgen-jumps into a chain per endpoint), and Shopfloor's iptables mode.
-// Cold full syncs of 1,000 and 10,000 services × 3 endpoints; one-service add, endpoint change and
-// delete at 10,000. Ends with one JSON line of the figures.
+// per service that numgen-jumps into a chain per endpoint), and Shopfloor's iptables mode; then the
+// real kube-proxy, nftables and iptables modes, each in a fresh namespace of its own, reading the
+// same services from kube-apiserver (kube-proxy-run.ts). Cold full syncs of 1,000 and N services
+// (default 10,000) × 3 endpoints; one-service add, endpoint change and delete at N. Cold and add
+// end, on both proxies, once a connection to the VIP is forwarded (proxy-netns.ts). Ends with one
+// JSON line of the figures.
+//
+//   SHOPFLOOR_TOOLS_BIN=$(bash scripts/build-tools.sh --bin-dir) npm run bench -- proxy-sync [--services 10000]
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { Registry } from 'prom-client';
 import type { ProxyBackend } from '../agent/proxy/backend.js';
 import { runChecked, spawnRunner, type Runner } from '../agent/exec.js';
@@ -19,30 +26,14 @@ import { DEFAULT_PROXY_TABLE } from '../agent/proxy/proxy-names.js';
 import { Proxier } from '../agent/proxy/proxier.js';
 import { systemClock } from '../kube/clock.js';
 import { silentLogger } from '../kube/logger.js';
+import { runKubeProxy, startKubeProxyApi, type KubeProxyFigures } from './kube-proxy-run.js';
+import { listenAsEndpoints, routeProbeRanges, untilForwarded } from './proxy-netns.js';
+import { ENDPOINTS, endpointIP, modelService, vip } from './service-objects.js';
 
-const ENDPOINTS = 3;
 const REPEATS = 5;
 
-function vip(i: number): string {
-  return `10.96.${i >> 8}.${i & 255}`;
-}
-
-function endpointIP(j: number): string {
-  return `10.${128 + (j >> 16)}.${(j >> 8) & 255}.${j & 255}`;
-}
-
-function service(i: number, endpointBase = i * ENDPOINTS): Service {
-  return {
-    namespace: 'bench',
-    name: `svc-${i}`,
-    clusterIP: vip(i),
-    loadBalancing: 'Random',
-    ports: [{ name: 'http', protocol: 'TCP', port: 80, endpoints: Array.from({ length: ENDPOINTS }, (_, k) => ({ ip: endpointIP(endpointBase + k), port: 8080 })) }],
-  };
-}
-
 function services(n: number): Service[] {
-  return Array.from({ length: n }, (_, i) => service(i));
+  return Array.from({ length: n }, (_, i) => modelService(i));
 }
 
 function median(xs: number[]): number {
@@ -68,15 +59,20 @@ async function mustSync(p: Proxier, full: boolean): Promise<void> {
 }
 
 /** Shopfloor's layout, through the real proxier: cold full sync, then incremental changes. */
-async function ours(run: Runner, backend: ProxyBackend, n: number, changes: boolean): Promise<{ cold: number; add?: number; change?: number; del?: number }> {
+async function ours(run: Runner, backend: ProxyBackend, n: number, changes: boolean): Promise<{ cold: number; rssMb: number; add?: number; change?: number; del?: number }> {
   await backend.cleanup();
   const p = proxierFor(backend, run);
   const base = services(n);
   p.setState(buildProxyState(base, []).state);
-  const cold = await timed(() => mustSync(p, true));
+  // Synced, then forwarded: the check kube-proxy's run ends on too (kube-proxy-run.ts).
+  const cold = await timed(async () => {
+    await mustSync(p, true);
+    await untilForwarded(vip(n - 1));
+  });
+  const rssMb = process.memoryUsage().rss / 2 ** 20;
   if (!changes) {
     await p.stop();
-    return { cold };
+    return { cold, rssMb };
   }
   const adds: number[] = [];
   const edits: number[] = [];
@@ -85,11 +81,16 @@ async function ours(run: Runner, backend: ProxyBackend, n: number, changes: bool
   // The proxier is told which frontend changed, as the agent's service catalog tells it.
   const keyOf = (s: Service) => `${s.clusterIP}/TCP/80`;
   for (let r = 0; r < reps; r++) {
-    const extra = service(n + r, 3 * 65536 - ENDPOINTS * (r + 1));
+    const extra = modelService(n + r, 3 * 65536 - ENDPOINTS * (r + 1));
     p.setState(buildProxyState([...base, extra], []).state, [keyOf(extra)]);
-    adds.push(await timed(() => mustSync(p, false)));
+    adds.push(
+      await timed(async () => {
+        await mustSync(p, false);
+        await untilForwarded(extra.clusterIP);
+      }),
+    );
     const edited = [...base];
-    edited[n >> 1] = service(n >> 1, 3 * 65536 - 100 - r * ENDPOINTS);
+    edited[n >> 1] = modelService(n >> 1, 3 * 65536 - 100 - r * ENDPOINTS);
     p.setState(buildProxyState([...edited, extra], []).state, [keyOf(edited[n >> 1]!)]);
     edits.push(await timed(() => mustSync(p, false)));
     p.setState(buildProxyState(edited, []).state, [keyOf(extra)]);
@@ -97,7 +98,7 @@ async function ours(run: Runner, backend: ProxyBackend, n: number, changes: bool
   }
   await p.stop();
   await backend.cleanup();
-  return { cold, add: median(adds), change: median(edits), del: median(dels) };
+  return { cold, rssMb, add: median(adds), change: median(edits), del: median(dels) };
 }
 
 // The kube-proxy-like layout, written here only for comparison.
@@ -190,65 +191,131 @@ async function kubeProxyLike(run: Runner, n: number, changes: boolean): Promise<
   return { cold, add: median(adds), change: median(edits), del: median(dels) };
 }
 
-async function measure(): Promise<void> {
+type Figures = Record<string, number>;
+
+const ms = (s: number | undefined) => (s === undefined ? NaN : Math.round(s * 1e4) / 10);
+const sec = (s: number) => Math.round(s * 1000) / 1000;
+const mb = (m: number) => Math.round(m * 10) / 10;
+
+/** Shopfloor's proxy and the kube-proxy-like layout, in this process's own network namespace; returns the JSON figures. */
+async function measure(n: number): Promise<Figures> {
   const run = spawnRunner();
-  const ms = (s: number | undefined) => (s === undefined ? NaN : Math.round(s * 1e4) / 10);
-  const sec = (s: number) => Math.round(s * 1000) / 1000;
-  console.log(`proxy-sync: ${ENDPOINTS} endpoints per service, changes are medians of ${REPEATS} (iptables: one)`);
+  const at = n.toLocaleString('en');
+  console.log(`proxy-sync: ${ENDPOINTS} endpoints per service, changes are medians of ${REPEATS} (iptables: one); cold and add end on a connection to the VIP forwarded`);
 
   const nft = new NftBackend(run, DEFAULT_PROXY_TABLE);
   const ours1k = await ours(run, nft, 1000, false);
   console.log(`shopfloor nftables   cold  1,000 services: ${sec(ours1k.cold)} s`);
-  const ours10k = await ours(run, nft, 10_000, true);
-  console.log(`shopfloor nftables   cold 10,000 services: ${sec(ours10k.cold)} s; at 10,000: add ${ms(ours10k.add)} ms, endpoint change ${ms(ours10k.change)} ms, delete ${ms(ours10k.del)} ms`);
+  const oursN = await ours(run, nft, n, true);
+  console.log(`shopfloor nftables   cold ${at} services: ${sec(oursN.cold)} s; at ${at}: add ${ms(oursN.add)} ms, endpoint change ${ms(oursN.change)} ms, delete ${ms(oursN.del)} ms; bench process RSS ${mb(oursN.rssMb)} MB`);
 
   const kp1k = await kubeProxyLike(run, 1000, false);
   console.log(`kube-proxy-like nft  cold  1,000 services: ${sec(kp1k.cold)} s`);
-  const kp10k = await kubeProxyLike(run, 10_000, true);
-  console.log(`kube-proxy-like nft  cold 10,000 services: ${sec(kp10k.cold)} s; at 10,000: add ${ms(kp10k.add)} ms, endpoint change ${ms(kp10k.change)} ms, delete ${ms(kp10k.del)} ms`);
+  const kpN = await kubeProxyLike(run, n, true);
+  console.log(`kube-proxy-like nft  cold ${at} services: ${sec(kpN.cold)} s; at ${at}: add ${ms(kpN.add)} ms, endpoint change ${ms(kpN.change)} ms, delete ${ms(kpN.del)} ms`);
 
   const ipt = new IptablesBackend(run, DEFAULT_PROXY_TABLE);
-  const ipt10k = await ours(run, ipt, 10_000, true);
+  const iptN = await ours(run, ipt, n, true);
   const version = (await runChecked(run, 'iptables', ['--version'])).stdout.trim();
-  console.log(`shopfloor iptables   cold 10,000 services: ${sec(ipt10k.cold)} s; at 10,000: add ${ms(ipt10k.add)} ms, endpoint change ${ms(ipt10k.change)} ms, delete ${ms(ipt10k.del)} ms (${version})`);
+  console.log(`shopfloor iptables   cold ${at} services: ${sec(iptN.cold)} s; at ${at}: add ${ms(iptN.add)} ms, endpoint change ${ms(iptN.change)} ms, delete ${ms(iptN.del)} ms (${version})`);
 
-  const change = Math.max(ours10k.add!, ours10k.change!, ours10k.del!);
-  const speedup = kp10k.cold / ours10k.cold;
-  console.log(`cold 10k speedup over the kube-proxy-like layout: ${speedup.toFixed(1)}x (goal ≥ 10x); cold 10k ${sec(ours10k.cold)} s (goal ≤ 2 s); slowest one-service change ${ms(change)} ms (goal ≤ 20 ms)`);
-  console.log(
-    JSON.stringify({
-      cold1k_s: sec(ours1k.cold),
-      cold10k_s: sec(ours10k.cold),
-      change10k_ms: ms(change),
-      add10k_ms: ms(ours10k.add),
-      endpoint_change10k_ms: ms(ours10k.change),
-      delete10k_ms: ms(ours10k.del),
-      kubeproxy_cold1k_s: sec(kp1k.cold),
-      kubeproxy_cold10k_s: sec(kp10k.cold),
-      kubeproxy_add10k_ms: ms(kp10k.add),
-      kubeproxy_endpoint_change10k_ms: ms(kp10k.change),
-      kubeproxy_delete10k_ms: ms(kp10k.del),
-      cold_speedup: Math.round(speedup * 10) / 10,
-      iptables_cold10k_s: sec(ipt10k.cold),
-      iptables_change10k_ms: ms(Math.max(ipt10k.add!, ipt10k.change!, ipt10k.del!)),
-    }),
-  );
+  const change = Math.max(oursN.add!, oursN.change!, oursN.del!);
+  const speedup = kpN.cold / oursN.cold;
+  console.log(`cold ${at} speedup over the kube-proxy-like layout: ${speedup.toFixed(1)}x (goal ≥ 10x); cold ${at} ${sec(oursN.cold)} s (goal ≤ 2 s at 10,000); slowest one-service change ${ms(change)} ms (goal ≤ 20 ms)`);
+  return {
+    services: n,
+    cold1k_s: sec(ours1k.cold),
+    cold10k_s: sec(oursN.cold),
+    change10k_ms: ms(change),
+    add10k_ms: ms(oursN.add),
+    endpoint_change10k_ms: ms(oursN.change),
+    delete10k_ms: ms(oursN.del),
+    rss_mb: mb(oursN.rssMb),
+    kubeproxy_cold1k_s: sec(kp1k.cold),
+    kubeproxy_cold10k_s: sec(kpN.cold),
+    kubeproxy_add10k_ms: ms(kpN.add),
+    kubeproxy_endpoint_change10k_ms: ms(kpN.change),
+    kubeproxy_delete10k_ms: ms(kpN.del),
+    cold_speedup: Math.round(speedup * 10) / 10,
+    iptables_cold10k_s: sec(iptN.cold),
+    iptables_add10k_ms: ms(iptN.add),
+    iptables_change10k_ms: ms(Math.max(iptN.add!, iptN.change!, iptN.del!)),
+  };
 }
 
-// The benchmark re-runs itself inside a network namespace of its own, so that its rules never
-// touch the host and nft is spawned directly, as the agent spawns it.
+/** The real kube-proxy on the same services, each mode in a namespace of its own, beside `ours` (measure's figures). */
+async function againstKubeProxy(n: number, ours: Figures): Promise<Figures> {
+  const at = n.toLocaleString('en');
+  const api = await startKubeProxyApi(n);
+  let figures: KubeProxyFigures[];
+  try {
+    console.log(`\nkube-proxy: ${at} Services and EndpointSlices created in ${api.createSeconds.toFixed(1)} s; kube-proxy starts after, so its cold time leaves creation out`);
+    figures = [await runKubeProxy(api, 'nftables', n, REPEATS), await runKubeProxy(api, 'iptables', n, IPTABLES_CHANGES)];
+  } finally {
+    await api.stop();
+  }
+  const [nftKp, iptKp] = figures as [KubeProxyFigures, KubeProxyFigures];
+  for (const f of figures) {
+    console.log(`kube-proxy ${f.mode.padEnd(9)} cold ${at} services: ${sec(f.coldS)} s (start → forwarded); one-service change (create → forwarded) ${ms(f.changeMs / 1000)} ms; RSS ${mb(f.rssMb)} MB; ${f.errors.length} error lines`);
+    for (const e of f.errors) console.log(`  kube-proxy ${f.mode}: ${e}`);
+  }
+  const vsCold = nftKp.coldS / ours['cold10k_s']!;
+  const vsChange = nftKp.changeMs / ours['add10k_ms']!;
+  console.log(`kube-proxy ÷ shopfloor (nftables): cold ${vsCold.toFixed(1)}x, one-service add ${vsChange.toFixed(1)}x; RSS kube-proxy ${mb(nftKp.rssMb)} MB, shopfloor bench process ${ours['rss_mb']} MB`);
+  console.log(`kube-proxy ÷ shopfloor (iptables): cold ${(iptKp.coldS / ours['iptables_cold10k_s']!).toFixed(1)}x, one-service add ${(iptKp.changeMs / ours['iptables_add10k_ms']!).toFixed(1)}x`);
+  return {
+    kube_proxy_nft_cold_s: sec(nftKp.coldS),
+    kube_proxy_ipt_cold_s: sec(iptKp.coldS),
+    kube_proxy_nft_change_ms: ms(nftKp.changeMs / 1000),
+    kube_proxy_ipt_change_ms: ms(iptKp.changeMs / 1000),
+    kube_proxy_nft_rss_mb: mb(nftKp.rssMb),
+    kube_proxy_ipt_rss_mb: mb(iptKp.rssMb),
+    vs_kube_proxy_cold: Math.round(vsCold * 10) / 10,
+    vs_kube_proxy_change: Math.round(vsChange * 10) / 10,
+    kube_proxy_errors: nftKp.errors.length + iptKp.errors.length,
+  };
+}
+
+const IPTABLES_CHANGES = 3;
 const IN_NETNS = '--in-netns';
+const MAX_SERVICES = 40_000;
+
+function readServices(argv: string[]): number {
+  const { values } = parseArgs({ args: argv, options: { services: { type: 'string', default: '10000' }, 'in-netns': { type: 'boolean', default: false } } });
+  const n = Number(values.services);
+  if (!Number.isInteger(n) || n < 10 || n > MAX_SERVICES) throw new Error(`--services "${values.services}" must be a whole number from 10 to ${MAX_SERVICES}`);
+  return n;
+}
+
+// Shopfloor's side re-runs this file inside a network namespace of its own, so that its rules
+// never touch the host and nft is spawned directly, as the agent spawns it; it prints its
+// figures as a JSON line last, which this process takes up.
+const n = readServices(process.argv.slice(2));
 if (process.argv.includes(IN_NETNS)) {
-  await measure();
+  await routeProbeRanges(spawnRunner());
+  const endpoints = await listenAsEndpoints();
+  try {
+    console.log(JSON.stringify(await measure(n)));
+  } finally {
+    endpoints.close();
+  }
 } else {
   const ip = spawnRunner();
   const netns = `sfbench-${randomBytes(3).toString('hex')}`;
   await runChecked(ip, 'ip', ['netns', 'add', netns]);
+  let last = '';
   try {
-    const child = spawn('ip', ['netns', 'exec', netns, process.execPath, '--import', 'tsx', fileURLToPath(import.meta.url), IN_NETNS], { stdio: 'inherit' });
-    const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? 1)));
-    process.exitCode = code;
+    const child = spawn('ip', ['netns', 'exec', netns, process.execPath, '--import', 'tsx', fileURLToPath(import.meta.url), IN_NETNS, '--services', String(n)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    createInterface({ input: child.stdout }).on('line', (l) => {
+      if (l.startsWith('{')) last = l;
+      else console.log(l);
+    });
+    process.exitCode = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? 1)));
   } finally {
     await ip('ip', ['netns', 'del', netns]);
+  }
+  if (process.exitCode === 0) {
+    const ours = JSON.parse(last) as Figures;
+    console.log(JSON.stringify({ ...ours, ...(await againstKubeProxy(n, ours)) }));
   }
 }

@@ -1,0 +1,88 @@
+// The proxy benchmark's services, one definition for both proxies: service i has the cluster IP
+// vip(i) and ENDPOINTS endpoints on port 8080, as Shopfloor's proxy model (what the agent builds
+// from NodeWorkloads and NodeAssignments) and as the Service and EndpointSlice kube-proxy reads.
+import type { Service } from '../agent/proxy/model.js';
+import type { KubeObject } from '../kube/types.js';
+
+export const ENDPOINTS = 3;
+export const SERVICE_PORT = 80;
+export const ENDPOINT_PORT = 8080;
+/** Holds every vip(i); vip(0) starts past the range's first /24, which kube-apiserver keeps for the `kubernetes` Service. */
+export const VIP_RANGE = '10.96.0.0/16';
+/** Holds every endpointIP(j): kube-proxy's clusterCIDR. */
+export const ENDPOINT_RANGE = '10.128.0.0/9';
+export const NAMESPACE = 'bench';
+
+export function vip(i: number): string {
+  const v = i + 256;
+  return `10.96.${v >> 8}.${v & 255}`;
+}
+
+export function endpointIP(j: number): string {
+  return `10.${128 + (j >> 16)}.${(j >> 8) & 255}.${j & 255}`;
+}
+
+export function endpointIPs(endpointBase: number): string[] {
+  return Array.from({ length: ENDPOINTS }, (_, k) => endpointIP(endpointBase + k));
+}
+
+/** Service i in Shopfloor's proxy model; its endpoints start at endpointIP(endpointBase). */
+export function modelService(i: number, endpointBase = i * ENDPOINTS): Service {
+  return {
+    namespace: NAMESPACE,
+    name: `svc-${i}`,
+    clusterIP: vip(i),
+    loadBalancing: 'Random',
+    ports: [{ name: 'http', protocol: 'TCP', port: SERVICE_PORT, endpoints: endpointIPs(endpointBase).map((ip) => ({ ip, port: ENDPOINT_PORT })) }],
+  };
+}
+
+/** Service i as a selector-less core/v1 Service, so that only its own EndpointSlice feeds it. */
+export function kubeService(i: number): KubeObject & Record<string, unknown> {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: `svc-${i}`, namespace: NAMESPACE },
+    spec: { type: 'ClusterIP', clusterIP: vip(i), ports: [{ name: 'http', protocol: 'TCP', port: SERVICE_PORT, targetPort: ENDPOINT_PORT }] },
+  };
+}
+
+/** Service i's endpoints, all ready and on no node, so that kube-proxy uses each of them. */
+export function kubeEndpointSlice(i: number, endpointBase = i * ENDPOINTS): KubeObject & Record<string, unknown> {
+  return {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: { name: `svc-${i}-0`, namespace: NAMESPACE, labels: { 'kubernetes.io/service-name': `svc-${i}` } },
+    addressType: 'IPv4',
+    endpoints: endpointIPs(endpointBase).map((ip) => ({ addresses: [ip], conditions: { ready: true } })),
+    ports: [{ name: 'http', protocol: 'TCP', port: ENDPOINT_PORT }],
+  };
+}
+
+export interface KubeProxyConfigOptions {
+  mode: 'nftables' | 'iptables';
+  kubeconfig: string;
+  nodeName: string;
+  healthzPort: number;
+  metricsPort: number;
+}
+
+/**
+ * A KubeProxyConfiguration (JSON, which its YAML loader reads) for a kube-proxy in a network
+ * namespace of its own: conntrack limits and timeouts at 0, which kube-proxy leaves as they are,
+ * since the namespace cannot set the host-wide conntrack sysctls; servers on loopback.
+ */
+export function kubeProxyConfig(o: KubeProxyConfigOptions): string {
+  return JSON.stringify({
+    apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
+    kind: 'KubeProxyConfiguration',
+    mode: o.mode,
+    clientConnection: { kubeconfig: o.kubeconfig },
+    hostnameOverride: o.nodeName,
+    clusterCIDR: ENDPOINT_RANGE,
+    detectLocalMode: 'ClusterCIDR',
+    healthzBindAddress: `127.0.0.1:${o.healthzPort}`,
+    metricsBindAddress: `127.0.0.1:${o.metricsPort}`,
+    conntrack: { maxPerCore: 0, min: 0, tcpEstablishedTimeout: '0s', tcpCloseWaitTimeout: '0s' },
+  }, null, 2) + '\n';
+}
