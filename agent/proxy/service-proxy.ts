@@ -63,7 +63,7 @@ export class ServiceProxy implements Part {
       minSyncPeriodMs: o.minSyncPeriodMs ?? DEFAULT_MIN_SYNC_PERIOD_MS,
       fullResyncPeriodMs: o.fullResyncPeriodMs ?? DEFAULT_FULL_RESYNC_PERIOD_MS,
     });
-    watchServices({ workloads: o.workloads, assignments: o.assignments, catalog: this.catalog, proxier: this.proxier, nodeName: o.nodeName, logger: this.logger });
+    watchServices({ workloads: o.workloads, assignments: o.assignments, catalog: this.catalog, proxier: this.proxier, nodeName: o.nodeName, logger: this.logger, invalidObjects: metrics.invalidObjects });
   }
 
   async start(): Promise<void> {
