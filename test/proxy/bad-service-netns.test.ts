@@ -2,10 +2,8 @@
 // spec.service left unchecked, as an older CRD or one without validation allows), beside a good
 // one, with the agent's service proxy programming real nftables or iptables in a node network
 // namespace: each bad service is left out, counted and logged, and the good one keeps forwarding
-// and keeps following its endpoints. No operator runs: the test writes status.clusterIP and the
-// assignments itself, so that what reaches the proxy is exactly what the test stored.
+// and keeps following its endpoints. No operator runs (stored-services.ts).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { stringify } from 'yaml';
 import { BY_WORKLOAD, workloadIndex, type NodeAssignment, type NodeWorkload } from '../../api/index.js';
 import type { ProxyMode } from '../../agent/proxy/backend.js';
 import { DEFAULT_PROXY_TABLE } from '../../agent/proxy/proxy-names.js';
@@ -18,6 +16,7 @@ import { NODE_ASSIGNMENTS, NODE_WORKLOADS } from '../../kube/resource.js';
 import { loosenCrdField } from '../harness/loose-crd.js';
 import { metricValue } from '../harness/metrics.js';
 import { createTopology, type Topology } from '../netns/topology.js';
+import { setClusterIP, storeReadyAssignment, storeWorkload } from './stored-services.js';
 import { eventually, mustKubectl, notYet, startOperatorTestCluster, suffix, type OperatorTestCluster } from '../operator/support.js';
 
 const ns = `badsvc-${suffix()}`;
@@ -33,44 +32,19 @@ const BAD: Array<{ name: string; vip: string; service: unknown; field: RegExp }>
   { name: 'port-newline', vip: '10.96.0.13', service: { ports: [{ name: 'http\n-A INPUT -j DROP', port: 80, targetPort: 8080 }] }, field: /spec\.service\.ports\[0\]\.name: must be an IANA service name/ },
 ];
 
-function workloadYaml(name: string, service: unknown): string {
-  return stringify({
-    apiVersion: 'shopfloor.dev/v1alpha1',
-    kind: 'NodeWorkload',
-    metadata: { name, namespace: ns },
-    spec: { placement: { replicas: 1 }, template: { containers: [{ name: 'main', image: 'busybox:1.36', ports: [{ name: 'http', containerPort: 8080 }] }] }, service },
-  });
-}
-
-/** A ready assignment of `workload` on another node, at `podIP`, as an agent would report it. */
-async function readyAssignment(workload: string, name: string, podIP: string): Promise<void> {
-  await mustKubectl(env!.cluster, ['apply', '-f', '-'], stringify({
-    apiVersion: 'shopfloor.dev/v1alpha1',
-    kind: 'NodeAssignment',
-    metadata: { name, namespace: ns, labels: { 'shopfloor.dev/workload': workload, 'shopfloor.dev/node': 'node-a' } },
-    spec: { nodeName: 'node-a', workloadRef: { name: workload }, revision: 'r1', template: { containers: [{ name: 'main', image: 'busybox:1.36', ports: [{ name: 'http', containerPort: 8080 }] }] } },
-  }));
-  await mustKubectl(env!.cluster, ['patch', 'na', name, '-n', ns, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { phase: 'Running', ready: true, podIP } })]);
-}
-
-async function withVip(name: string, vip: string): Promise<void> {
-  await mustKubectl(env!.cluster, ['patch', 'nw', name, '-n', ns, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { clusterIP: vip } })]);
-}
-
 beforeAll(async () => {
   topo = await createTopology(2);
   env = await startOperatorTestCluster(ns);
   await loosenCrdField(env.cluster.kubectl, 'nodeworkloads', ['spec', 'service']);
   // The bad ones are stored first, so that every sync of the good one comes after them.
   for (const b of BAD) {
-    const stored = await mustKubectl(env.cluster, ['apply', '-o', 'json', '-f', '-'], workloadYaml(b.name, b.service));
-    expect((JSON.parse(stored) as { spec: { service: unknown } }).spec.service).toEqual(b.service);
-    await withVip(b.name, b.vip);
-    await readyAssignment(b.name, `${b.name}-a`, topo.endpoints[1]!.ip);
+    expect((await storeWorkload(env.cluster, ns, b.name, b.service)).spec.service).toEqual(b.service);
+    await setClusterIP(env.cluster, ns, b.name, b.vip);
+    await storeReadyAssignment(env.cluster, ns, b.name, `${b.name}-a`, topo.endpoints[1]!.ip);
   }
-  await mustKubectl(env.cluster, ['apply', '-f', '-'], workloadYaml('good', { ports: [{ name: 'http', port: 80, targetPort: 'http' }] }));
-  await withVip('good', GOOD_VIP);
-  await readyAssignment('good', 'good-a', topo.endpoints[0]!.ip);
+  await storeWorkload(env.cluster, ns, 'good', { ports: [{ name: 'http', port: 80, targetPort: 'http' }] });
+  await setClusterIP(env.cluster, ns, 'good', GOOD_VIP);
+  await storeReadyAssignment(env.cluster, ns, 'good', 'good-a', topo.endpoints[0]!.ip);
 }, 180_000);
 
 afterAll(async () => {
@@ -130,7 +104,7 @@ describe.each<ProxyMode>(['nftables', 'iptables'])('bad services beside a good o
   });
 
   it('keeps following the good service: a second endpoint joins its rotation', async () => {
-    await readyAssignment('good', `good-b-${mode}`, topo!.endpoints[1]!.ip);
+    await storeReadyAssignment(env!.cluster, ns, 'good', `good-b-${mode}`, topo!.endpoints[1]!.ip);
     await eventually('ep2 answers on the good VIP too', async () => {
       const seen = new Set(await answers(GOOD_VIP));
       return (seen.has('ep1') && seen.has('ep2')) || notYet([...seen].join(', '));
