@@ -101,11 +101,11 @@ function message(issue: z.core.$ZodIssue): string {
   }
 }
 
-function toFieldErrors(error: z.ZodError): FieldError[] {
+function toFieldErrors(error: z.ZodError, at: readonly PropertyKey[] = []): FieldError[] {
   const seen = new Set<string>();
   const out: FieldError[] = [];
   for (const issue of error.issues) {
-    const e = { path: formatPath(issue.path), message: message(issue) };
+    const e = { path: formatPath([...at, ...issue.path]), message: message(issue) };
     const key = `${e.path}\u0000${e.message}`;
     if (!seen.has(key)) {
       seen.add(key);
@@ -169,6 +169,15 @@ function validator<S extends z.ZodType, T>(kind: KindName, schema: S, finish: (v
     if (!r.success || errors.length) return { ok: false, errors };
     return { ok: true, value: finish(r.data) };
   };
+}
+
+/**
+ * Checks one field of a stored object on its own (a status field, a spec.service), for readers
+ * that must go on with the rest of the object when that field is bad. Error paths start at `at`.
+ */
+export function validateField<S extends z.ZodType>(schema: S, input: unknown, at: readonly PropertyKey[]): Validated<z.output<S>> {
+  const r = schema.safeParse(input, { reportInput: true });
+  return r.success ? { ok: true, value: r.data } : { ok: false, errors: toFieldErrors(r.error, at) };
 }
 
 /** Fills the defaults the schema cannot express as constants (imagePullPolicy by tag). */

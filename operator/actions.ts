@@ -111,7 +111,8 @@ export class ActionExecutor {
         let written: NodeWorkloadObject | undefined;
         const settled = await settle(this.patchFinalizer(out.workload, want, signal).then((w) => (written = w)));
         if (settled === 'done') {
-          out.workload = written;
+          // A finalizer patch leaves the status as it was: the observed one, checked, stays.
+          out.workload = written && { ...written, status: out.workload.status };
           out.finalizer = want ? 'set' : 'dropped';
         } else if (settled instanceof Error) {
           return { ...out, stopped: 'failed', error: settled };

@@ -83,10 +83,11 @@ export function workloadStatus(input: StatusInput): NodeWorkloadStatus {
 
 /**
  * The status for a spec the operator cannot act on: counts and Ready stay as they were (the
- * replicas keep running), Degraded names every bad field, Progressing says nothing moves.
+ * replicas keep running), Degraded names every bad field (and `more` problems after them),
+ * Progressing says nothing moves.
  */
-export function invalidSpecStatus(previous: NodeWorkloadStatus | undefined, generation: number, fieldErrors: readonly string[], now: Date): NodeWorkloadStatus {
-  const message = `the spec cannot be acted on, nothing was changed: ${fieldErrors.join('; ')}`;
+export function invalidSpecStatus(previous: NodeWorkloadStatus | undefined, generation: number, fieldErrors: readonly string[], now: Date, more: readonly Problem[] = []): NodeWorkloadStatus {
+  const message = [`the spec cannot be acted on, nothing was changed: ${fieldErrors.join('; ')}`, ...more.map((p) => p.message)].join('; ');
   let conditions = setCondition(previous?.conditions, { type: 'Degraded', status: 'True', reason: 'InvalidSpec', message, observedGeneration: generation }, now);
   conditions = setCondition(conditions, { type: 'Progressing', status: 'False', reason: 'InvalidSpec', message: 'fix the fields named in the Degraded condition', observedGeneration: generation }, now);
   return { ...previous, observedGeneration: generation, conditions };

@@ -48,6 +48,8 @@ export function observation(over: Partial<Observation> = {}): Observation {
     nodes: [liveNode('n1'), liveNode('n2'), liveNode('n3')],
     usage: new Map(),
     vip: undefined,
+    storedStatus: over.workload?.status,
+    statusErrors: [],
     ...over,
   };
 }

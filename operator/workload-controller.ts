@@ -24,7 +24,7 @@ import type { PlanNode } from './plan.js';
 import { planReconcile, type ReconcilePlan } from './reconcile-plan.js';
 import type { VipAllocator } from './vip-allocator.js';
 import { VipClaims } from './vip-claims.js';
-import { followAssignmentCache, observeWorkload, type ObserveSources } from './workload-observe.js';
+import { checkStatus, followAssignmentCache, observeWorkload, type ObserveSources } from './workload-observe.js';
 import { reportFor, type ReportInput } from './workload-report.js';
 
 const FIELD_MANAGER = 'shopfloor-operator';
@@ -136,7 +136,7 @@ export class WorkloadController implements LeaderRunnable {
       .list()
       .sort((a, b) => (a.metadata?.creationTimestamp ?? '').localeCompare(b.metadata?.creationTimestamp ?? '') || objectKey(a).localeCompare(objectKey(b)));
     for (const workload of byAge) {
-      const ip = workload.status?.clusterIP;
+      const ip = checkStatus(workload.status).status?.clusterIP;
       if (ip && !this.d.vips.restore(objectKey(workload), ip)) {
         this.logger.warn({ namespace: workload.metadata?.namespace, name: workload.metadata?.name, clusterIP: ip }, 'status.clusterIP is outside the VIP range or held by another workload; a new address will be allocated');
       }
@@ -174,7 +174,9 @@ export class WorkloadController implements LeaderRunnable {
     const report = reportFor(input);
     for (const e of report.events) this.d.events.event(observed, e.type, e.reason, e.message);
     if (!report.status) return;
-    await patchStatusIfChanged(this.d.client, NODE_WORKLOADS, outcome.workload ?? observed, report.status, { fieldManager: FIELD_MANAGER, signal });
+    // Diffed against the status as stored, so that the write replaces the fields observe left out.
+    const base = { ...(outcome.workload ?? observed), status: observation.storedStatus as NodeWorkloadObject['status'] };
+    await patchStatusIfChanged(this.d.client, NODE_WORKLOADS, base, report.status, { fieldManager: FIELD_MANAGER, signal });
     for (const e of report.statusEvents) this.d.events.event(observed, e.type, e.reason, e.message);
     if (plan.kind === 'invalid' && report.statusEvents.length) {
       this.logger.warn({ namespace: observed.metadata?.namespace, name: observed.metadata?.name, errors: plan.errors }, 'spec is invalid; assignments left as they are');

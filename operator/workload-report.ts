@@ -72,8 +72,11 @@ export function reportFor({ observation: o, plan, outcome }: ReportInput): Repor
   const generation = current.metadata?.generation ?? 0;
   const before = findCondition(current.status?.conditions, 'Degraded');
 
+  // Only a status write replaces a bad stored status, so its fields are named until one has.
+  const statusProblems: Problem[] = o.statusErrors.length ? [{ reason: 'InvalidStatus', message: `the stored status had fields the operator could not read, replaced by this status: ${o.statusErrors.join('; ')}` }] : [];
+
   if (plan.kind === 'invalid') {
-    const status = invalidSpecStatus(current.status, generation, plan.errors, now);
+    const status = invalidSpecStatus(current.status, generation, plan.errors, now, statusProblems);
     const after = findCondition(status.conditions, 'Degraded');
     const statusEvents: WorkloadEvent[] = after?.message !== before?.message ? [{ type: 'Warning', reason: 'InvalidSpec', message: after?.message ?? '' }] : [];
     return { events: [], status, statusEvents };
@@ -101,6 +104,7 @@ export function reportFor({ observation: o, plan, outcome }: ReportInput): Repor
   const kept = new Set(placement.kept.map((a) => a.name));
   const failed = failing(plan.replicas.filter((a) => kept.has(a.metadata?.name ?? '')));
   if (failed) problems.push(failed);
+  problems.push(...statusProblems);
 
   const status = workloadStatus({
     generation,

@@ -12,6 +12,8 @@ export interface ProxyMetrics {
   networkProgrammingDuration: Histogram;
   syncFailures: Counter;
   conntrackFailures: Counter;
+  /** NodeWorkloads whose service was left out because a field failed the proxy's check. */
+  invalidObjects: Counter;
   /**
    * What the rules last applied program; the proxier sets it. Read when metrics are scraped,
    * because counting is O(services) and a sync must stay O(changes).
@@ -60,6 +62,11 @@ export function proxyMetrics(registry: Registry, mode: ProxyMode): ProxyMetrics 
         ? counter(registry, 'kubeproxy_sync_proxy_rules_nftables_sync_failures_total', 'nft transactions the kernel refused.')
         : counter(registry, 'kubeproxy_sync_proxy_rules_iptables_restore_failures_total', 'iptables-restore runs that failed.'),
     conntrackFailures: counter(registry, 'shopfloor_agent_proxy_conntrack_cleanup_failures_total', 'conntrack deletions of stale UDP flows that failed.'),
+    invalidObjects: counter(
+      registry,
+      'shopfloor_agent_proxy_invalid_objects_total',
+      'NodeWorkloads whose service was left out of the rules because a field failed the proxy\'s check, counted once for each change of what is wrong; the agent logs the fields.',
+    ),
     programmed: () => ({ rules: 0, elements: 0 }),
     problems: () => 0,
   };

@@ -92,4 +92,25 @@ describe('Proxier', () => {
     expect(await registry.metrics()).toContain(`kubeproxy_sync_proxy_rules_last_timestamp_seconds ${clock.now() / 1000}`);
     await proxier.stop();
   });
+
+  it('tells what failed, since when and how often, while syncs fail, and nothing once one succeeds', async () => {
+    const clock = new FakeClock(5000);
+    let refusals = 2;
+    const backend: ProxyBackend = {
+      ...acceptingBackend,
+      apply: async () => {
+        if (refusals-- > 0) throw new Error('nft: Operation not permitted');
+      },
+    };
+    const proxier = new Proxier({ backend, run: noConntrack, logger: silentLogger(), metrics: proxyMetrics(new Registry(), 'nftables'), clock, minSyncPeriodMs: 1000, fullResyncPeriodMs: 3_600_000 });
+    proxier.setState(buildProxyState([dns(eps('10.1.0.5'))], []).state);
+    expect(await proxier.sync(true)).toBe(false);
+    await clock.advance(1000);
+    expect(await proxier.sync(true)).toBe(false);
+    expect(proxier.failing()).toEqual({ message: 'nft: Operation not permitted', since: 5000, attempts: 2 });
+    expect(proxier.hasSynced()).toBe(false);
+    expect(await proxier.sync(true)).toBe(true);
+    expect(proxier.failing()).toBeUndefined();
+    await proxier.stop();
+  });
 });

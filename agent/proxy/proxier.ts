@@ -2,6 +2,7 @@
 // applied, apply through the backend, delete stale UDP conntrack entries, record metrics.
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
+import { Backoff } from '../../kube/backoff.js';
 import type { Clock } from '../../kube/clock.js';
 import type { ProxyBackend } from './backend.js';
 import { deleteStaleFlows } from './conntrack.js';
@@ -20,6 +21,20 @@ export interface ProxierOptions {
   clock: Clock;
   minSyncPeriodMs: number;
   fullResyncPeriodMs: number;
+  /** Longest wait between syncs that keep failing (ms); the first waits minSyncPeriodMs. Default DEFAULT_SYNC_RETRY_MAX_MS. */
+  retryMaxMs?: number;
+  /** In [0, 1): jitters the retry waits. Default Math.random. */
+  random?: () => number;
+}
+
+export const DEFAULT_SYNC_RETRY_MAX_MS = 30_000;
+
+/** Why the rules are not what the API asks for: the last failed apply, and how many in a row. */
+export interface SyncFailure {
+  message: string;
+  /** Milliseconds since the epoch of the first failure in the row. */
+  since: number;
+  attempts: number;
 }
 
 export class Proxier {
@@ -32,6 +47,7 @@ export class Proxier {
   private changedSince = new Map<string, number>();
   private dirtyAll = true;
   private synced = false;
+  private failure: SyncFailure | undefined;
   private readonly loop: SyncLoop;
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -40,6 +56,7 @@ export class Proxier {
       clock: options.clock,
       minIntervalMs: options.minSyncPeriodMs,
       fullResyncMs: options.fullResyncPeriodMs,
+      retry: new Backoff(options.minSyncPeriodMs, Math.max(options.minSyncPeriodMs, options.retryMaxMs ?? DEFAULT_SYNC_RETRY_MAX_MS), options.random),
       sync: (full) => this.sync(full),
     });
     options.metrics.programmed = () => options.backend.counts(this.applied);
@@ -66,9 +83,14 @@ export class Proxier {
     this.loop.request();
   }
 
-  /** Whether a sync has succeeded since start: the rules match the API (readiness). */
+  /** Whether a sync has succeeded since start. */
   hasSynced(): boolean {
     return this.synced;
+  }
+
+  /** The failing syncs since the last success; undefined while the last sync succeeded. */
+  failing(): SyncFailure | undefined {
+    return this.failure;
   }
 
   /** Starts syncing, with a full sync first. */
@@ -115,15 +137,19 @@ export class Proxier {
       for (const [k, since] of changes) if ((this.changedSince.get(k) ?? Infinity) > since) this.changedSince.set(k, since);
       metrics.syncFailures.inc();
       const stderr = err instanceof CommandError ? err.stderr.trim() : undefined;
+      const message = stderr || (err instanceof Error ? err.message : String(err));
+      this.failure = { message, since: this.failure?.since ?? this.options.clock.now(), attempts: (this.failure?.attempts ?? 0) + 1 };
       logger.error(
         { mode: backend.mode, full, stderr, err: err instanceof Error ? err.message : String(err) },
-        'applying the service rules failed; the next sync rewrites them in full',
+        'applying the service rules failed; the next sync rewrites them in full, after a backoff',
       );
       return false;
     }
     if (full) this.applied = target;
     else advanceState(this.applied, diff, nodeAddresses);
     this.synced = true;
+    if (this.failure) logger.info({ mode: backend.mode, failures: this.failure.attempts }, 'the service rules apply again');
+    this.failure = undefined;
     const seconds = (performance.now() - started) / 1000;
     metrics.syncDuration.observe(seconds);
     (full ? metrics.fullSyncDuration : metrics.partialSyncDuration).observe(seconds);

@@ -38,6 +38,8 @@ export interface ServiceProxyOptions {
   logger: Logger;
   minSyncPeriodMs?: number;
   fullResyncPeriodMs?: number;
+  /** Longest wait between syncs that keep failing (ms). */
+  retryMaxMs?: number;
 }
 
 export class ServiceProxy implements Part {
@@ -62,8 +64,9 @@ export class ServiceProxy implements Part {
       clock: systemClock,
       minSyncPeriodMs: o.minSyncPeriodMs ?? DEFAULT_MIN_SYNC_PERIOD_MS,
       fullResyncPeriodMs: o.fullResyncPeriodMs ?? DEFAULT_FULL_RESYNC_PERIOD_MS,
+      ...(o.retryMaxMs === undefined ? {} : { retryMaxMs: o.retryMaxMs }),
     });
-    watchServices({ workloads: o.workloads, assignments: o.assignments, catalog: this.catalog, proxier: this.proxier, nodeName: o.nodeName, logger: this.logger });
+    watchServices({ workloads: o.workloads, assignments: o.assignments, catalog: this.catalog, proxier: this.proxier, nodeName: o.nodeName, logger: this.logger, invalidObjects: metrics.invalidObjects });
   }
 
   async start(): Promise<void> {
@@ -84,7 +87,10 @@ export class ServiceProxy implements Part {
     });
   }
 
+  /** Ready while the rules match the API: false before the first sync and while syncs fail. */
   ready(): true | string {
+    const failing = this.proxier.failing();
+    if (failing) return `the service rules could not be applied (${failing.attempts} failed syncs since ${new Date(failing.since).toISOString()}; retrying with backoff): ${failing.message.slice(0, 300)}`;
     return this.proxier.hasSynced() || 'the service rules have not been applied yet';
   }
 
