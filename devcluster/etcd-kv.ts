@@ -3,6 +3,8 @@
 // of these calls; a general-purpose gRPC stack costs about twice the CPU of etcd's own work per
 // call on these machines, which showed as the largest part of the devcluster's create path.
 import { connect, constants, type ClientHttp2Session } from 'node:http2';
+import { connect as connectSocket } from 'node:net';
+import { unixSocketPath } from './etcd-endpoint.js';
 
 export interface KeyValue {
   key: Buffer;
@@ -247,7 +249,8 @@ export class EtcdKv {
   /** The HTTP/2 session, connected again after etcd went away (a restart ends the old one). */
   private connection(): ClientHttp2Session {
     if (this.session && !this.session.closed && !this.session.destroyed) return this.session;
-    const session = connect(this.endpoint);
+    const socket = unixSocketPath(this.endpoint);
+    const session = socket === undefined ? connect(this.endpoint) : connect('http://localhost', { createConnection: () => connectSocket(socket) });
     const forget = (): void => {
       if (this.session === session) this.session = undefined;
     };

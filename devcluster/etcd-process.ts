@@ -1,11 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { createWriteStream, mkdirSync, rmSync, type WriteStream } from 'node:fs';
-import { basename } from 'node:path';
+import { chmodSync, createWriteStream, mkdirSync, rmSync, type WriteStream } from 'node:fs';
+import { get } from 'node:http';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { basename, join, resolve as resolvePath } from 'node:path';
 import type { Logger } from 'pino';
 import { stopChild, stopLeftover, writePidFile, type LeftoverProcess } from './child-process.js';
+import { unixEndpoint } from './etcd-endpoint.js';
 
 /** Asks the kernel for a free loopback TCP port. */
 export function freePort(): Promise<number> {
@@ -28,40 +29,49 @@ export interface EtcdProcessOptions {
   binary?: string;
 }
 
+// etcd serves without authentication, so it listens on no port: its client and peer sockets
+// live in a directory only the devcluster's user may enter. etcd's flags take a unix URL only
+// in the form unix://host:port, which it binds as the file `host:port` in its working
+// directory; etcd runs in that directory, and the sockets' names end in ":0".
+const SOCKET_DIR = 'etcd-socket';
+const CLIENT_SOCKET = 'client.sock:0';
+const PEER_SOCKET = 'peer.sock:0';
+
 /**
- * Runs etcd as a supervised child process on free loopback ports. If etcd exits while the
- * devcluster runs, it is started again (after a pause that grows up to 5 s) on the same data
- * dir and client port, so the API recovers on its own. Emits `down` and `up`.
+ * Runs etcd as a supervised child process, reachable only through a unix socket in
+ * `<dataDir>/etcd-socket` (mode 0700). If etcd exits while the devcluster runs, it is started
+ * again (after a pause that grows up to 5 s) on the same data dir and socket, so the API
+ * recovers on its own. Emits `down` and `up`.
  */
 export class EtcdProcess extends EventEmitter {
+  /** `unix://<dataDir>/etcd-socket/client.sock:0`. */
   readonly endpoint: string;
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
   private stopping = false;
   private restartDelayMs = 500;
   private readonly log: WriteStream;
+  private readonly socketDir: string;
 
-  private constructor(
-    private readonly opts: EtcdProcessOptions,
-    private readonly clientPort: number,
-    private readonly peerPort: number,
-  ) {
+  private constructor(private readonly opts: EtcdProcessOptions) {
     super();
-    this.endpoint = `http://127.0.0.1:${clientPort}`;
+    this.socketDir = join(opts.dataDir, SOCKET_DIR);
+    this.endpoint = unixEndpoint(join(this.socketDir, CLIENT_SOCKET));
     this.log = createWriteStream(join(opts.dataDir, 'etcd.log'), { flags: 'a' });
   }
 
   static async start(opts: EtcdProcessOptions): Promise<EtcdProcess> {
-    mkdirSync(opts.dataDir, { recursive: true });
-    await stopLeftover(leftoverEtcd(opts), opts.logger);
-    const proc = new EtcdProcess(opts, await freePort(), await freePort());
+    const dataDir = resolvePath(opts.dataDir);
+    mkdirSync(dataDir, { recursive: true });
+    await stopLeftover(leftoverEtcd({ ...opts, dataDir }), opts.logger);
+    const proc = new EtcdProcess({ ...opts, dataDir });
     await proc.spawnAndWait();
     return proc;
   }
 
   private args(): string[] {
-    const client = `http://127.0.0.1:${this.clientPort}`;
-    const peer = `http://127.0.0.1:${this.peerPort}`;
+    const client = `unix://${CLIENT_SOCKET}`;
+    const peer = `unix://${PEER_SOCKET}`;
     return [
       '--name', 'devcluster',
       '--data-dir', join(this.opts.dataDir, 'etcd'),
@@ -86,9 +96,10 @@ export class EtcdProcess extends EventEmitter {
       let ready = false;
       let exited = false;
       let tail = '';
+      this.prepareSocketDir();
       // Detached: a terminal's Ctrl-C signals its whole foreground process group, and etcd must
       // outlive that signal until the parts that still write through the API have stopped.
-      const child = spawn(binary, this.args(), { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = spawn(binary, this.args(), { cwd: this.socketDir, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
       this.child = child;
       this.exited = new Promise((resolve) => {
         child.once('exit', () => resolve());
@@ -118,9 +129,9 @@ export class EtcdProcess extends EventEmitter {
       const deadline = Date.now() + 30_000;
       const poll = (): void => {
         if (exited || this.stopping) return;
-        fetch(`${this.endpoint}/health`).then((r) => r.json() as Promise<{ health?: string }>).then(
-          (body) => {
-            if (body.health === 'true') {
+        health(join(this.socketDir, CLIENT_SOCKET)).then(
+          (healthy) => {
+            if (healthy) {
               ready = true;
               this.restartDelayMs = 500;
               resolve();
@@ -139,6 +150,13 @@ export class EtcdProcess extends EventEmitter {
       };
       poll();
     });
+  }
+
+  /** The socket directory, private to this user (also when it existed with wider modes), without the sockets of an etcd that was killed. */
+  private prepareSocketDir(): void {
+    mkdirSync(this.socketDir, { recursive: true, mode: 0o700 });
+    chmodSync(this.socketDir, 0o700);
+    for (const socket of [CLIENT_SOCKET, PEER_SOCKET]) rmSync(join(this.socketDir, socket), { force: true });
   }
 
   private scheduleRestart(): void {
@@ -183,6 +201,26 @@ function leftoverEtcd(opts: EtcdProcessOptions): LeftoverProcess {
     },
     what: `the etcd of ${opts.dataDir}`,
   };
+}
+
+/** Whether etcd answers its health endpoint on the socket with `{"health":"true"}`; rejects when it does not answer. */
+function health(socketPath: string): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const req = get({ socketPath, path: '/health', timeout: 2000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        try {
+          resolve((JSON.parse(Buffer.concat(chunks).toString()) as { health?: string }).health === 'true');
+        } catch {
+          resolve(false);
+        }
+      });
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error('etcd did not answer /health within 2 s')));
+    req.on('error', reject);
+  });
 }
 
 function lastLine(text: string): string {

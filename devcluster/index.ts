@@ -8,6 +8,7 @@ import { crdResource } from './crd.js';
 import { ensureToken, writeKubeconfig } from './credentials.js';
 import { EtcdProcess } from './etcd-process.js';
 import { GarbageCollector } from './gc.js';
+import { createDevclusterMetrics } from './metrics.js';
 import type { KubeObject } from './object.js';
 import { OpenApi } from './openapi.js';
 import { Registry } from './registry.js';
@@ -54,7 +55,11 @@ export async function startDevcluster(opts: DevclusterOptions): Promise<Devclust
   const tls = await ensureTls(dataDir);
   const token = ensureToken(dataDir);
   const etcd = await EtcdProcess.start({ dataDir, logger });
-  const storage = new Storage(etcd.endpoint);
+  const metrics = createDevclusterMetrics();
+  const storage = new Storage(etcd.endpoint, (key, reason) => {
+    metrics.undecodableValues.inc();
+    logger.error({ key, reason }, 'skipped a stored value that does not decode; delete or repair that etcd key');
+  });
   const registry = new Registry(builtinResources());
   let etcdUp = true;
   try {
@@ -78,6 +83,7 @@ export async function startDevcluster(opts: DevclusterOptions): Promise<Devclust
     const server = new ApiServer({
       tls, authenticator: new Authenticator(token), registry, api, hub, logger,
       openapi: new OpenApi(registry),
+      metrics: metrics.registry,
       etcdUp: () => etcdUp,
       bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000,
     });

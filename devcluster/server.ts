@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { Logger } from 'pino';
+import type { Registry as MetricsRegistry } from 'prom-client';
 import type { Authenticator, UserInfo } from './authentication.js';
 import { decodeBody, mediaType, unsupportedMediaType } from './body.js';
 import { apiGroupDocument, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
@@ -29,6 +30,8 @@ export interface ServerDeps {
   hub: WatchHub;
   openapi: OpenApi;
   logger: Logger;
+  /** Served at /metrics to authenticated callers, as kube-apiserver serves its own. */
+  metrics: MetricsRegistry;
   /** False while etcd is down: resource requests answer 503. */
   etcdUp: () => boolean;
   bookmarkIntervalMs: number;
@@ -87,6 +90,11 @@ export class ApiServer {
     }
     const caller = this.deps.authenticator.header(req.headers.authorization);
     if (!caller) throw new ApiError(401, 'Unauthorized', 'Unauthorized');
+    if (path === '/metrics' && method === 'GET') {
+      res.writeHead(200, { 'Content-Type': this.deps.metrics.contentType });
+      res.end(await this.deps.metrics.metrics());
+      return;
+    }
     if (path === '/api' && method === 'GET') return this.json(res, 200, apiVersions(this.address));
     if (path === '/apis' && method === 'GET') return this.json(res, 200, apiGroupList(this.deps.registry));
     if (path.startsWith('/openapi/')) return this.openapi(path, method, res);

@@ -1,7 +1,7 @@
-import { Etcd3, type IKeyValue, type IOptions, type IWatchCreateRequest, type Watcher } from 'etcd3';
+import { Etcd3, type IOptions, type IWatchCreateRequest, type Watcher } from 'etcd3';
 import { EtcdKv, type KeyValue, type TxnResponse } from './etcd-kv.js';
 import { ApiError, gone, unavailable } from './status.js';
-import type { KubeObject } from './object.js';
+import { isPlainObject, type KubeObject } from './object.js';
 
 /** One change seen by a storage watch. `object` carries the resourceVersion of the change. */
 export interface StorageEvent {
@@ -34,9 +34,15 @@ export type WriteResult =
 const neverAborted = new AbortController().signal;
 const passThrough = { execute: <T>(fn: (ctx: { signal: AbortSignal; attempt: number }) => T) => Promise.resolve().then(() => fn({ signal: neverAborted, attempt: 0 })) };
 
+/** Told of a stored value that is not a JSON object with metadata (written past the API, or damaged). */
+export type OnUndecodable = (key: string, reason: string) => void;
+
 /**
  * Kubernetes objects in etcd: one key per object, JSON values, and resourceVersion equal to the
  * key's mod revision (never stored in the value). Every write is a compare-and-swap transaction.
+ * A value that does not decode is left out of lists and watches (one bad key must not stop
+ * every list of its resource, nor a watch's event handler) and reported to `onUndecodable`;
+ * a get of it answers 500 naming the key.
  */
 export class Storage {
   /** Reads and writes (one unary call each, 5 s deadline). */
@@ -44,7 +50,7 @@ export class Storage {
   /** Watches (long-lived streams). */
   private readonly client: Etcd3;
 
-  constructor(endpoint: string) {
+  constructor(endpoint: string, private readonly onUndecodable: OnUndecodable) {
     this.kv = new EtcdKv(endpoint, 5000);
     const options: IOptions = {
       hosts: endpoint,
@@ -64,7 +70,7 @@ export class Storage {
     // Serializable reads skip etcd's read-index round; on a single member they see every applied write.
     const res = await call(() => this.kv.range({ key: Buffer.from(key), serializable: true }));
     const kv = res.kvs[0];
-    return kv ? decode(kv) : undefined;
+    return kv ? this.decodeOrFail(kv) : undefined;
   }
 
   async currentRevision(): Promise<number> {
@@ -82,7 +88,10 @@ export class Storage {
       serializable: true,
     }));
     return {
-      items: res.kvs.map((kv) => ({ key: kv.key.toString(), object: decode(kv) })),
+      items: res.kvs.flatMap((kv) => {
+        const object = this.decode(kv.key, kv.value, kv.modRevision);
+        return object ? [{ key: kv.key.toString(), object }] : [];
+      }),
       revision: opts.revision || res.revision,
       more: res.more,
       count: res.count,
@@ -110,7 +119,7 @@ export class Storage {
   }
 
   private write(object: KubeObject, res: TxnResponse): WriteResult {
-    if (!res.succeeded) return failed(res);
+    if (!res.succeeded) return this.failed(res);
     return { ok: true, object: withRevision(object, res.revision), revision: res.revision };
   }
 
@@ -122,10 +131,10 @@ export class Storage {
       [{ deleteRange: { key: k, prevKv: true } }],
       [{ range: { key: k } }],
     ));
-    if (!res.succeeded) return failed(res);
+    if (!res.succeeded) return this.failed(res);
     const prev = res.responses[0]?.deletedPrevKvs?.[0];
     if (!prev) return { ok: false };
-    return { ok: true, object: withRevision(decode(prev), res.revision), revision: res.revision };
+    return { ok: true, object: withRevision(this.decodeOrFail(prev), res.revision), revision: res.revision };
   }
 
   /** Compacts etcd's history up to `revision`: watches and lists from before it then answer 410. */
@@ -161,13 +170,18 @@ export class Storage {
       for (const ev of res.events) {
         const revision = Number(ev.kv.mod_revision);
         const key = ev.kv.key.toString();
+        const previous = ev.prev_kv ? this.decode(ev.prev_kv.key, ev.prev_kv.value, Number(ev.prev_kv.mod_revision)) : undefined;
         if (ev.type === 'Delete') {
-          if (!ev.prev_kv) continue;
-          events.push({ type: 'DELETED', key, object: withRevision(decodeWatched(ev.prev_kv), revision), previous: decodeWatched(ev.prev_kv), revision, bytes: 2 * ev.prev_kv.value.length });
+          // A key that never decoded was never shown to a watcher: its deletion is not either.
+          if (!ev.prev_kv || !previous) continue;
+          events.push({ type: 'DELETED', key, object: withRevision(previous, revision), previous, revision, bytes: 2 * ev.prev_kv.value.length });
         } else {
-          const added = ev.kv.create_revision === ev.kv.mod_revision;
+          const object = this.decode(ev.kv.key, ev.kv.value, revision);
+          if (!object) continue;
+          // A value that decodes again after it did not is new to every watcher.
+          const added = ev.kv.create_revision === ev.kv.mod_revision || !previous;
           const bytes = ev.kv.value.length + (ev.prev_kv?.value.length ?? 0);
-          events.push({ type: added ? 'ADDED' : 'MODIFIED', key, object: decodeWatched(ev.kv), ...(ev.prev_kv ? { previous: decodeWatched(ev.prev_kv) } : {}), revision, bytes });
+          events.push({ type: added ? 'ADDED' : 'MODIFIED', key, object, ...(previous ? { previous } : {}), revision, bytes });
         }
       }
       if (events.length) onEvents(events);
@@ -188,6 +202,27 @@ export class Storage {
     if (revision <= 0) return;
     await call(() => this.kv.range({ key: Buffer.from(prefix), rangeEnd: prefixEnd(prefix), revision, limit: 1, keysOnly: true }));
   }
+
+  /** The object stored at `key`, or undefined (reported to onUndecodable) when its value does not decode. */
+  private decode(key: Buffer, value: Buffer, revision: number): KubeObject | undefined {
+    const parsed = parseStored(value);
+    if (typeof parsed !== 'string') return withRevision(parsed, revision);
+    this.onUndecodable(key.toString(), parsed);
+    return undefined;
+  }
+
+  /** The object at a key a request names: one that does not decode answers 500 with the key to repair. */
+  private decodeOrFail(kv: KeyValue): KubeObject {
+    const object = this.decode(kv.key, kv.value, kv.modRevision);
+    if (object) return object;
+    throw new ApiError(500, `the value stored at ${kv.key.toString()} does not decode as an object; delete that etcd key or put a valid object there`, 'InternalError');
+  }
+
+  /** A transaction whose compare failed: its failure branch read the key's current object, if any. */
+  private failed(res: TxnResponse): WriteResult {
+    const kv = res.responses[0]?.range?.kvs[0];
+    return { ok: false, current: kv ? this.decodeOrFail(kv) : undefined };
+  }
 }
 
 /** Runs an etcd call, turning its failures into API errors: compaction → 410, anything else → 503. */
@@ -207,11 +242,6 @@ async function call<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** A transaction whose compare failed: its failure branch read the key's current object, if any. */
-function failed(res: TxnResponse): WriteResult {
-  const kv = res.responses[0]?.range?.kvs[0];
-  return { ok: false, current: kv ? decode(kv) : undefined };
-}
 
 function prefixEnd(prefix: string): Buffer {
   const end = Buffer.from(prefix);
@@ -224,12 +254,17 @@ function encode(object: KubeObject): Buffer {
   return Buffer.from(JSON.stringify({ ...object, metadata }));
 }
 
-function decode(kv: KeyValue): KubeObject {
-  return withRevision(JSON.parse(kv.value.toString()) as KubeObject, kv.modRevision);
-}
-
-function decodeWatched(kv: IKeyValue): KubeObject {
-  return withRevision(JSON.parse(kv.value.toString()) as KubeObject, Number(kv.mod_revision));
+/** The object a stored value holds, or why it holds none. */
+function parseStored(value: Buffer): KubeObject | string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value.toString());
+  } catch (err) {
+    return `not valid JSON: ${(err as Error).message}`;
+  }
+  if (!isPlainObject(parsed)) return 'not a JSON object';
+  if (!isPlainObject(parsed.metadata)) return 'a JSON object without a metadata object';
+  return parsed as unknown as KubeObject;
 }
 
 function withRevision(object: KubeObject, revision: number): KubeObject {

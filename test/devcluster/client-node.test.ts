@@ -1,23 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { ApiException, CoreV1Api, CustomObjectsApi, makeInformer, PatchStrategy, setHeaderOptions, Watch, type V1ConfigMap } from '@kubernetes/client-node';
+import { ApiException, CoreV1Api, CustomObjectsApi, makeInformer, PatchStrategy, setHeaderOptions, type V1ConfigMap } from '@kubernetes/client-node';
 import { Etcd3 } from 'etcd3';
 import { randomBytes } from 'node:crypto';
 import { itOnDevcluster, RESTART_FORGETS_HISTORY, WATCH_CACHE_OUTLIVES_COMPACTION } from '../harness/devcluster-only.js';
 import { startTestCluster, testApiServer, type TestCluster } from '../harness/test-cluster.js';
 import { eventually } from '../harness/eventually.js';
-
-type WatchEvent = { phase: string; object: { kind?: string; code?: number; metadata?: { name?: string; resourceVersion?: string } } };
-
-
-
-/** Collects the events of one client-node watch until stopped. */
-async function collectWatch(c: TestCluster, path: string, query: Record<string, string>): Promise<{ events: WatchEvent[]; done: Promise<unknown>; stop: () => void }> {
-  const events: WatchEvent[] = [];
-  let finish: (err: unknown) => void = () => undefined;
-  const done = new Promise((r) => (finish = r));
-  const ctl = await new Watch(c.kubeConfig).watch(path, query, (phase, object: WatchEvent['object']) => events.push({ phase, object }), (err) => finish(err));
-  return { events, done, stop: () => ctl.abort() };
-}
+import { collectWatch } from './collect-watch.js';
 
 function code(err: unknown): number | undefined {
   return err instanceof ApiException ? err.code : undefined;

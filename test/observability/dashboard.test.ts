@@ -13,6 +13,7 @@ import { PROXY_MODES, type ProxyMode } from '../../agent/proxy/backend.js';
 import { silentLogger } from '../../kube/logger.js';
 import { createProcessRegistry } from '../../kube/metrics.js';
 import { runOperator } from '../../operator/index.js';
+import { createDevclusterMetrics } from '../../devcluster/metrics.js';
 import { promqlReferences } from './promql-references.js';
 import { unreachableKubeConfig } from '../../kube/test-fixtures.js';
 
@@ -119,7 +120,7 @@ const COMPATIBLE_PREFIXES = ['kubelet_', 'prober_', 'kubeproxy_', 'controller_ru
 let dashboard: Dashboard;
 let exposed: Map<string, Family>;
 /** Metric names by binary. */
-const served: Record<'operator' | 'agent', string[]> = { operator: [], agent: [] };
+const served: Record<'operator' | 'agent' | 'devcluster', string[]> = { operator: [], agent: [], devcluster: [] };
 const dirs: string[] = [];
 
 beforeAll(async () => {
@@ -153,6 +154,7 @@ beforeAll(async () => {
   exposed = families([operator, ...agents]);
   served.operator = operator.getMetricsAsArray().map((m) => m.name);
   served.agent = agents.flatMap((r) => r.getMetricsAsArray().map((m) => m.name));
+  served.devcluster = createDevclusterMetrics().registry.getMetricsAsArray().map((m) => m.name);
 });
 
 afterAll(async () => {
@@ -160,7 +162,7 @@ afterAll(async () => {
 });
 
 describe('the metrics the binaries serve', () => {
-  it.each(['operator', 'agent'] as const)('are, for the %s, a compatible name or one under the binary\'s own prefix', (binary) => {
+  it.each(['operator', 'agent', 'devcluster'] as const)('are, for the %s, a compatible name or one under the binary\'s own prefix', (binary) => {
     const own = `shopfloor_${binary}_`;
     expect(served[binary].length).toBeGreaterThan(0);
     expect(served[binary].filter((name) => !name.startsWith(own) && !COMPATIBLE_PREFIXES.some((p) => name.startsWith(p)))).toEqual([]);
