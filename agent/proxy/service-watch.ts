@@ -4,7 +4,7 @@
 // wrong; every other service goes on syncing.
 import type { Counter } from 'prom-client';
 import type { Logger } from 'pino';
-import { BY_WORKLOAD, workloadKeyOf, type NodeAssignment, type NodeWorkload } from '../../api/index.js';
+import { BY_WORKLOAD, workloadKeyOf, type NodeAssignment } from '../../api/index.js';
 import { objectKey, splitKey, type ResourceEventHandler } from '../../kube/types.js';
 import { serviceFromWorkload, type WorkloadObject } from './model-from-api.js';
 import type { Proxier } from './proxier.js';
