@@ -236,7 +236,7 @@ describe('shopfloor up', () => {
     expect(await netns.httpGets(vip, 80, 1)).not.toEqual([expect.stringMatching(/^200/)]);
   }, 90_000);
 
-  it('stops every part on Ctrl-C and leaves nothing behind; the next start brings the pods back', async () => {
+  it('stops every part on Ctrl-C, gives the lease back and leaves nothing behind; the next start leads at once and brings the pods back', async () => {
     await up.kubectl('apply', '-f', 'examples/hello.yaml');
     await allReady('hello', 1);
     vip = (await up.kubectl('get', 'nw', 'hello', '-o', 'jsonpath={.status.clusterIP}')).stdout;
@@ -246,9 +246,17 @@ describe('shopfloor up', () => {
     expect(up.partPids()).toEqual({ controlPlane: [], containerd: [] });
     await expect(netns.exec({}, 'nft', 'list', 'table', 'ip', 'shopfloor')).rejects.toThrow(/No such file or directory/);
     expect(existsSync(up.etcdDataDir)).toBe(true);
+    // The operator gave its lease back before the API server stopped under it.
+    expect(up.stderr).toMatch(/released the leader lease/);
+    expect(up.stderr).not.toMatch(/could not release the leader lease/);
 
     await up.start();
     const [replica] = await allReady('hello', 1);
+    // So the next operator leads at its first attempt: the only holder it observed before leading
+    // is itself, never the previous run's lease waiting to expire.
+    const beforeLeading = up.stderr.slice(0, up.stderr.indexOf('became leader'));
+    expect(up.stderr).toContain('became leader');
+    expect(beforeLeading.match(/leader observed/g)).toHaveLength(1);
     await vipServes(vip, [replica!.name]);
     await allReady('static', 1);
     expect(await up.stop('SIGTERM')).toBe(0);
