@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { runChecked, spawnRunner } from '../agent/exec.js';
 import { startKubeControlPlane, type KubeControlPlane } from '../cli/kube-control-plane.js';
 import { toolBinary } from '../cli/tools-bin.js';
-import { freePort } from '../devcluster/etcd-process.js';
+import { freePort } from '../devcluster/storage/etcd-process.js';
 import { KubeClient } from '../kube/client.js';
 import { loadKubeConfig } from '../kube/config.js';
 import { silentLogger } from '../kube/logger.js';

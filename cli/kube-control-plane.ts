@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { ensureToken, writeKubeconfig } from '../devcluster/credentials.js';
-import { EtcdProcess, freePort } from '../devcluster/etcd-process.js';
+import { EtcdProcess, freePort } from '../devcluster/storage/etcd-process.js';
 import { stopLeftover } from '../devcluster/child-process.js';
 import { Component } from './component.js';
 import { ensureServingCertificate, servingCertificatePaths } from '../pki/serving-certificate.js';

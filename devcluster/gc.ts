@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
-import type { KubeObject } from './object.js';
-import type { Registry, ResourceInfo } from './registry.js';
-import type { ResourceApi, ResourceRequest } from './resource-api.js';
-import { storageVersion } from './served-object.js';
-import { ApiError } from './status.js';
-import type { Storage, StorageEvent } from './storage.js';
+import type { KubeObject } from './objects/object.js';
+import type { Registry, ResourceInfo } from './objects/registry.js';
+import type { ResourceApi, ResourceRequest } from './http/resource-api.js';
+import { storageVersion } from './objects/served-object.js';
+import { ApiError } from './objects/status.js';
+import type { Storage, StorageEvent } from './storage/storage.js';
 
 const crdCleanup = 'customresourcecleanup.apiextensions.k8s.io';
 

@@ -1,23 +1,23 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
-import { Authenticator } from './authentication.js';
-import { builtinResources } from './builtins.js';
-import { Compactor } from './compactor.js';
-import { crdResource } from './crd.js';
+import { Authenticator } from './access/authentication.js';
+import { builtinResources } from './objects/builtins.js';
+import { Compactor } from './storage/compactor.js';
+import { crdResource } from './objects/crd.js';
 import { ensureToken, writeKubeconfig } from './credentials.js';
-import { EtcdProcess } from './etcd-process.js';
+import { EtcdProcess } from './storage/etcd-process.js';
 import { GarbageCollector } from './gc.js';
-import { createDevclusterMetrics } from './metrics.js';
-import type { KubeObject } from './object.js';
-import { OpenApi } from './openapi.js';
-import { Registry } from './registry.js';
-import { ResourceApi } from './resource-api.js';
-import { ApiServer } from './server.js';
-import { ApiError, unavailable } from './status.js';
-import { Storage } from './storage.js';
-import { ensureTls } from './tls.js';
-import { WatchHub } from './watch-hub.js';
+import { createDevclusterMetrics } from './http/metrics.js';
+import type { KubeObject } from './objects/object.js';
+import { OpenApi } from './schema/openapi.js';
+import { Registry } from './objects/registry.js';
+import { ResourceApi } from './http/resource-api.js';
+import { ApiServer } from './http/server.js';
+import { ApiError, unavailable } from './objects/status.js';
+import { Storage } from './storage/storage.js';
+import { ensureTls } from './http/tls.js';
+import { WatchHub } from './storage/watch-hub.js';
 
 export interface DevclusterOptions {
   /** Where etcd's data, the certificates, the token and the kubeconfig live. */

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { promisify } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
-import { ensureTls } from '../devcluster/tls.js';
+import { ensureTls } from '../devcluster/http/tls.js';
 
 const run = promisify(execFile);
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import { schemaListTypes } from '../list-types.js';
-import { recordManagedFields } from '../managed-fields.js';
-import type { KubeObject } from '../object.js';
-import { ApiError } from '../status.js';
+import { schemaListTypes } from '../objects/list-types.js';
+import { recordManagedFields } from '../objects/managed-fields.js';
+import type { KubeObject } from '../objects/object.js';
+import { ApiError } from '../objects/status.js';
 import { defaultListMapKeys, describePath, serverSideApply } from './apply.js';
 import { fieldsOf, fieldsV1Of, fromFieldsV1, pathKey, toFieldsV1 } from './fieldset.js';
 

@@ -1,8 +1,8 @@
-import type { FieldPath, ListTypeResolver } from '../list-types.js';
-import { managedFieldsOf, ownedFieldFilter, setEntries } from '../managed-fields.js';
-import type { KubeObject, ManagedFieldsEntry } from '../object.js';
-import { clone, isPlainObject, jsonEqual, nowTimestamp } from '../object.js';
-import { ApiError } from '../status.js';
+import type { FieldPath, ListTypeResolver } from '../objects/list-types.js';
+import { managedFieldsOf, ownedFieldFilter, setEntries } from '../objects/managed-fields.js';
+import type { KubeObject, ManagedFieldsEntry } from '../objects/object.js';
+import { clone, isPlainObject, jsonEqual, nowTimestamp } from '../objects/object.js';
+import { ApiError } from '../objects/status.js';
 import { fieldsOf, fromFieldsV1, itemKey, missing, pathElements, removeAt, toFieldsV1, valueAt } from './fieldset.js';
 
 export interface ApplyInput {

@@ -1,9 +1,9 @@
-import { decodeBody, patchTypes, unsupportedMediaType } from '../body.js';
-import { listTypesFor } from '../list-types.js';
-import type { KubeObject } from '../object.js';
-import { isPlainObject } from '../object.js';
-import { groupVersion, type ResourceInfo, type VersionInfo } from '../registry.js';
-import { ApiError, badRequest } from '../status.js';
+import { decodeBody, patchTypes, unsupportedMediaType } from '../http/body.js';
+import { listTypesFor } from '../objects/list-types.js';
+import type { KubeObject } from '../objects/object.js';
+import { isPlainObject } from '../objects/object.js';
+import { groupVersion, type ResourceInfo, type VersionInfo } from '../objects/registry.js';
+import { ApiError, badRequest } from '../objects/status.js';
 import { serverSideApply } from './apply.js';
 import { jsonPatch, JsonPatchError } from './json.js';
 import { mergePatch } from './merge.js';

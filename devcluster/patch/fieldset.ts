@@ -1,5 +1,5 @@
-import type { FieldPath, ListTypeResolver } from '../list-types.js';
-import { isPlainObject, jsonEqual } from '../object.js';
+import type { FieldPath, ListTypeResolver } from '../objects/list-types.js';
+import { isPlainObject, jsonEqual } from '../objects/object.js';
 
 /**
  * Field sets as managedFields records them (FieldsV1): path elements are `f:<field>`,

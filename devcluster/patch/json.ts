@@ -1,4 +1,4 @@
-import { clone, isPlainObject, jsonEqual } from '../object.js';
+import { clone, isPlainObject, jsonEqual } from '../objects/object.js';
 
 /** A JSON patch operation that cannot be applied; the message names the operation and path. */
 export class JsonPatchError extends Error {}

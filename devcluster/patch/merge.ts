@@ -1,4 +1,4 @@
-import { clone, isPlainObject } from '../object.js';
+import { clone, isPlainObject } from '../objects/object.js';
 
 /** RFC 7386 JSON merge patch: objects merge recursively, null removes a key, anything else replaces. */
 export function mergePatch(target: unknown, patch: unknown): unknown {

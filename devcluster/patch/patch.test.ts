@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { builtinListTypes, schemaListTypes } from '../list-types.js';
+import { builtinListTypes, schemaListTypes } from '../objects/list-types.js';
 import { jsonPatch, JsonPatchError } from './json.js';
 import { mergePatch } from './merge.js';
 import { strategicMergePatch } from './strategic.js';

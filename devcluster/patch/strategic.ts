@@ -1,5 +1,5 @@
-import type { FieldPath, ListTypeResolver } from '../list-types.js';
-import { clone, isPlainObject, jsonEqual } from '../object.js';
+import type { FieldPath, ListTypeResolver } from '../objects/list-types.js';
+import { clone, isPlainObject, jsonEqual } from '../objects/object.js';
 import { itemKey } from './fieldset.js';
 
 /** A strategic merge patch that cannot be applied; the message names the field. */

@@ -9,11 +9,11 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** What each folder's code may import besides itself; `*` is everything. */
+/** What each folder's code may import besides itself: a folder, one file of one, or `*` for everything. */
 const MAY_IMPORT: Record<string, readonly string[]> = {
   api: [],
   pki: [],
-  devcluster: ['pki'],
+  devcluster: ['pki', 'kube/metrics.js'],
   kube: ['api'],
   operator: ['api', 'kube'],
   agent: ['api', 'kube', 'pki'],
@@ -49,7 +49,7 @@ describe('the folder rules', () => {
       for (const target of importsOf(file)) {
         const to = target.split('/')[0]!;
         if (to !== folder) across++;
-        if (to === folder || allowed.includes('*') || allowed.includes(to)) continue;
+        if (to === folder || allowed.includes('*') || allowed.includes(to) || allowed.includes(target)) continue;
         if (isTest && TESTS_MAY_IMPORT.some((t) => target.startsWith(`${t}/`))) continue;
         if (FIXTURES_MAY_IMPORT[file]?.includes(to)) continue;
         broken.push(`${file} imports ${target}`);

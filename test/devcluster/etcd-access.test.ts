@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { unixSocketPath } from '../../devcluster/etcd-endpoint.js';
+import { unixSocketPath } from '../../devcluster/storage/etcd-endpoint.js';
 import { startDevclusterTestCluster } from '../harness/devcluster.js';
 import type { TestCluster } from '../harness/test-cluster.js';
 import { etcdPid } from './etcd-pid.js';

@@ -19,7 +19,7 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Component, httpsGet } from '../../cli/component.js';
-import { freePort } from '../../devcluster/etcd-process.js';
+import { freePort } from '../../devcluster/storage/etcd-process.js';
 import { KubeClient } from '../../kube/client.js';
 import type { ResourceType } from '../../kube/resource.js';
 import type { KubeObject } from '../../kube/types.js';

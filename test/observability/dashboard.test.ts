@@ -13,7 +13,7 @@ import { PROXY_MODES, type ProxyMode } from '../../agent/proxy/backend.js';
 import { silentLogger } from '../../kube/logger.js';
 import { createProcessRegistry } from '../../kube/metrics.js';
 import { runOperator } from '../../operator/index.js';
-import { createDevclusterMetrics } from '../../devcluster/metrics.js';
+import { createDevclusterMetrics } from '../../devcluster/http/metrics.js';
 import { promqlReferences } from './promql-references.js';
 import { unreachableKubeConfig } from '../../kube/test-fixtures.js';
 

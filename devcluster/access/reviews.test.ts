@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { ADMIN, API_AUDIENCE, Authenticator, type UserInfo } from './authentication.js';
 import { selfSubjectAccessReview, selfSubjectRulesReview, subjectAccessReview, tokenReview, type ReviewContext } from './reviews.js';
-import { ApiError } from './status.js';
+import { ApiError } from '../objects/status.js';
 
 const authenticator = new Authenticator('admin-token');
 const asAdmin: ReviewContext = { caller: { ...ADMIN, groups: [...ADMIN.groups] }, authenticator };

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { builtinSchemas, objectMetaSchema } from './openapi-builtins.js';
-import { subresourcesOf, type Registry, type ResourceInfo, type SubresourceVerb, type VersionInfo } from './registry.js';
+import { subresourcesOf, type Registry, type ResourceInfo, type SubresourceVerb, type VersionInfo } from '../objects/registry.js';
 import type { JSONSchemaProps } from './schema-types.js';
 
 const objectMetaRef = 'io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta';

@@ -2,7 +2,7 @@
 // and client-go (Python's `kubernetes` sends `watch=True`) get the same answers: a boolean is
 // false only as "0" or any case of "false" (anything else present is true), and a number or
 // resourceVersion that does not parse is a 400 naming the parameter, never silently ignored.
-import { ApiError, badRequest } from './status.js';
+import { ApiError, badRequest } from '../objects/status.js';
 
 /** kube-apiserver's reading of a boolean parameter: absent, "0" or "false" in any case is false. */
 export function flagParam(query: URLSearchParams, name: string): boolean {

@@ -1,6 +1,6 @@
-import { isPlainObject, jsonEqual } from './object.js';
+import { isPlainObject, jsonEqual } from '../objects/object.js';
 import type { JSONSchemaProps } from './schema-types.js';
-import type { StatusCause } from './status.js';
+import type { StatusCause } from '../objects/status.js';
 
 function typeName(value: unknown): string {
   if (value === null) return 'null';

@@ -1,18 +1,18 @@
 import type { Logger } from 'pino';
-import { admit } from './admission.js';
-import type { KubeObject } from './object.js';
-import { isPlainObject, nowTimestamp } from './object.js';
-import { prepareCreate, prepareUpdate, sameStored, setGeneration } from './object-rules.js';
-import { applyPatch, checkPatchType } from './patch/dispatch.js';
-import { groupVersion, subresourcesOf, type Registry, type ResourceInfo, type VersionInfo } from './registry.js';
+import { admit } from '../objects/admission.js';
+import type { KubeObject } from '../objects/object.js';
+import { isPlainObject, nowTimestamp } from '../objects/object.js';
+import { prepareCreate, prepareUpdate, sameStored, setGeneration } from '../objects/object-rules.js';
+import { applyPatch, checkPatchType } from '../patch/dispatch.js';
+import { groupVersion, subresourcesOf, type Registry, type ResourceInfo, type VersionInfo } from '../objects/registry.js';
 import type { ResourcePath } from './request-path.js';
-import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, type FieldRequirement, type Selector } from './selectors.js';
-import { collectionPrefix, objectKey, toServed, toStored } from './served-object.js';
-import { ApiError, alreadyExists, badRequest, conflict, gone, invalid, notFound } from './status.js';
-import type { Storage, WriteResult } from './storage.js';
-import { listTypesFor } from './list-types.js';
+import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, type FieldRequirement, type Selector } from '../objects/selectors.js';
+import { collectionPrefix, objectKey, toServed, toStored } from '../objects/served-object.js';
+import { ApiError, alreadyExists, badRequest, conflict, gone, invalid, notFound } from '../objects/status.js';
+import type { Storage, WriteResult } from '../storage/storage.js';
+import { listTypesFor } from '../objects/list-types.js';
 import { flagParam, intParam, parseResourceVersion, tooLargeResourceVersion } from './query-params.js';
-import { recordManagedFields, type OwnershipContext } from './managed-fields.js';
+import { recordManagedFields, type OwnershipContext } from '../objects/managed-fields.js';
 
 /** One resource request after routing: the served resource and version it addresses. */
 export interface ResourceRequest {

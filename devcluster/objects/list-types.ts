@@ -1,4 +1,4 @@
-import type { JSONSchemaProps } from './schema-types.js';
+import type { JSONSchemaProps } from '../schema/schema-types.js';
 
 /** How a list merges: atomic (replaced whole), set (of scalars), or map (items keyed by fields). */
 export interface ListType {

@@ -2,7 +2,7 @@
 // serves its own): the Node.js process metrics and what is the devcluster's own, under
 // `shopfloor_devcluster_`.
 import { Counter, type Registry } from 'prom-client';
-import { createProcessRegistry } from '../kube/metrics.js';
+import { createProcessRegistry } from '../../kube/metrics.js';
 
 export interface DevclusterMetrics {
   registry: Registry;

@@ -1,4 +1,4 @@
-import { clone, isPlainObject } from './object.js';
+import { clone, isPlainObject } from '../objects/object.js';
 import type { JSONSchemaProps } from './schema-types.js';
 
 /** Fills in schema defaults for absent fields (and nulls where null is not allowed), in place. */

@@ -3,7 +3,7 @@ import { builtinResources } from './builtins.js';
 import { crdResource } from './crd.js';
 import { generatedName, prepareCreate, prepareUpdate, setGeneration, validateMetadata } from './object-rules.js';
 import type { ResourceInfo } from './registry.js';
-import { parseResourcePath } from './request-path.js';
+import { parseResourcePath } from '../http/request-path.js';
 
 const cr: ResourceInfo = crdResource({
   metadata: { name: 'widgets.x.dev' },

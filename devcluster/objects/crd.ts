@@ -1,7 +1,7 @@
 import type { KubeObject } from './object.js';
 import { nowTimestamp } from './object.js';
 import type { PrinterColumn, ResourceInfo } from './registry.js';
-import type { JSONSchemaProps } from './schema-types.js';
+import type { JSONSchemaProps } from '../schema/schema-types.js';
 import type { StatusCause } from './status.js';
 
 interface CrdVersion {

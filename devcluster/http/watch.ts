@@ -1,13 +1,13 @@
 import type { ServerResponse } from 'node:http';
-import type { KubeObject } from './object.js';
-import { groupVersion } from './registry.js';
+import type { KubeObject } from '../objects/object.js';
+import { groupVersion } from '../objects/registry.js';
 import { selectorsOf, type ResourceApi, type ResourceRequest } from './resource-api.js';
 import { flagParam, intParam, parseResourceVersion } from './query-params.js';
-import { matchesFields, matchesLabels } from './selectors.js';
-import { collectionPrefix, toServed } from './served-object.js';
-import { ApiError } from './status.js';
-import type { StorageEvent } from './storage.js';
-import type { WatchHub } from './watch-hub.js';
+import { matchesFields, matchesLabels } from '../objects/selectors.js';
+import { collectionPrefix, toServed } from '../objects/served-object.js';
+import { ApiError } from '../objects/status.js';
+import type { StorageEvent } from '../storage/storage.js';
+import type { WatchHub } from '../storage/watch-hub.js';
 import { buildTable, type IncludeObject } from './tables.js';
 
 export interface WatchOptions {

@@ -1,4 +1,4 @@
-import { isPlainObject } from './object.js';
+import { isPlainObject } from '../objects/object.js';
 import type { JSONSchemaProps } from './schema-types.js';
 
 /**

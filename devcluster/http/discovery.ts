@@ -1,4 +1,4 @@
-import { groupVersion, subresourcesOf, type Registry, type ResourceInfo } from './registry.js';
+import { groupVersion, subresourcesOf, type Registry, type ResourceInfo } from '../objects/registry.js';
 
 const verbs = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 

@@ -5,7 +5,7 @@ import { get } from 'node:http';
 import { createServer } from 'node:net';
 import { basename, join, resolve as resolvePath } from 'node:path';
 import type { Logger } from 'pino';
-import { stopChild, stopLeftover, writePidFile, type LeftoverProcess } from './child-process.js';
+import { stopChild, stopLeftover, writePidFile, type LeftoverProcess } from '../child-process.js';
 import { unixEndpoint } from './etcd-endpoint.js';
 
 /** Asks the kernel for a free loopback TCP port. */

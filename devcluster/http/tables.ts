@@ -1,6 +1,6 @@
 import { evaluateJsonPath, parseJsonPath } from './jsonpath.js';
-import type { KubeObject } from './object.js';
-import type { PrinterColumn } from './registry.js';
+import type { KubeObject } from '../objects/object.js';
+import type { PrinterColumn } from '../objects/registry.js';
 
 /** kubectl's way of printing an age: `45s`, `3m20s`, `5h`, `2d3h`, `400d`. */
 export function humanDuration(ms: number): string {

@@ -1,5 +1,5 @@
 import { parse as parseYaml } from 'yaml';
-import { ApiError, badRequest } from './status.js';
+import { ApiError, badRequest } from '../objects/status.js';
 
 export const patchTypes = [
   'application/json-patch+json',

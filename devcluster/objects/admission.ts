@@ -2,10 +2,10 @@ import { applyBuiltinDefaults } from './builtin-defaults.js';
 import { crdResource, establishedStatus, validateCrd } from './crd.js';
 import type { KubeObject } from './object.js';
 import type { ResourceInfo, VersionInfo } from './registry.js';
-import { applyDefaults } from './schema-defaults.js';
-import { prune } from './schema-pruning.js';
-import type { JSONSchemaProps } from './schema-types.js';
-import { validateSchema } from './schema-validation.js';
+import { applyDefaults } from '../schema/schema-defaults.js';
+import { prune } from '../schema/schema-pruning.js';
+import type { JSONSchemaProps } from '../schema/schema-types.js';
+import { validateSchema } from '../schema/schema-validation.js';
 import type { StatusCause } from './status.js';
 import { validateMetadata } from './object-rules.js';
 

@@ -1,5 +1,5 @@
-import { SUBRESOURCE_NAMES } from './registry.js';
-import { badRequest } from './status.js';
+import { SUBRESOURCE_NAMES } from '../objects/registry.js';
+import { badRequest } from '../objects/status.js';
 
 /** A request for a resource: `/api/v1/...` or `/apis/<group>/<version>/...`. */
 export interface ResourcePath {

@@ -1,7 +1,7 @@
 import type { ListTypeResolver } from './list-types.js';
 import type { KubeObject, ManagedFieldsEntry } from './object.js';
 import { jsonEqual, nowTimestamp } from './object.js';
-import { fieldsOf, fieldsV1Of, fromFieldsV1, toFieldsV1, type FieldSet } from './patch/fieldset.js';
+import { fieldsOf, fieldsV1Of, fromFieldsV1, toFieldsV1, type FieldSet } from '../patch/fieldset.js';
 
 const serverOwnedMetadata = new Set(['name', 'namespace', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'managedFields', 'selfLink', 'generateName']);
 

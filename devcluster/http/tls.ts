@@ -1,4 +1,4 @@
-import { ensureServingCertificate, type TlsFiles } from '../pki/serving-certificate.js';
+import { ensureServingCertificate, type TlsFiles } from '../../pki/serving-certificate.js';
 
 export type { TlsFiles };
 

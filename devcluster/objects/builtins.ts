@@ -1,7 +1,7 @@
 import type { KubeObject } from './object.js';
 import type { PrinterColumn, ResourceInfo } from './registry.js';
 import { coreEventToEventsV1, eventsV1ToCoreEvent } from './event-conversion.js';
-import { selfSubjectAccessReview, selfSubjectRulesReview, subjectAccessReview, tokenReview } from './reviews.js';
+import { selfSubjectAccessReview, selfSubjectRulesReview, subjectAccessReview, tokenReview } from '../access/reviews.js';
 
 const age: PrinterColumn = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp', description: 'The time since the object was created' };
 

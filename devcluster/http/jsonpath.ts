@@ -1,4 +1,4 @@
-import { isPlainObject } from './object.js';
+import { isPlainObject } from '../objects/object.js';
 
 type Step =
   | { kind: 'field'; name: string }

@@ -1,6 +1,6 @@
-import type { JSONSchemaProps } from './schema-types.js';
+import type { JSONSchemaProps } from '../schema/schema-types.js';
 import type { KubeObject } from './object.js';
-import type { Review } from './reviews.js';
+import type { Review } from '../access/reviews.js';
 
 /** A column of `kubectl get`: a CRD additionalPrinterColumn, or a built-in kind's computed one. */
 export interface PrinterColumn {

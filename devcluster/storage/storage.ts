@@ -1,7 +1,7 @@
 import { Etcd3, type IOptions, type IWatchCreateRequest, type Watcher } from 'etcd3';
 import { EtcdKv, type KeyValue, type TxnResponse } from './etcd-kv.js';
-import { ApiError, gone, unavailable } from './status.js';
-import { isPlainObject, type KubeObject } from './object.js';
+import { ApiError, gone, unavailable } from '../objects/status.js';
+import { isPlainObject, type KubeObject } from '../objects/object.js';
 
 /** One change seen by a storage watch. `object` carries the resourceVersion of the change. */
 export interface StorageEvent {

@@ -4,8 +4,8 @@
 // them. SelfSubjectAccessReview and SelfSubjectRulesReview answer `kubectl auth can-i`.
 import { type Authenticator, type UserInfo } from './authentication.js';
 import { authorize, type Subject } from './authorization.js';
-import { isPlainObject, type KubeObject } from './object.js';
-import { ApiError, badRequest, invalid, type StatusCause } from './status.js';
+import { isPlainObject, type KubeObject } from '../objects/object.js';
+import { ApiError, badRequest, invalid, type StatusCause } from '../objects/status.js';
 
 /** What a review is answered with besides its body: who asks, and the devcluster's authenticator. */
 export interface ReviewContext {

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { ApiError } from './status.js';
+import type { ApiError } from '../objects/status.js';
 import type { Storage, StorageEvent } from './storage.js';
 
 type Listener = {
