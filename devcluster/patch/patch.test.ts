@@ -47,13 +47,23 @@ describe('strategic merge patch', () => {
     status: { conditions: [{ type: 'Ready', status: 'False' }, { type: 'DiskPressure', status: 'False' }] },
   };
 
-  it('merges keyed lists by key and takes a union of merge-strategy scalar lists', () => {
+  it('merges keyed lists by key and takes a union of merge-strategy scalar lists, patched items first as kube-apiserver orders them', () => {
     const out = strategicMergePatch(node, {
       metadata: { finalizers: ['b'] },
       status: { conditions: [{ type: 'Ready', status: 'True' }, { type: 'PIDPressure', status: 'False' }] },
     }, builtinListTypes) as typeof node;
-    expect(out.metadata.finalizers).toEqual(['a', 'b']);
-    expect(out.status.conditions).toEqual([{ type: 'Ready', status: 'True' }, { type: 'DiskPressure', status: 'False' }, { type: 'PIDPressure', status: 'False' }]);
+    expect(out.metadata.finalizers).toEqual(['b', 'a']);
+    expect(out.status.conditions).toEqual([{ type: 'Ready', status: 'True' }, { type: 'PIDPressure', status: 'False' }, { type: 'DiskPressure', status: 'False' }]);
+  });
+
+  it('keeps a live item before a patched one where it stood before it', () => {
+    const live = { metadata: { finalizers: ['a', 'b', 'c'] } };
+    const order = (patch: unknown): unknown => (strategicMergePatch(live, patch, builtinListTypes) as typeof live).metadata.finalizers;
+    expect(order({ metadata: { finalizers: ['b', 'd'] } })).toEqual(['a', 'b', 'd', 'c']);
+    expect(order({ metadata: { finalizers: ['d', 'a'] } })).toEqual(['d', 'a', 'b', 'c']);
+    expect(order({ metadata: { finalizers: ['c', 'a'] } })).toEqual(['c', 'a', 'b']);
+    expect(order({ metadata: { '$setElementOrder/finalizers': ['c', 'b', 'a'] } })).toEqual(['c', 'b', 'a']);
+    expect(order({ metadata: { '$setElementOrder/finalizers': ['c', 'a'], '$deleteFromPrimitiveList/finalizers': ['b'] } })).toEqual(['c', 'a']);
   });
 
   it('honours $patch delete, $patch replace, $deleteFromPrimitiveList and $setElementOrder', () => {
