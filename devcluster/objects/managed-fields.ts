@@ -76,7 +76,14 @@ export function recordManagedFields(old: KubeObject | undefined, object: KubeObj
   setEntries(object, entries);
 }
 
+/**
+ * Stores `entries` in kube-apiserver's order: Apply before Update, then by time (to the second),
+ * manager and subresource, so that clients reading managedFields[0] see what they see there.
+ */
 export function setEntries(object: KubeObject, entries: ManagedFieldsEntry[]): void {
-  if (entries.length > 0) object.metadata.managedFields = entries;
+  const seconds = (e: ManagedFieldsEntry): number => Math.floor((Date.parse(e.time) || 0) / 1000);
+  const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+  const sorted = [...entries].sort((a, b) => byName(a.operation, b.operation) || seconds(a) - seconds(b) || byName(a.manager, b.manager) || byName(a.subresource ?? '', b.subresource ?? ''));
+  if (sorted.length > 0) object.metadata.managedFields = sorted;
   else delete object.metadata.managedFields;
 }
