@@ -19,8 +19,9 @@ describe('fidelity comparison', () => {
     });
   });
 
-  it('masks ages, uids and timestamps in kubectl text but leaves other numbers', () => {
+  it('masks ages, uids and timestamps in kubectl text but leaves other numbers, and sorts its field error lines', () => {
     expect(normaliseText('NAME   DATA   AGE\ncfg    2      5s\nold    1      2m10s\n')).toBe('NAME   DATA   AGE\ncfg    2      <age>\nold    1      <age>\n');
+    expect(normaliseText('The NodeWorkload "bad" is invalid: \n* spec.b: Required value\n* spec.a: Invalid\nnext\n')).toBe('The NodeWorkload "bad" is invalid: \n* spec.a: Invalid\n* spec.b: Required value\nnext\n');
     expect(normaliseText('uid 0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0 at 2026-12-04T00:31:02.123456Z, port 8080')).toBe('uid <uid> at <time>, port 8080');
   });
 

@@ -26,9 +26,17 @@ const VOLATILE_KEYS: Record<string, string> = {
   continue: '<continue>',
 };
 
-/** A text with its timestamps, uids and ages masked. */
+/**
+ * A text with its timestamps, uids and ages masked, and each run of kubectl's `* field: error`
+ * lines sorted: kube-apiserver lists a custom resource's schema errors in an order that varies
+ * from run to run.
+ */
 export function normaliseText(text: string): string {
-  return text.replace(TIME, '<time>').replace(UID, '<uid>').replace(AGE, '<age>');
+  const masked = text.replace(TIME, '<time>').replace(UID, '<uid>').replace(AGE, '<age>');
+  return masked.replace(/(?:^\* .*(?:\n|$))+/gm, (run) => {
+    const lines = run.split('\n').filter((l) => l !== '');
+    return lines.sort().join('\n') + (run.endsWith('\n') ? '\n' : '');
+  });
 }
 
 /**

@@ -40,13 +40,13 @@ export function recordManagedFields(old: KubeObject | undefined, object: KubeObj
   const skip = ownedFieldFilter(subresource, ctx.hasStatus);
   if (!old) {
     // A create: the manager owns every field it set, and no one else owns anything.
-    const fieldsV1 = fieldsV1Of(object, ctx.listTypes, skip);
+    const fieldsV1 = fieldsV1Of(object, ctx.listTypes, skip, true);
     setEntries(object, fieldsV1 ? [{ manager, operation: 'Update', apiVersion, time: nowTimestamp(), fieldsType: 'FieldsV1', fieldsV1, ...(subresource ? { subresource } : {}) }] : []);
     return;
   }
   const base = managedFieldsOf(old);
-  const before: FieldSet = fieldsOf(old, ctx.listTypes, skip);
-  const after = fieldsOf(object, ctx.listTypes, skip);
+  const before: FieldSet = fieldsOf(old, ctx.listTypes, skip, true);
+  const after = fieldsOf(object, ctx.listTypes, skip, true);
   const touched = new Set<string>();
   for (const [k, v] of after) if (!before.has(k) || !jsonEqual(before.get(k), v)) touched.add(k);
   for (const k of before.keys()) if (!after.has(k)) touched.add(k);
