@@ -21,9 +21,8 @@ const shared = {
 
 /**
  * The suites that run on kube-apiserver as well: each passes there, and a test that cannot apply
- * says why it skips (test/harness/devcluster-only.ts). test/devcluster/kubectl.test.ts is not
- * here yet: the devcluster orders a strategic-merge-patched finalizers list differently from
- * kube-apiserver (devcluster/README.md lists the differences).
+ * says why it skips (test/harness/devcluster-only.ts). `npm run fidelity` (bench/fidelity.ts)
+ * compares the two servers' answers to the kubectl and client-node scenarios.
  */
 export const KUBE_APISERVER_SUITES = [
   '<rootDir>/test/operator/**/*.test.ts',
@@ -34,6 +33,7 @@ export const KUBE_APISERVER_SUITES = [
   '<rootDir>/test/node/static-mirrors.test.ts',
   '<rootDir>/test/logs/**/*.test.ts',
   '<rootDir>/test/devcluster/client-node.test.ts',
+  '<rootDir>/test/devcluster/kubectl.test.ts',
   '<rootDir>/test/devcluster/harness.test.ts',
   '<rootDir>/test/devcluster/request-parsing.test.ts',
   '<rootDir>/test/e2e/**/*.test.ts',

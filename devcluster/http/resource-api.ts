@@ -7,7 +7,7 @@ import { applyPatch, checkPatchType } from '../patch/dispatch.js';
 import { groupVersion, subresourcesOf, type Registry, type ResourceInfo, type VersionInfo } from '../objects/registry.js';
 import type { ResourcePath } from './request-path.js';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, type FieldRequirement, type Selector } from '../objects/selectors.js';
-import { collectionPrefix, objectKey, toServed, toStored } from '../objects/served-object.js';
+import { collectionPrefix, objectKey, toServed, toStored, withoutTypeMeta } from '../objects/served-object.js';
 import { ApiError, alreadyExists, badRequest, conflict, gone, invalid, notFound } from '../objects/status.js';
 import type { Storage, WriteResult } from '../storage/storage.js';
 import { listTypesFor } from '../objects/list-types.js';
@@ -77,6 +77,11 @@ function checkUid(info: ResourceInfo, name: string, uid: string | undefined, cur
   if (uid !== undefined && uid !== current.metadata.uid) {
     throw conflict(info.resource, info.group, name, `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${current.metadata.uid ?? ''}`);
   }
+}
+
+/** A delete's precondition that the object does not meet, worded and its kind named as kube-apiserver's delete words it (unlike an update's). */
+function deletePreconditionFailed(info: ResourceInfo, name: string, field: 'UID' | 'ResourceVersion', wanted: string, inRecord: string | undefined, maybe: string): ApiError {
+  return new ApiError(409, `Operation cannot be fulfilled on ${info.kind} "${name}": the ${field} in the precondition (${wanted}) does not match the ${field} in record (${inRecord ?? ''}). The object might have been ${maybe}`, 'Conflict', { name, group: info.group, kind: info.kind });
 }
 
 /** A client's resourceVersion in the body of an update or patch: it must be the stored one. */
@@ -228,7 +233,9 @@ export class ResourceApi {
         ...(list.continueToken ? { continue: list.continueToken } : {}),
         ...(list.remainingItemCount !== undefined ? { remainingItemCount: list.remainingItemCount } : {}),
       },
-      items: list.items,
+      // kube-apiserver's items of a built-in kind carry no apiVersion and kind (the list says
+      // them); a custom resource's items, stored as JSON, keep theirs.
+      items: req.info.builtin ? list.items.map(withoutTypeMeta) : list.items,
     };
   }
 
@@ -335,9 +342,11 @@ export class ResourceApi {
     }
     return retryLostRaces(async () => {
       const current = await this.mustGet(info, path.namespace, name);
-      checkUid(info, name, options.uid, current);
+      if (options.uid !== undefined && options.uid !== current.metadata.uid) {
+        throw deletePreconditionFailed(info, name, 'UID', options.uid, current.metadata.uid, 'deleted and then recreated');
+      }
       if (options.resourceVersion !== undefined && options.resourceVersion !== current.metadata.resourceVersion) {
-        throw conflict(info.resource, info.group, name, `Precondition failed: ResourceVersion in precondition: ${options.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion ?? ''}`);
+        throw deletePreconditionFailed(info, name, 'ResourceVersion', options.resourceVersion, current.metadata.resourceVersion, 'modified');
       }
       return this.deleteOnce(req, current, options.propagationPolicy);
     });

@@ -109,7 +109,7 @@ export async function serveWatch(res: ServerResponse, req: ResourceRequest, api:
         if (before) sendEvent({ type: 'DELETED', object: served });
       } else if (now && before) sendEvent({ type: 'MODIFIED', object: served });
       else if (now) sendEvent({ type: 'ADDED', object: served });
-      else if (before) sendEvent({ type: 'DELETED', object: served });
+      else if (before) sendEvent({ type: 'DELETED', object: leftSelector(servedOnce(info, version.name, ev.previous as KubeObject), served) });
     }
   };
   const onError = (err: ApiError): void => {
@@ -145,6 +145,15 @@ function servedOnce(info: ResourceRequest['info'], version: string, stored: Kube
     byVersion.set(key, out);
   }
   return out;
+}
+
+/**
+ * The DELETED of an object that stopped matching a watch's selectors: its last version that
+ * matched, at the resourceVersion of the change (as kube-apiserver sends it), so that a client
+ * sees why it was in the watch and where the watch has got to.
+ */
+function leftSelector(previous: KubeObject, current: KubeObject): KubeObject {
+  return { ...previous, metadata: { ...previous.metadata, resourceVersion: current.metadata.resourceVersion } };
 }
 
 function eventLine(type: string, object: KubeObject): string {

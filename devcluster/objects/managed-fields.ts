@@ -40,13 +40,13 @@ export function recordManagedFields(old: KubeObject | undefined, object: KubeObj
   const skip = ownedFieldFilter(subresource, ctx.hasStatus);
   if (!old) {
     // A create: the manager owns every field it set, and no one else owns anything.
-    const fieldsV1 = fieldsV1Of(object, ctx.listTypes, skip);
+    const fieldsV1 = fieldsV1Of(object, ctx.listTypes, skip, true);
     setEntries(object, fieldsV1 ? [{ manager, operation: 'Update', apiVersion, time: nowTimestamp(), fieldsType: 'FieldsV1', fieldsV1, ...(subresource ? { subresource } : {}) }] : []);
     return;
   }
   const base = managedFieldsOf(old);
-  const before: FieldSet = fieldsOf(old, ctx.listTypes, skip);
-  const after = fieldsOf(object, ctx.listTypes, skip);
+  const before: FieldSet = fieldsOf(old, ctx.listTypes, skip, true);
+  const after = fieldsOf(object, ctx.listTypes, skip, true);
   const touched = new Set<string>();
   for (const [k, v] of after) if (!before.has(k) || !jsonEqual(before.get(k), v)) touched.add(k);
   for (const k of before.keys()) if (!after.has(k)) touched.add(k);
@@ -76,7 +76,14 @@ export function recordManagedFields(old: KubeObject | undefined, object: KubeObj
   setEntries(object, entries);
 }
 
+/**
+ * Stores `entries` in kube-apiserver's order: Apply before Update, then by time (to the second),
+ * manager and subresource, so that clients reading managedFields[0] see what they see there.
+ */
 export function setEntries(object: KubeObject, entries: ManagedFieldsEntry[]): void {
-  if (entries.length > 0) object.metadata.managedFields = entries;
+  const seconds = (e: ManagedFieldsEntry): number => Math.floor((Date.parse(e.time) || 0) / 1000);
+  const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+  const sorted = [...entries].sort((a, b) => byName(a.operation, b.operation) || seconds(a) - seconds(b) || byName(a.manager, b.manager) || byName(a.subresource ?? '', b.subresource ?? ''));
+  if (sorted.length > 0) object.metadata.managedFields = sorted;
   else delete object.metadata.managedFields;
 }

@@ -27,7 +27,8 @@ export function toStored(info: ResourceInfo, object: KubeObject): KubeObject {
   return info.toStorage ? info.toStorage(stored) : stored;
 }
 
-function withoutTypeMeta(object: KubeObject): KubeObject {
+/** An object without apiVersion and kind (as kube-apiserver lists items of built-in kinds). */
+export function withoutTypeMeta(object: KubeObject): KubeObject {
   const { apiVersion: _a, kind: _k, ...rest } = object;
   return rest as KubeObject;
 }

@@ -50,10 +50,17 @@ export class ApiError extends Error {
       status: 'Failure',
       message: this.message,
       reason: this.reason,
-      ...(this.details ? { details: this.details } : {}),
+      ...(this.details ? { details: withoutEmptyGroup(this.details) } : {}),
       code: this.code,
     };
   }
+}
+
+/** kube-apiserver leaves the core group's "" out of a Status's details (it is omitempty there). */
+function withoutEmptyGroup(details: StatusDetails): StatusDetails {
+  if (details.group !== '') return details;
+  const { group: _core, ...rest } = details;
+  return rest;
 }
 
 /** What a resource is called in messages: `configmaps "x"` or `nodeworkloads.shopfloor.dev "x"`. */

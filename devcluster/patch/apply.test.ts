@@ -30,6 +30,17 @@ describe('field sets (FieldsV1)', () => {
     expect(fieldsV1Of({ metadata: { name: 'a' } }, listTypes, skip)).toBeUndefined();
   });
 
+  it('counts the maps an Update sets as fields, as kube-apiserver does, metadata aside', () => {
+    const object = { metadata: { name: 'a', labels: { x: 'y' } }, data: { k: 'v' }, spec: { template: { image: 'i' }, ports: [{ port: 80 }] } };
+    const skip = (e: string[]): boolean => e[0] === 'f:metadata' && e[1] === 'f:name';
+    expect(fieldsV1Of(object, listTypes, skip, true)).toEqual({
+      'f:data': { '.': {}, 'f:k': {} },
+      'f:metadata': { 'f:labels': { '.': {}, 'f:x': {} } },
+      'f:spec': { '.': {}, 'f:ports': { '.': {}, 'k:{"port":80}': { '.': {}, 'f:port': {} } }, 'f:template': { '.': {}, 'f:image': {} } },
+    });
+    expect(fieldsV1Of(object, listTypes, skip, true)).toEqual(toFieldsV1(fieldsOf(object, listTypes, skip, true).keys()));
+  });
+
   it('describes paths the way conflicts name them', () => {
     expect(describePath(['f:spec', 'f:ports', 'k:{"port":80}', 'f:name'])).toBe('.spec.ports[port=80].name');
     expect(describePath(['f:spec', 'f:containers', 'k:{"name":"web"}', 'f:image'])).toBe('.spec.containers[name="web"].image');
@@ -89,7 +100,8 @@ describe('managedFields for updates', () => {
     const updated: KubeObject = { ...structuredClone(created), spec: { replicas: 2, paused: false } };
     recordManagedFields(created, updated, 'bob', 'x.dev/v1', undefined, ctx);
     const byManager = Object.fromEntries((updated.metadata.managedFields ?? []).map((e) => [e.manager, [...fromFieldsV1(e.fieldsV1)]]));
-    expect(byManager.alice).toEqual([pathKey(['f:spec', 'f:paused'])]);
+    // alice made spec, so she keeps its "." as well as the field bob left alone.
+    expect(byManager.alice).toEqual([pathKey(['f:spec']), pathKey(['f:spec', 'f:paused'])]);
     expect(byManager.bob).toEqual([pathKey(['f:spec', 'f:replicas'])]);
   });
 });

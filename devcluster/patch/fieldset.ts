@@ -12,10 +12,20 @@ export type FieldSet = Map<string, unknown>;
 export const pathKey = (elements: string[]): string => JSON.stringify(elements);
 export const pathElements = (key: string): string[] => JSON.parse(key) as string[];
 
-/** The fields an object sets, leaves with their values. */
-export function fieldsOf(object: unknown, listTypes: ListTypeResolver, skip: (elements: string[]) => boolean): FieldSet {
+/**
+ * What an Update records of a map or merged list: that it is there (kube-apiserver's `.` of
+ * one the manager created), not what it holds, so one that stays is never counted as changed.
+ */
+const MAP = 'map';
+
+/**
+ * The fields an object sets, leaves with their values. With `maps` (how kube-apiserver counts
+ * an Update's fields, unlike an Apply's), each map below the root but metadata, and each keyed
+ * list or set, is a field too.
+ */
+export function fieldsOf(object: unknown, listTypes: ListTypeResolver, skip: (elements: string[]) => boolean, maps = false): FieldSet {
   const out: FieldSet = new Map();
-  walk(object, [], [], listTypes, skip, (elements, value) => out.set(pathKey(elements), value));
+  walk(object, [], [], listTypes, skip, (elements, value) => out.set(pathKey(elements), value), maps);
   return out;
 }
 
@@ -24,36 +34,38 @@ export function fieldsOf(object: unknown, listTypes: ListTypeResolver, skip: (el
  * renders, without a JSON round trip per path), or undefined when it sets none. A create owns
  * every field it sends, so it needs no field set to compare.
  */
-export function fieldsV1Of(object: unknown, listTypes: ListTypeResolver, skip: (elements: string[]) => boolean): Record<string, unknown> | undefined {
+export function fieldsV1Of(object: unknown, listTypes: ListTypeResolver, skip: (elements: string[]) => boolean, maps = false): Record<string, unknown> | undefined {
   const tree = new FieldTree();
-  walk(object, [], [], listTypes, skip, (elements) => tree.add(elements));
+  walk(object, [], [], listTypes, skip, (elements) => tree.add(elements), maps);
   return tree.empty() ? undefined : tree.render();
 }
 
 type Emit = (elements: string[], value: unknown) => void;
 
-function walk(value: unknown, elements: string[], names: FieldPath, listTypes: ListTypeResolver, skip: (e: string[]) => boolean, out: Emit): void {
+function walk(value: unknown, elements: string[], names: FieldPath, listTypes: ListTypeResolver, skip: (e: string[]) => boolean, out: Emit, maps: boolean): void {
   if (isPlainObject(value)) {
     const entries = Object.entries(value).filter(([, v]) => v !== undefined);
     if (entries.length === 0 && elements.length > 0) {
       out(elements, {});
       return;
     }
+    if (maps && elements.length > 0 && !(elements.length === 1 && elements[0] === 'f:metadata')) out(elements, MAP);
     for (const [k, v] of entries) {
       const child = [...elements, `f:${k}`];
       if (skip(child)) continue;
-      walk(v, child, [...names, k], listTypes, skip, out);
+      walk(v, child, [...names, k], listTypes, skip, out, maps);
     }
     return;
   }
   if (Array.isArray(value)) {
     const lt = listTypes(names);
+    if (maps && lt.type !== 'atomic' && value.length > 0) out(elements, MAP);
     if (lt.type === 'map' && value.length > 0) {
       for (const item of value) {
         if (!isPlainObject(item)) continue;
         const id = [...elements, `k:${itemKey(item, lt.keys ?? [])}`];
         out(id, undefined);
-        for (const [k, v] of Object.entries(item)) walk(v, [...id, `f:${k}`], [...names, k], listTypes, skip, out);
+        for (const [k, v] of Object.entries(item)) walk(v, [...id, `f:${k}`], [...names, k], listTypes, skip, out, maps);
       }
       return;
     }

@@ -47,13 +47,26 @@ describe('strategic merge patch', () => {
     status: { conditions: [{ type: 'Ready', status: 'False' }, { type: 'DiskPressure', status: 'False' }] },
   };
 
-  it('merges keyed lists by key and takes a union of merge-strategy scalar lists', () => {
+  it('merges keyed lists by key and takes a union of merge-strategy scalar lists, patched items first as kube-apiserver orders them', () => {
     const out = strategicMergePatch(node, {
       metadata: { finalizers: ['b'] },
       status: { conditions: [{ type: 'Ready', status: 'True' }, { type: 'PIDPressure', status: 'False' }] },
     }, builtinListTypes) as typeof node;
-    expect(out.metadata.finalizers).toEqual(['a', 'b']);
-    expect(out.status.conditions).toEqual([{ type: 'Ready', status: 'True' }, { type: 'DiskPressure', status: 'False' }, { type: 'PIDPressure', status: 'False' }]);
+    expect(out.metadata.finalizers).toEqual(['b', 'a']);
+    expect(out.status.conditions).toEqual([{ type: 'Ready', status: 'True' }, { type: 'PIDPressure', status: 'False' }, { type: 'DiskPressure', status: 'False' }]);
+  });
+
+  // Each expectation as kube-apiserver v1.37.2 answered the same patch (bench/fidelity.ts measures them side by side).
+  it('keeps a live item before a patched one where it stood before it', () => {
+    const live = { metadata: { finalizers: ['a', 'b', 'c'] } };
+    const order = (patch: unknown): unknown => (strategicMergePatch(live, patch, builtinListTypes) as typeof live).metadata.finalizers;
+    expect(order({ metadata: { finalizers: ['b', 'd'] } })).toEqual(['a', 'b', 'd', 'c']);
+    expect(order({ metadata: { finalizers: ['d', 'a'] } })).toEqual(['d', 'a', 'b', 'c']);
+    expect(order({ metadata: { finalizers: ['c', 'a'] } })).toEqual(['b', 'c', 'a']);
+    expect((strategicMergePatch({ metadata: { finalizers: ['a', 'b', 'c', 'd'] } }, { metadata: { finalizers: ['d', 'e', 'b'] } }, builtinListTypes) as typeof live).metadata.finalizers).toEqual(['a', 'c', 'd', 'e', 'b']);
+    expect(order({ metadata: { '$setElementOrder/finalizers': ['c', 'd', 'a'], finalizers: ['d'] } })).toEqual(['b', 'c', 'd', 'a']);
+    expect(order({ metadata: { '$setElementOrder/finalizers': ['c', 'b', 'a'] } })).toEqual(['c', 'b', 'a']);
+    expect(order({ metadata: { '$setElementOrder/finalizers': ['c', 'a'], '$deleteFromPrimitiveList/finalizers': ['b'] } })).toEqual(['c', 'a']);
   });
 
   it('honours $patch delete, $patch replace, $deleteFromPrimitiveList and $setElementOrder', () => {

@@ -58,7 +58,8 @@ describe('devcluster: API behaviour', () => {
   it('checks delete preconditions and update UIDs', async () => {
     const made = (await post(base, { metadata: { name: 'pre' } })).json() as { metadata: { uid: string; resourceVersion: string } };
     const wrongUid = await http(c, 'DELETE', `${base}/pre`, { body: JSON.stringify({ preconditions: { uid: 'nope' } }), contentType: 'application/json' });
-    expect(wrongUid.json()).toMatchObject({ reason: 'Conflict', code: 409, message: `Operation cannot be fulfilled on configmaps "pre": Precondition failed: UID in precondition: nope, UID in object meta: ${made.metadata.uid}` });
+    expect(wrongUid.json()).toMatchObject({ reason: 'Conflict', code: 409, message: `Operation cannot be fulfilled on ConfigMap "pre": the UID in the precondition (nope) does not match the UID in record (${made.metadata.uid}). The object might have been deleted and then recreated` });
+    expect(wrongUid.json().details).toEqual({ name: 'pre', kind: 'ConfigMap' });
     const wrongRv = await http(c, 'DELETE', `${base}/pre`, { body: JSON.stringify({ preconditions: { resourceVersion: '1' } }), contentType: 'application/json' });
     expect(wrongRv.json()).toMatchObject({ reason: 'Conflict', code: 409 });
     const put = await http(c, 'PUT', `${base}/pre`, { body: JSON.stringify({ metadata: { name: 'pre', uid: 'other' }, data: { a: 'b' } }), contentType: 'application/json' });

@@ -95,6 +95,18 @@ describe(`${testApiServer()} with @kubernetes/client-node`, () => {
     }
   });
 
+  it('lists built-in objects with the list\'s kind only, custom resources with their own', async () => {
+    await core.createNamespacedConfigMap({ namespace: ns, body: cm('typed', { metadata: { labels: { typed: 'yes' } } }) });
+    const list = await core.listNamespacedConfigMap({ namespace: ns, labelSelector: 'typed=yes' });
+    expect(list.kind).toBe('ConfigMapList');
+    expect(list.items.map((i) => [i.metadata?.name, i.apiVersion, i.kind])).toEqual([['typed', undefined, undefined]]);
+    const custom = c.kubeConfig.makeApiClient(CustomObjectsApi);
+    const ref = { group: 'shopfloor.dev', version: 'v1alpha1', namespace: ns, plural: 'nodeworkloads' };
+    await custom.createNamespacedCustomObject({ ...ref, body: { apiVersion: 'shopfloor.dev/v1alpha1', kind: 'NodeWorkload', metadata: { name: 'typed' }, spec: { placement: { mode: 'EveryNode' }, template: { containers: [{ name: 'c', image: 'busybox' }] } } } });
+    const nws = await custom.listNamespacedCustomObject(ref) as { items: { kind?: string; metadata: { name: string } }[] };
+    expect(nws.items.filter((i) => i.metadata.name === 'typed').map((i) => i.kind)).toEqual(['NodeWorkload']);
+  });
+
   it('sends DELETED to a label-selector watch when an object stops matching', async () => {
     await core.createNamespacedConfigMap({ namespace: ns, body: cm('sel', { metadata: { labels: { role: 'x' } } }) });
     const w = await collectWatch(c, `/api/v1/namespaces/${ns}/configmaps`, { labelSelector: 'role=x' });
@@ -105,6 +117,10 @@ describe(`${testApiServer()} with @kubernetes/client-node`, () => {
       await core.patchNamespacedConfigMap({ namespace: ns, name: 'sel', body: { metadata: { labels: { role: 'x' } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
       await eventually('ADDED on match', () => w.events.length === 3);
       expect(w.events.map((e) => `${e.phase} ${e.object.metadata?.name}`)).toEqual(['ADDED sel', 'DELETED sel', 'ADDED sel']);
+      // The DELETED carries the version that last matched, at the resourceVersion of the change.
+      const [added, left] = w.events;
+      expect(left?.object.metadata?.labels).toEqual({ role: 'x' });
+      expect(Number(left?.object.metadata?.resourceVersion)).toBeGreaterThan(Number(added?.object.metadata?.resourceVersion));
     } finally {
       w.stop();
     }
@@ -169,7 +185,7 @@ describe(`${testApiServer()} with @kubernetes/client-node`, () => {
     const custom = c.kubeConfig.makeApiClient(CustomObjectsApi);
     const ref = { group: 'shopfloor.dev', version: 'v1alpha1', namespace: ns, plural: 'nodeworkloads', name: 'st' };
     await custom.createNamespacedCustomObject({ ...ref, body: { apiVersion: 'shopfloor.dev/v1alpha1', kind: 'NodeWorkload', metadata: { name: 'st' }, spec: { placement: { mode: 'EveryNode' }, template: { containers: [{ name: 'c', image: 'busybox' }] } }, status: { readyReplicas: 9 } } });
-    type NW = { metadata: { generation: number }; spec: { placement: { mode: string } }; status?: { readyReplicas?: number; observedGeneration?: number } };
+    type NW = { metadata: { generation: number; managedFields: { time: string; subresource?: string }[] }; spec: { placement: { mode: string } }; status?: { readyReplicas?: number; observedGeneration?: number } };
     const created = await custom.getNamespacedCustomObject(ref) as NW;
     expect(created.status?.readyReplicas).toBeUndefined();
     await custom.patchNamespacedCustomObjectStatus({ ...ref, body: { status: { readyReplicas: 2, observedGeneration: 1 }, spec: { placement: { mode: 'Replicas' } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
@@ -178,5 +194,9 @@ describe(`${testApiServer()} with @kubernetes/client-node`, () => {
     await custom.patchNamespacedCustomObject({ ...ref, body: { spec: { placement: { mode: 'Replicas', replicas: 2 } }, status: { readyReplicas: 0 } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
     const afterSpec = await custom.getNamespacedCustomObject(ref) as NW;
     expect(afterSpec).toMatchObject({ metadata: { generation: 2 }, spec: { placement: { mode: 'Replicas' } }, status: { readyReplicas: 2 } });
+    // One manager's two Update entries in kube-apiserver's order: by time to the second, then the main resource before its status.
+    const order = afterSpec.metadata.managedFields.map((m) => `${m.time}|${m.subresource ?? ''}`);
+    expect(order).toHaveLength(2);
+    expect(order).toEqual([...order].sort());
   });
 });

@@ -1,7 +1,7 @@
 import { Watch } from '@kubernetes/client-node';
 import type { TestCluster } from '../harness/test-cluster.js';
 
-export type WatchEvent = { phase: string; object: { kind?: string; code?: number; metadata?: { name?: string; resourceVersion?: string } } };
+export type WatchEvent = { phase: string; object: { kind?: string; code?: number; metadata?: { name?: string; resourceVersion?: string; labels?: Record<string, string> } } };
 
 /** Collects the events of one client-node watch until stopped. */
 export async function collectWatch(c: TestCluster, path: string, query: Record<string, string>): Promise<{ events: WatchEvent[]; done: Promise<unknown>; stop: () => void }> {

@@ -113,7 +113,8 @@ describe(`${testApiServer()} with kubectl`, () => {
     expect(got.data).toEqual({ b: '2', c: '3' });
     expect(got.metadata.labels).toEqual({ tier: 'web' });
     expect(got.metadata.annotations).toEqual({ note: 'hello' });
-    expect(got.metadata.finalizers).toEqual(['x.dev/one', 'x.dev/two']);
+    // A strategic merge puts the patched item first, as kube-apiserver merges it.
+    expect(got.metadata.finalizers).toEqual(['x.dev/two', 'x.dev/one']);
     await ok(['patch', 'configmap', 'cfg', '--type', 'json', '-p', '[{"op":"remove","path":"/metadata/finalizers"}]']);
   });
 
