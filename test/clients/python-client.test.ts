@@ -102,4 +102,24 @@ describe(`${testApiServer()} with python3-kubernetes${'version' in found ? ` ${f
       configmaps: { name: 'configmaps', namespaced: true },
     });
   });
+
+  itWithPythonKubernetes(found, 'reads ConfigMap, Secret, ServiceAccount, both Events, Lease, Role, RoleBinding, Namespace and the CRD into the typed models', async (python) => {
+    expect(await scenario(python, 'typed-models')).toEqual({
+      configMap: { k: 'v' },
+      // stringData is stored base64-encoded under data.
+      secret: { password: Buffer.from('s3cret').toString('base64') },
+      serviceAccounts: ['typed'],
+      // Both API groups' Events are one kind of object: the events.k8s.io one reads as a core Event too.
+      coreEvents: [['typed-core', 'Tested', 'typed'], ['typed-events', 'Tested', 'typed']],
+      eventsV1: [['Tested', 'typed', 'events']],
+      // A core Event has no eventTime, which the events.k8s.io/v1 model requires: on either API
+      // server a list that holds one fails in the client.
+      eventsV1WithCoreEvent: 'Invalid value for `event_time`, must not be `None`',
+      lease: 'typed',
+      role: [['nodeworkloads']],
+      roleBinding: 'typed',
+      namespaces: true,
+      crd: { kind: 'NodeWorkload', scope: 'Namespaced', storedVersions: ['v1alpha1'], conditions: [['Established', 'True'], ['NamesAccepted', 'True']] },
+    });
+  });
 });

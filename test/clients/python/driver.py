@@ -48,6 +48,15 @@ def api_error(call):
     return None
 
 
+def model_error(call):
+    """The ValueError a typed model raises while reading what `call` returns, if any."""
+    try:
+        call()
+    except ValueError as err:
+        return str(err)
+    return None
+
+
 def event_summary(event):
     obj = event['raw_object']
     meta = obj.get('metadata', {})
@@ -212,6 +221,47 @@ def watch_timeout(api, ns):
     return {'events': len(events)}
 
 
+def typed_models(api, ns):
+    """The typed clients read every kind into their models, which refuse a missing required field."""
+    core = client.CoreV1Api(api)
+    coordination = client.CoordinationV1Api(api)
+    events = client.EventsV1Api(api)
+    rbac = client.RbacAuthorizationV1Api(api)
+    extensions = client.ApiextensionsV1Api(api)
+    now = '2026-01-01T00:00:00.000000Z'
+    meta = client.V1ObjectMeta(name='typed', labels={'scenario': 'typed'})
+    core.create_namespaced_config_map(ns, client.V1ConfigMap(metadata=meta, data={'k': 'v'}))
+    core.create_namespaced_secret(ns, client.V1Secret(metadata=meta, string_data={'password': 's3cret'}))
+    core.create_namespaced_service_account(ns, client.V1ServiceAccount(metadata=meta))
+    core.create_namespaced_event(ns, client.CoreV1Event(metadata=client.V1ObjectMeta(name='typed-core'), involved_object=client.V1ObjectReference(kind='ConfigMap', name='typed', namespace=ns), reason='Tested', message='core', type='Normal'))
+    events.create_namespaced_event(ns, client.EventsV1Event(metadata=client.V1ObjectMeta(name='typed-events'), event_time=now, reporting_controller='shopfloor.dev/test', reporting_instance='test', action='Test', reason='Tested', note='events', type='Normal', regarding=client.V1ObjectReference(kind='ConfigMap', name='typed', namespace=ns)))
+    coordination.create_namespaced_lease(ns, client.V1Lease(metadata=meta, spec=client.V1LeaseSpec(holder_identity='typed', lease_duration_seconds=40)))
+    rbac.create_namespaced_role(ns, client.V1Role(metadata=meta, rules=[client.V1PolicyRule(api_groups=['shopfloor.dev'], resources=['nodeworkloads'], verbs=['get'])]))
+    rbac.create_namespaced_role_binding(ns, client.V1RoleBinding(metadata=meta, role_ref=client.V1RoleRef(api_group='rbac.authorization.k8s.io', kind='Role', name='typed'), subjects=[client.V1Subject(kind='ServiceAccount', name='typed', namespace=ns)]))
+    crd = extensions.read_custom_resource_definition(f'{PLURAL}.{GROUP}')
+    result = {
+        'configMap': core.read_namespaced_config_map('typed', ns).data,
+        'secret': core.read_namespaced_secret('typed', ns).data,
+        'serviceAccounts': [i.metadata.name for i in core.list_namespaced_service_account(ns, label_selector='scenario=typed').items],
+        'coreEvents': sorted((e.metadata.name, e.reason, e.involved_object.name) for e in core.list_namespaced_event(ns).items if e.metadata.name.startswith('typed')),
+        'eventsV1': [(e.reason, e.regarding.name, e.note) for e in events.list_namespaced_event(ns, field_selector='metadata.name=typed-events').items],
+        'eventsV1WithCoreEvent': model_error(lambda: events.list_namespaced_event(ns)),
+        'lease': coordination.read_namespaced_lease('typed', ns).spec.holder_identity,
+        'role': [r.resources for r in rbac.read_namespaced_role('typed', ns).rules],
+        'roleBinding': rbac.read_namespaced_role_binding('typed', ns).role_ref.name,
+        'namespaces': ns in [n.metadata.name for n in core.list_namespace().items],
+        'crd': {
+            'kind': crd.spec.names.kind,
+            'scope': crd.spec.scope,
+            'storedVersions': crd.status.stored_versions,
+            'conditions': sorted((c.type, c.status) for c in crd.status.conditions if c.type in ('Established', 'NamesAccepted')),
+        },
+    }
+    for delete in (core.delete_namespaced_config_map, core.delete_namespaced_secret, core.delete_namespaced_service_account, coordination.delete_namespaced_lease, rbac.delete_namespaced_role, rbac.delete_namespaced_role_binding):
+        delete('typed', ns)
+    return result
+
+
 def dynamic_discovery(api, ns):
     """The dynamic client finds NodeWorkload through discovery, then creates, lists and deletes one."""
     dyn = dynamic.DynamicClient(api)
@@ -236,6 +286,7 @@ SCENARIOS = {
     'watch-sequence': watch_sequence,
     'watch-timeout': watch_timeout,
     'dynamic-discovery': dynamic_discovery,
+    'typed-models': typed_models,
 }
 
 
