@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Shopfloor needs on a Debian machine: npm packages, and (as root) the Debian
 # packages for the real parts — etcd, containerd, runc, crun, CNI plugins, nftables, iptables,
-# conntrack, busybox-static. Idempotent: installs only what is missing, after one apt-get update.
+# conntrack, busybox-static, and python3-kubernetes (the Python client the client suites drive,
+# test/clients/). Idempotent: installs only what is missing, after one apt-get update.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +19,8 @@ declare -A wanted=(
   [busybox]=busybox-static
   [ip]=iproute2
   [openssl]=openssl
+  # Debian's python3 reads it from here; python3-kubernetes brings python3 along.
+  [/usr/lib/python3/dist-packages/kubernetes/__init__.py]=python3-kubernetes
 )
 missing=()
 for need in "${!wanted[@]}"; do

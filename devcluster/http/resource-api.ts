@@ -474,14 +474,18 @@ function withoutParam(query: URLSearchParams, name: string): URLSearchParams {
   return out;
 }
 
+/**
+ * What a delete that removed the object at once answers, for built-in kinds and custom resources
+ * alike: a Status naming it, as kube-apiserver answers for every kind the devcluster serves (its
+ * details leave out the core group's empty name).
+ */
 function deletedBody(req: ResourceRequest, object: KubeObject): unknown {
-  if (!req.info.builtin) return toServed(req.info, req.version.name, object);
   return {
     kind: 'Status',
     apiVersion: 'v1',
     metadata: {},
     status: 'Success',
-    details: { name: object.metadata.name, group: req.info.group, kind: req.info.resource, uid: object.metadata.uid },
+    details: { name: object.metadata.name, ...(req.info.group ? { group: req.info.group } : {}), kind: req.info.resource, uid: object.metadata.uid },
   };
 }
 
