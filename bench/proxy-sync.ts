@@ -240,6 +240,11 @@ async function measure(n: number): Promise<Figures> {
   };
 }
 
+/** One proxy run's figures, named `<prefix>_cold_s`, `<prefix>_change_ms`, `<prefix>_rss_mb`. */
+function runFigures(prefix: string, f: ProxyRunFigures): Figures {
+  return { [`${prefix}_cold_s`]: sec(f.coldS), [`${prefix}_change_ms`]: ms(f.changeMs / 1000), [`${prefix}_rss_mb`]: mb(f.rssMb) };
+}
+
 /**
  * Both proxies through the API server, each mode in a namespace of its own: kube-proxy and the
  * agent's service proxy, from process start (every object already in the API) to forwarding.
@@ -270,18 +275,10 @@ async function throughTheApi(n: number): Promise<Figures> {
   return {
     api_kube_create_s: sec(api.kubeCreateSeconds),
     api_shopfloor_create_s: sec(api.shopfloorCreateSeconds),
-    kube_proxy_nft_cold_s: sec(kpNft.coldS),
-    kube_proxy_ipt_cold_s: sec(kpIpt.coldS),
-    kube_proxy_nft_change_ms: ms(kpNft.changeMs / 1000),
-    kube_proxy_ipt_change_ms: ms(kpIpt.changeMs / 1000),
-    kube_proxy_nft_rss_mb: mb(kpNft.rssMb),
-    kube_proxy_ipt_rss_mb: mb(kpIpt.rssMb),
-    api_nft_cold_s: sec(sfNft.coldS),
-    api_ipt_cold_s: sec(sfIpt.coldS),
-    api_nft_change_ms: ms(sfNft.changeMs / 1000),
-    api_ipt_change_ms: ms(sfIpt.changeMs / 1000),
-    api_nft_rss_mb: mb(sfNft.rssMb),
-    api_ipt_rss_mb: mb(sfIpt.rssMb),
+    ...runFigures('kube_proxy_nft', kpNft),
+    ...runFigures('kube_proxy_ipt', kpIpt),
+    ...runFigures('api_nft', sfNft),
+    ...runFigures('api_ipt', sfIpt),
     vs_kube_proxy_cold: ratio(vsCold),
     vs_kube_proxy_change: ratio(vsChange),
     vs_kube_proxy_ipt_cold: ratio(kpIpt.coldS / sfIpt.coldS),
