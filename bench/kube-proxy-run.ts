@@ -1,10 +1,12 @@
-// The real kube-proxy on the proxy benchmark's services: one kube-apiserver (with etcd and the
-// controller manager, as `shopfloor up --api-server kube-apiserver` runs them) on the host's
-// loopback holds N Services and their EndpointSlices; then kube-proxy runs once per mode, each
-// time in a fresh network namespace of its own, reaching the API through a Unix-socket relay.
-// Cold: kube-proxy started (every object already in the API) → a connection to the last VIP is
-// forwarded. Change: one Service and its EndpointSlice created → a connection to its VIP is
-// forwarded. The probe is the one the benchmark uses on Shopfloor's proxy (proxy-netns.ts).
+// Both proxies fed through one API server: one kube-apiserver (with etcd and the controller
+// manager, as `shopfloor up --api-server kube-apiserver` runs them, and Shopfloor's CRDs) on the
+// host's loopback holds N Services with their EndpointSlices, and the same N services as
+// NodeWorkloads with ENDPOINTS ready NodeAssignments each. Then each proxy (the real kube-proxy,
+// and the agent's service proxy, shopfloor-proxy-main.ts) runs once per mode, each time in a
+// fresh network namespace of its own, reaching the API through a Unix-socket relay. Cold: the
+// proxy started (every object already in the API) → a connection to the last VIP is forwarded.
+// Change: one service's objects created → a connection to its VIP is forwarded. The probe is the
+// same for both (proxy-netns.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -15,16 +17,18 @@ import { performance } from 'node:perf_hooks';
 import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { runChecked, spawnRunner } from '../agent/exec.js';
+import { installCrds } from '../cli/install-crds.js';
 import { startKubeControlPlane, type KubeControlPlane } from '../cli/kube-control-plane.js';
 import { toolBinary } from '../cli/tools-bin.js';
 import { freePort } from '../devcluster/storage/etcd-process.js';
 import { KubeClient } from '../kube/client.js';
 import { loadKubeConfig } from '../kube/config.js';
 import { silentLogger } from '../kube/logger.js';
-import { NAMESPACES, type ResourceType } from '../kube/resource.js';
+import { NAMESPACES, NODE_ASSIGNMENTS, NODE_WORKLOADS, type ResourceType } from '../kube/resource.js';
+import { median } from './median.js';
 import { pool } from './pool.js';
 import { relayToLoopback } from './proxy-netns.js';
-import { ENDPOINTS, NAMESPACE, VIP_RANGE, kubeEndpointSlice, kubeProxyConfig, kubeService, vip } from './service-objects.js';
+import { assignmentStatus, ENDPOINTS, NAMESPACE, VIP_RANGE, kubeEndpointSlice, kubeProxyConfig, kubeService, shopfloorAssignment, shopfloorWorkload, vip, workloadStatus } from './service-objects.js';
 
 const SERVICES: ResourceType = { group: '', version: 'v1', plural: 'services', kind: 'Service', namespaced: true };
 const ENDPOINT_SLICES: ResourceType = { group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices', kind: 'EndpointSlice', namespaced: true };
@@ -37,25 +41,29 @@ const SETTLE_MS = 2000;
 const STOP_TIMEOUT_MS = 10_000;
 const FORWARD_TIMEOUT_MS = 600_000;
 
-export interface KubeProxyFigures {
+export interface ProxyRunFigures {
+  proxy: 'kube-proxy' | 'shopfloor';
   mode: 'nftables' | 'iptables';
   coldS: number;
   /** Median of the one-service changes, ms. */
   changeMs: number;
   rssMb: number;
-  /** kube-proxy's error and fatal log lines. */
+  /** The proxy's error and fatal log lines. */
   errors: string[];
 }
 
-export interface KubeProxyApi {
+export interface ProxyApi {
   controlPlane: KubeControlPlane;
   client: KubeClient;
   port: number;
-  createSeconds: number;
+  /** Creating the N Services and EndpointSlices. */
+  kubeCreateSeconds: number;
+  /** Creating the N NodeWorkloads and their NodeAssignments, with status. */
+  shopfloorCreateSeconds: number;
   stop(): Promise<void>;
 }
 
-async function createService(client: KubeClient, i: number, endpointBase?: number): Promise<void> {
+async function createService(client: KubeClient, i: number, endpointBase = i * ENDPOINTS): Promise<void> {
   await Promise.all([client.create(SERVICES, kubeService(i)), client.create(ENDPOINT_SLICES, kubeEndpointSlice(i, endpointBase))]);
 }
 
@@ -63,8 +71,30 @@ async function deleteService(client: KubeClient, i: number): Promise<void> {
   await Promise.all([client.delete(SERVICES, `svc-${i}`, { namespace: NAMESPACE }), client.delete(ENDPOINT_SLICES, `svc-${i}-0`, { namespace: NAMESPACE })]);
 }
 
-/** Starts the control plane and fills it with services 0..n-1 (and the Node kube-proxy runs as). */
-export async function startKubeProxyApi(n: number): Promise<KubeProxyApi> {
+/** Service i as the operator and the agents leave it: the NodeWorkload with its VIP, and ENDPOINTS ready replicas. */
+async function createWorkload(client: KubeClient, i: number, endpointBase = i * ENDPOINTS): Promise<void> {
+  const ns = { namespace: NAMESPACE };
+  await client.create(NODE_WORKLOADS, shopfloorWorkload(i));
+  await client.patchStatus(NODE_WORKLOADS, `svc-${i}`, workloadStatus(i), ns);
+  await Promise.all(Array.from({ length: ENDPOINTS }, async (_, k) => {
+    await client.create(NODE_ASSIGNMENTS, shopfloorAssignment(i, k, NODE_NAME));
+    await client.patchStatus(NODE_ASSIGNMENTS, `svc-${i}-${k}`, assignmentStatus(k, endpointBase), ns);
+  }));
+}
+
+async function deleteWorkload(client: KubeClient, i: number): Promise<void> {
+  const ns = { namespace: NAMESPACE };
+  await Promise.all([client.delete(NODE_WORKLOADS, `svc-${i}`, ns), ...Array.from({ length: ENDPOINTS }, (_, k) => client.delete(NODE_ASSIGNMENTS, `svc-${i}-${k}`, ns))]);
+}
+
+async function timedSeconds(fn: () => Promise<unknown>): Promise<number> {
+  const t = performance.now();
+  await fn();
+  return (performance.now() - t) / 1000;
+}
+
+/** Starts the control plane and fills it with services 0..n-1 for both proxies (and the Node kube-proxy runs as). */
+export async function startProxyApi(n: number): Promise<ProxyApi> {
   const dir = mkdtempSync(join(tmpdir(), 'shopfloor-bench-kube-proxy-api-'));
   let controlPlane: KubeControlPlane | undefined;
   let client: KubeClient | undefined;
@@ -82,9 +112,10 @@ export async function startKubeProxyApi(n: number): Promise<KubeProxyApi> {
     await c.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } });
     // Node status is kept on create, as a kubelet registers it: kube-proxy takes its node IP from it.
     await c.create(NODES, { apiVersion: 'v1', kind: 'Node', metadata: { name: NODE_NAME }, status: { addresses: [{ type: 'InternalIP', address: '10.255.0.1' }] } } as never);
-    const t = performance.now();
-    await pool(n, CREATE_CONCURRENCY, (i) => createService(c, i));
-    return { controlPlane, client: c, port, createSeconds: (performance.now() - t) / 1000, stop };
+    await installCrds(c);
+    const kubeCreateSeconds = await timedSeconds(() => pool(n, CREATE_CONCURRENCY, (i) => createService(c, i)));
+    const shopfloorCreateSeconds = await timedSeconds(() => pool(n, CREATE_CONCURRENCY, (i) => createWorkload(c, i)));
+    return { controlPlane, client: c, port, kubeCreateSeconds, shopfloorCreateSeconds, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -109,9 +140,9 @@ async function stopProcess(child: ChildProcess | undefined): Promise<void> {
   clearTimeout(timer);
 }
 
-function rssMb(pid: number): number {
+function rssMb(pid: number, proxy: string): number {
   const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (!m) throw new Error(`/proc/${pid}/status has no VmRSS line; did kube-proxy exit?`);
+  if (!m) throw new Error(`/proc/${pid}/status has no VmRSS line; did ${proxy} exit?`);
   return Number(m[1]) / 1024;
 }
 
@@ -120,19 +151,57 @@ export function klogErrors(log: string): string[] {
   return log.split('\n').filter((l) => /^[EF]\d{4} /.test(l));
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
+/** pino's error and fatal lines (level 50 and up). */
+export function pinoErrors(log: string): string[] {
+  return log.split('\n').filter((l) => /^\{.*"level":(5|6)\d\b/.test(l));
 }
 
+/** What runs as one proxy: its command line in the namespace, its log's errors, how a service is added and removed. */
+interface ProxySide {
+  proxy: ProxyRunFigures['proxy'];
+  command(mode: ProxyRunFigures['mode'], api: ProxyApi, dir: string): Promise<string[]>;
+  errors(log: string): string[];
+  create(client: KubeClient, i: number, endpointBase: number): Promise<void>;
+  remove(client: KubeClient, i: number): Promise<void>;
+}
+
+const KUBE_PROXY: ProxySide = {
+  proxy: 'kube-proxy',
+  async command(mode, api, dir) {
+    const config = join(dir, 'config.json');
+    writeFileSync(config, kubeProxyConfig({ mode, kubeconfig: api.controlPlane.kubeconfigPath, nodeName: NODE_NAME, healthzPort: await freePort(), metricsPort: await freePort() }));
+    return [toolBinary('kube-proxy', NEEDED_FOR), `--config=${config}`];
+  },
+  errors: klogErrors,
+  create: createService,
+  remove: deleteService,
+};
+
+const SHOPFLOOR: ProxySide = {
+  proxy: 'shopfloor',
+  command: async (mode, api) => [process.execPath, '--import', 'tsx', fileURLToPath(new URL('./shopfloor-proxy-main.ts', import.meta.url)), '--kubeconfig', api.controlPlane.kubeconfigPath, '--mode', mode, '--node-name', NODE_NAME],
+  errors: pinoErrors,
+  create: createWorkload,
+  remove: deleteWorkload,
+};
+
 /** One kube-proxy run in `mode`, in a fresh network namespace; `changes` one-service changes after the cold sync. */
-export async function runKubeProxy(api: KubeProxyApi, mode: 'nftables' | 'iptables', n: number, changes: number): Promise<KubeProxyFigures> {
-  const kubeProxy = toolBinary('kube-proxy', NEEDED_FOR);
+export function runKubeProxy(api: ProxyApi, mode: ProxyRunFigures['mode'], n: number, changes: number): Promise<ProxyRunFigures> {
+  return runProxy(KUBE_PROXY, api, mode, n, changes);
+}
+
+/** One run of the agent's service proxy (shopfloor-proxy-main.ts) in `mode`, in a fresh network namespace. */
+export function runShopfloorProxy(api: ProxyApi, mode: ProxyRunFigures['mode'], n: number, changes: number): Promise<ProxyRunFigures> {
+  return runProxy(SHOPFLOOR, api, mode, n, changes);
+}
+
+async function runProxy(side: ProxySide, api: ProxyApi, mode: ProxyRunFigures['mode'], n: number, changes: number): Promise<ProxyRunFigures> {
+  const name = `${side.proxy} (${mode})`;
   const ip = spawnRunner();
   const netns = `sfkp-${randomBytes(3).toString('hex')}`;
-  const dir = mkdtempSync(join(tmpdir(), 'shopfloor-bench-kube-proxy-'));
+  const dir = mkdtempSync(join(tmpdir(), `shopfloor-bench-${side.proxy}-`));
   const socketPath = join(dir, 'api.sock');
-  const logPath = join(dir, 'kube-proxy.log');
+  const logPath = join(dir, 'proxy.log');
   let helper: ChildProcess | undefined;
   let proxy: ChildProcess | undefined;
   const relay = await relayToLoopback(socketPath, api.port);
@@ -145,23 +214,23 @@ export async function runKubeProxy(api: KubeProxyApi, mode: 'nftables' | 'iptabl
       if (got !== want) throw new Error(`the in-namespace probe said "${got}" where "${want}" was due; its stderr above says why`);
     };
     await expect('ready');
-    const config = join(dir, 'config.json');
-    writeFileSync(config, kubeProxyConfig({ mode, kubeconfig: api.controlPlane.kubeconfigPath, nodeName: NODE_NAME, healthzPort: await freePort(), metricsPort: await freePort() }));
+    const command = await side.command(mode, api, dir);
+    const errors = () => side.errors(readFileSync(logPath, 'utf8'));
     const log = openSync(logPath, 'w');
     const t0 = performance.now();
     try {
-      proxy = spawn('ip', ['netns', 'exec', netns, kubeProxy, `--config=${config}`], { stdio: ['ignore', log, log] });
+      proxy = spawn('ip', ['netns', 'exec', netns, ...command], { stdio: ['ignore', log, log] });
     } finally {
       closeSync(log);
     }
     const lost = once(proxy, 'exit').then(([code]) => {
-      throw new Error(`kube-proxy (${mode}) exited with ${String(code)}: ${klogErrors(readFileSync(logPath, 'utf8')).join(' | ') || `see ${logPath}`}`);
+      throw new Error(`${name} exited with ${String(code)}: ${errors().join(' | ') || `see ${logPath}`}`);
     });
     const forwarded = async (i: number) => {
       helper!.stdin!.write(`${vip(i)}\n`);
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`kube-proxy (${mode}) did not forward ${vip(i)}:80 within ${FORWARD_TIMEOUT_MS / 1000} s; its log: ${logPath}, errors: ${klogErrors(readFileSync(logPath, 'utf8')).join(' | ')}`)), FORWARD_TIMEOUT_MS);
+        timer = setTimeout(() => reject(new Error(`${name} did not forward ${vip(i)}:80 within ${FORWARD_TIMEOUT_MS / 1000} s; its log: ${logPath}, errors: ${errors().join(' | ')}`)), FORWARD_TIMEOUT_MS);
       });
       try {
         await Promise.race([expect(`forwarded ${vip(i)}`), lost, late]);
@@ -171,18 +240,18 @@ export async function runKubeProxy(api: KubeProxyApi, mode: 'nftables' | 'iptabl
     };
     await forwarded(n - 1);
     const coldS = (performance.now() - t0) / 1000;
-    const rss = rssMb(proxy.pid!);
+    const rss = rssMb(proxy.pid!, name);
     const times: number[] = [];
     for (let r = 0; r < changes; r++) {
       await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
       const i = n + r;
       const t = performance.now();
-      await Promise.all([createService(api.client, i, 3 * 65536 - ENDPOINTS * (r + 1)), forwarded(i)]);
+      await Promise.all([side.create(api.client, i, 3 * 65536 - ENDPOINTS * (r + 1)), forwarded(i)]);
       times.push(performance.now() - t);
-      await deleteService(api.client, i);
+      await side.remove(api.client, i);
     }
     lost.catch(() => undefined);
-    return { mode, coldS, changeMs: changes ? median(times) : NaN, rssMb: rss, errors: klogErrors(readFileSync(logPath, 'utf8')) };
+    return { proxy: side.proxy, mode, coldS, changeMs: changes ? median(times) : NaN, rssMb: rss, errors: errors() };
   } finally {
     await stopProcess(proxy);
     helper?.stdin?.end();

@@ -1,11 +1,12 @@
 // Service-rule sync speed, in a private network namespace: Shopfloor's nftables layout (per-service
 // state only in map elements) against a kube-proxy-like layout generated here (a vmap into a chain
-// per service that numgen-jumps into a chain per endpoint), and Shopfloor's iptables mode; then the
-// real kube-proxy, nftables and iptables modes, each in a fresh namespace of its own, reading the
-// same services from kube-apiserver (kube-proxy-run.ts). Cold full syncs of 1,000 and N services
-// (default 10,000) × 3 endpoints; one-service add, endpoint change and delete at N. Cold and add
-// end, on both proxies, once a connection to the VIP is forwarded (proxy-netns.ts). Ends with one
-// JSON line of the figures.
+// per service that numgen-jumps into a chain per endpoint), and Shopfloor's iptables mode, fed
+// in-process; then, through one kube-apiserver holding the same services both ways
+// (kube-proxy-run.ts), the real kube-proxy (Services and EndpointSlices) and the agent's service
+// proxy (NodeWorkloads and NodeAssignments), nftables and iptables modes, each run a process of
+// its own in a fresh namespace. Cold full syncs of 1,000 and N services (default 10,000) × 3
+// endpoints; one-service add, endpoint change and delete at N. Cold and add end once a connection
+// to the VIP is forwarded (proxy-netns.ts). Ends with one JSON line of the figures.
 //
 //   SHOPFLOOR_TOOLS_BIN=$(bash scripts/build-tools.sh --bin-dir) npm run bench -- proxy-sync [--services 10000]
 import { spawn } from 'node:child_process';
@@ -26,7 +27,8 @@ import { DEFAULT_PROXY_TABLE } from '../agent/proxy/proxy-names.js';
 import { Proxier } from '../agent/proxy/proxier.js';
 import { systemClock } from '../kube/clock.js';
 import { silentLogger } from '../kube/logger.js';
-import { runKubeProxy, startKubeProxyApi, type KubeProxyFigures } from './kube-proxy-run.js';
+import { runKubeProxy, runShopfloorProxy, startProxyApi, type ProxyRunFigures } from './kube-proxy-run.js';
+import { median } from './median.js';
 import { listenAsEndpoints, routeProbeRanges, untilForwarded } from './proxy-netns.js';
 import { ENDPOINTS, endpointIP, modelService, vip } from './service-objects.js';
 
@@ -34,11 +36,6 @@ const REPEATS = 5;
 
 function services(n: number): Service[] {
   return Array.from({ length: n }, (_, i) => modelService(i));
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
 }
 
 async function timed(fn: () => Promise<unknown>): Promise<number> {
@@ -243,36 +240,50 @@ async function measure(n: number): Promise<Figures> {
   };
 }
 
-/** The real kube-proxy on the same services, each mode in a namespace of its own, beside `ours` (measure's figures). */
-async function againstKubeProxy(n: number, ours: Figures): Promise<Figures> {
+/** One proxy run's figures, named `<prefix>_cold_s`, `<prefix>_change_ms`, `<prefix>_rss_mb`. */
+function runFigures(prefix: string, f: ProxyRunFigures): Figures {
+  return { [`${prefix}_cold_s`]: sec(f.coldS), [`${prefix}_change_ms`]: ms(f.changeMs / 1000), [`${prefix}_rss_mb`]: mb(f.rssMb) };
+}
+
+/**
+ * Both proxies through the API server, each mode in a namespace of its own: kube-proxy and the
+ * agent's service proxy, from process start (every object already in the API) to forwarding.
+ */
+async function throughTheApi(n: number): Promise<Figures> {
   const at = n.toLocaleString('en');
-  const api = await startKubeProxyApi(n);
-  let figures: KubeProxyFigures[];
+  const api = await startProxyApi(n);
+  const runs: ProxyRunFigures[] = [];
   try {
-    console.log(`\nkube-proxy: ${at} Services and EndpointSlices created in ${api.createSeconds.toFixed(1)} s; kube-proxy starts after, so its cold time leaves creation out`);
-    figures = [await runKubeProxy(api, 'nftables', n, REPEATS), await runKubeProxy(api, 'iptables', n, IPTABLES_CHANGES)];
+    console.log(`\nthrough kube-apiserver: ${at} Services and EndpointSlices created in ${api.kubeCreateSeconds.toFixed(1)} s, ${at} NodeWorkloads with ${(n * ENDPOINTS).toLocaleString('en')} NodeAssignments (and status) in ${api.shopfloorCreateSeconds.toFixed(1)} s; each proxy starts after, so its cold time leaves creation out`);
+    for (const mode of ['nftables', 'iptables'] as const) {
+      const changes = mode === 'nftables' ? REPEATS : IPTABLES_CHANGES;
+      runs.push(await runKubeProxy(api, mode, n, changes), await runShopfloorProxy(api, mode, n, changes));
+    }
   } finally {
     await api.stop();
   }
-  const [nftKp, iptKp] = figures as [KubeProxyFigures, KubeProxyFigures];
-  for (const f of figures) {
-    console.log(`kube-proxy ${f.mode.padEnd(9)} cold ${at} services: ${sec(f.coldS)} s (start → forwarded); one-service change (create → forwarded) ${ms(f.changeMs / 1000)} ms; RSS ${mb(f.rssMb)} MB; ${f.errors.length} error lines`);
-    for (const e of f.errors) console.log(`  kube-proxy ${f.mode}: ${e}`);
+  for (const f of runs) {
+    console.log(`${f.proxy.padEnd(10)} ${f.mode.padEnd(9)} cold ${at} services: ${sec(f.coldS)} s (start → forwarded); one-service add (create → forwarded) ${ms(f.changeMs / 1000)} ms; proxy process RSS ${mb(f.rssMb)} MB; ${f.errors.length} error lines`);
+    for (const e of f.errors) console.log(`  ${f.proxy} ${f.mode}: ${e}`);
   }
-  const vsCold = nftKp.coldS / ours['cold10k_s']!;
-  const vsChange = nftKp.changeMs / ours['add10k_ms']!;
-  console.log(`kube-proxy ÷ shopfloor (nftables): cold ${vsCold.toFixed(1)}x, one-service add ${vsChange.toFixed(1)}x; RSS kube-proxy ${mb(nftKp.rssMb)} MB, shopfloor bench process ${ours['rss_mb']} MB`);
-  console.log(`kube-proxy ÷ shopfloor (iptables): cold ${(iptKp.coldS / ours['iptables_cold10k_s']!).toFixed(1)}x, one-service add ${(iptKp.changeMs / ours['iptables_add10k_ms']!).toFixed(1)}x`);
+  const [kpNft, sfNft, kpIpt, sfIpt] = runs as [ProxyRunFigures, ProxyRunFigures, ProxyRunFigures, ProxyRunFigures];
+  const ratio = (x: number) => Math.round(x * 10) / 10;
+  const vsCold = kpNft.coldS / sfNft.coldS;
+  const vsChange = kpNft.changeMs / sfNft.changeMs;
+  console.log(`kube-proxy ÷ shopfloor (nftables): cold ${vsCold.toFixed(1)}x, one-service add ${vsChange.toFixed(1)}x; RSS kube-proxy ${mb(kpNft.rssMb)} MB, shopfloor ${mb(sfNft.rssMb)} MB`);
+  console.log(`kube-proxy ÷ shopfloor (iptables): cold ${(kpIpt.coldS / sfIpt.coldS).toFixed(1)}x, one-service add ${(kpIpt.changeMs / sfIpt.changeMs).toFixed(1)}x; RSS kube-proxy ${mb(kpIpt.rssMb)} MB, shopfloor ${mb(sfIpt.rssMb)} MB`);
   return {
-    kube_proxy_nft_cold_s: sec(nftKp.coldS),
-    kube_proxy_ipt_cold_s: sec(iptKp.coldS),
-    kube_proxy_nft_change_ms: ms(nftKp.changeMs / 1000),
-    kube_proxy_ipt_change_ms: ms(iptKp.changeMs / 1000),
-    kube_proxy_nft_rss_mb: mb(nftKp.rssMb),
-    kube_proxy_ipt_rss_mb: mb(iptKp.rssMb),
-    vs_kube_proxy_cold: Math.round(vsCold * 10) / 10,
-    vs_kube_proxy_change: Math.round(vsChange * 10) / 10,
-    kube_proxy_errors: nftKp.errors.length + iptKp.errors.length,
+    api_kube_create_s: sec(api.kubeCreateSeconds),
+    api_shopfloor_create_s: sec(api.shopfloorCreateSeconds),
+    ...runFigures('kube_proxy_nft', kpNft),
+    ...runFigures('kube_proxy_ipt', kpIpt),
+    ...runFigures('api_nft', sfNft),
+    ...runFigures('api_ipt', sfIpt),
+    vs_kube_proxy_cold: ratio(vsCold),
+    vs_kube_proxy_change: ratio(vsChange),
+    vs_kube_proxy_ipt_cold: ratio(kpIpt.coldS / sfIpt.coldS),
+    vs_kube_proxy_ipt_change: ratio(kpIpt.changeMs / sfIpt.changeMs),
+    proxy_errors: runs.reduce((sum, f) => sum + f.errors.length, 0),
   };
 }
 
@@ -316,6 +327,6 @@ if (process.argv.includes(IN_NETNS)) {
   }
   if (process.exitCode === 0) {
     const ours = JSON.parse(last) as Figures;
-    console.log(JSON.stringify({ ...ours, ...(await againstKubeProxy(n, ours)) }));
+    console.log(JSON.stringify({ ...ours, ...(await throughTheApi(n)) }));
   }
 }

@@ -1,6 +1,8 @@
 // The proxy benchmark's services, one definition for both proxies: service i has the cluster IP
-// vip(i) and ENDPOINTS endpoints on port 8080, as Shopfloor's proxy model (what the agent builds
-// from NodeWorkloads and NodeAssignments) and as the Service and EndpointSlice kube-proxy reads.
+// vip(i) and ENDPOINTS endpoints on port 8080, as Shopfloor's proxy model, as the NodeWorkload and
+// NodeAssignments (with the status the operator and the agents write) the agent's proxy reads, and
+// as the Service and EndpointSlice kube-proxy reads.
+import { LABEL_WORKLOAD } from '../api/labels.js';
 import type { Service } from '../agent/proxy/model.js';
 import type { KubeObject } from '../kube/types.js';
 
@@ -57,6 +59,41 @@ export function kubeEndpointSlice(i: number, endpointBase = i * ENDPOINTS): Kube
     endpoints: endpointIPs(endpointBase).map((ip) => ({ addresses: [ip], conditions: { ready: true } })),
     ports: [{ name: 'http', protocol: 'TCP', port: ENDPOINT_PORT }],
   };
+}
+
+/** Service i as a NodeWorkload with a service; its VIP comes with workloadStatus(i). */
+export function shopfloorWorkload(i: number): KubeObject & Record<string, unknown> {
+  return {
+    apiVersion: 'shopfloor.dev/v1alpha1',
+    kind: 'NodeWorkload',
+    metadata: { name: `svc-${i}`, namespace: NAMESPACE },
+    spec: {
+      placement: { mode: 'Replicas', replicas: ENDPOINTS },
+      template: { containers: [{ name: 'app', image: 'shopfloor.dev/bench:none', ports: [{ name: 'http', containerPort: ENDPOINT_PORT }] }] },
+      service: { ports: [{ name: 'http', port: SERVICE_PORT, targetPort: 'http' }] },
+    },
+  };
+}
+
+/** The status the operator writes on service i's NodeWorkload: its VIP. */
+export function workloadStatus(i: number): { status: { clusterIP: string } } {
+  return { status: { clusterIP: vip(i) } };
+}
+
+/** Replica k of service i on `nodeName`, as the operator places it. */
+export function shopfloorAssignment(i: number, k: number, nodeName: string): KubeObject & Record<string, unknown> {
+  const workload = shopfloorWorkload(i) as { spec: { template: unknown } };
+  return {
+    apiVersion: 'shopfloor.dev/v1alpha1',
+    kind: 'NodeAssignment',
+    metadata: { name: `svc-${i}-${k}`, namespace: NAMESPACE, labels: { [LABEL_WORKLOAD]: `svc-${i}` } },
+    spec: { nodeName, workloadRef: { name: `svc-${i}` }, revision: 'r1', template: workload.spec.template },
+  };
+}
+
+/** The status an agent writes on replica k of a service whose endpoints start at endpointIP(endpointBase): running, ready, its pod IP. */
+export function assignmentStatus(k: number, endpointBase: number): { status: { phase: 'Running'; ready: true; podIP: string } } {
+  return { status: { phase: 'Running', ready: true, podIP: endpointIP(endpointBase + k) } };
 }
 
 export interface KubeProxyConfigOptions {
