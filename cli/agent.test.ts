@@ -9,6 +9,7 @@ describe('parseAgentFlags', () => {
     expect(parseAgentFlags([], {}, defaults)).toEqual({
       kubeconfig: undefined,
       nodeName: 'node-1',
+      namespace: 'shopfloor-system',
       dataDir: '/var/lib/shopfloor',
       runtime: { mode: 'managed', bridgeName: 'sf0', sandboxImage: 'registry.k8s.io/pause:3.10' },
       podCIDR: '10.244.0.0/24',
@@ -65,6 +66,12 @@ describe('parseAgentFlags', () => {
     expect(bad([], { SHOPFLOOR_PROXY_TABLE: 'sf-node2' })).toThrow(/^SHOPFLOOR_PROXY_TABLE "sf-node2" must start/);
     expect(bad(['--node-lease-duration', '2'])).toThrow(new UsageError('--node-lease-duration "2" must be a whole number of seconds, at least 4'));
     expect(bad(['--node-lease-duration', '7.5'])).toThrow(UsageError);
+    expect(bad([], { POD_NAMESPACE: 'Shopfloor' })).toThrow(new UsageError('POD_NAMESPACE "Shopfloor" is not a namespace name (a DNS-1123 label: lowercase letters, digits, "-")'));
+  });
+
+  it("keeps its node Lease in the pod's namespace (POD_NAMESPACE, as the chart sets it), where the operator looks", () => {
+    expect(parseAgentFlags([], { POD_NAMESPACE: 'edge-system' }, defaults).namespace).toBe('edge-system');
+    expect(parseAgentFlags(['--namespace', 'ops'], { POD_NAMESPACE: 'edge-system' }, defaults).namespace).toBe('ops');
   });
 
   it('takes what a second agent on the same host needs of its own', () => {

@@ -13,10 +13,11 @@ import { DEFAULT_FULL_RESYNC_PERIOD_MS, DEFAULT_MIN_SYNC_PERIOD_MS, backendFor }
 import { validatePodCidr } from '../agent/runtime/containerd-config.js';
 import { spawnRunner } from '../agent/exec.js';
 import { isIPv4 } from '../agent/proxy/model.js';
+import { DEFAULT_SYSTEM_NAMESPACE } from '../api/index.js';
 import { describeSource } from '../kube/config.js';
 import { createLogger, type LogLevel } from '../kube/logger.js';
 import { UsageError, type Command } from './command.js';
-import { LOG_LEVEL_FLAG, checked, flag, listenAddress, oneOf, optionalFlag, parseFlags, seconds, text, wholeNumber, type FlagParser } from './flags.js';
+import { LOG_LEVEL_FLAG, NAMESPACE_FLAG, checked, flag, listenAddress, oneOf, optionalFlag, parseFlags, seconds, text, wholeNumber, type FlagParser } from './flags.js';
 import { loadKubeConfigOrLog, untilStopped } from './lifetime.js';
 
 export const DEFAULT_DATA_DIR = '/var/lib/shopfloor';
@@ -39,6 +40,8 @@ point it at a runtime a kubelet uses: a kubelet removes the sandboxes it does no
 
   --kubeconfig <file>           kubeconfig to use (else KUBECONFIG, ~/.kube/config, in-cluster)
   --node-name <name>            this node's name (NODE_NAME; default the host name)
+  --namespace <ns>              Shopfloor's namespace, where the node Lease is kept and the operator watches it
+                                (SHOPFLOOR_NAMESPACE or POD_NAMESPACE; default ${DEFAULT_SYSTEM_NAMESPACE})
   --data-dir <dir>              managed containerd, pod volumes, logs (SHOPFLOOR_DATA_DIR; default ${DEFAULT_DATA_DIR})
   --cri-endpoint <unix://...>   an external CRI runtime instead of the managed containerd (SHOPFLOOR_CRI_ENDPOINT)
   --pod-cidr <cidr>             IPv4 range of this node's pod IPs (SHOPFLOOR_POD_CIDR; default ${DEFAULT_POD_CIDR})
@@ -79,6 +82,7 @@ managed containerd then has its own config, sockets, state, CNI config and IP al
 export interface AgentFlags {
   kubeconfig: string | undefined;
   nodeName: string;
+  namespace: string;
   dataDir: string;
   runtime: RuntimeChoice;
   podCIDR: string;
@@ -180,6 +184,7 @@ export function agentFlags(host: HostDefaults = { hostname: hostname(), addresse
   return {
     kubeconfig: optionalFlag(text),
     'node-name': flag(nodeName, { env: ['NODE_NAME'], default: () => ({ value: host.hostname.toLowerCase(), from: 'the host name' }) }),
+    namespace: NAMESPACE_FLAG,
     'data-dir': flag(absolutePath, { env: ['SHOPFLOOR_DATA_DIR'], default: DEFAULT_DATA_DIR }),
     'cri-endpoint': optionalFlag(criEndpoint, { env: ['SHOPFLOOR_CRI_ENDPOINT'] }),
     'pod-cidr': flag(podCidr, { env: ['SHOPFLOOR_POD_CIDR'], default: DEFAULT_POD_CIDR }),
@@ -210,6 +215,7 @@ export function parseAgentFlags(argv: string[], env: Record<string, string | und
   return {
     kubeconfig: f.kubeconfig,
     nodeName: f['node-name'],
+    namespace: f.namespace,
     dataDir: f['data-dir'],
     runtime: endpoint ? { mode: 'external', endpoint } : { mode: 'managed', bridgeName: f.bridge, sandboxImage: f['sandbox-image'], ...(f['containerd-binary'] ? { containerdBinary: f['containerd-binary'] } : {}) },
     podCIDR: f['pod-cidr'],

@@ -5,6 +5,7 @@
 // The flag wins over the environment, the environment over the default, and a bad value is a
 // UsageError that names where it came from.
 import { parseArgs } from 'node:util';
+import { DEFAULT_SYSTEM_NAMESPACE } from '../api/index.js';
 import { parseLogLevel, type LogLevel } from '../kube/logger.js';
 import { UsageError } from './command.js';
 
@@ -142,3 +143,17 @@ const logLevel: FlagParser<LogLevel> = checked((v) => parseLogLevel(v.value, v.f
 
 /** `--log-level`, the same for every command. */
 export const LOG_LEVEL_FLAG = flag(logLevel, { env: ['SHOPFLOOR_LOG_LEVEL'], default: 'info' });
+
+const namespaceName: FlagParser<string> = (v) => {
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(v.value) || v.value.length > 63) {
+    throw new UsageError(`${v.from} "${v.value}" is not a namespace name (a DNS-1123 label: lowercase letters, digits, "-")`);
+  }
+  return v.value;
+};
+
+/**
+ * `--namespace`, Shopfloor's own namespace, the same for the operator and the agent: the agents keep
+ * their node Leases there and the operator watches them and keeps its leader Lease there. A pod
+ * learns it from POD_NAMESPACE (the downward API), so an install in any namespace is consistent.
+ */
+export const NAMESPACE_FLAG = flag(namespaceName, { env: ['SHOPFLOOR_NAMESPACE', 'POD_NAMESPACE'], default: DEFAULT_SYSTEM_NAMESPACE });

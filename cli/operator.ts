@@ -6,7 +6,7 @@ import { createLogger, type LogLevel } from '../kube/logger.js';
 import { DEFAULT_METRICS_ADDRESS, DEFAULT_NODE_LOSS_GRACE_MS, DEFAULT_VIP_CIDR, runOperator } from '../operator/index.js';
 import { parseCidr } from '../operator/vip-allocator.js';
 import { UsageError, type Command } from './command.js';
-import { LOG_LEVEL_FLAG, boolean, flag, listenAddress, optionalFlag, parseFlags, seconds, text, wholeNumber, type FlagParser } from './flags.js';
+import { LOG_LEVEL_FLAG, NAMESPACE_FLAG, boolean, flag, listenAddress, optionalFlag, parseFlags, seconds, text, wholeNumber, type FlagParser } from './flags.js';
 import { loadKubeConfigOrLog, untilStopped } from './lifetime.js';
 
 const usage = `usage: shopfloor operator [options]
@@ -41,13 +41,6 @@ export interface OperatorFlags {
   workers: number;
 }
 
-const namespaceName: FlagParser<string> = (v) => {
-  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(v.value) || v.value.length > 63) {
-    throw new UsageError(`${v.from} "${v.value}" is not a namespace name (a DNS-1123 label: lowercase letters, digits, "-")`);
-  }
-  return v.value;
-};
-
 const vipRange: FlagParser<string> = (v) => {
   try {
     parseCidr(v.value);
@@ -60,7 +53,7 @@ const vipRange: FlagParser<string> = (v) => {
 /** The operator's flags; `shopfloor up` reuses those it shares. */
 export const OPERATOR_FLAGS = {
   kubeconfig: optionalFlag(text),
-  namespace: flag(namespaceName, { env: ['SHOPFLOOR_NAMESPACE', 'POD_NAMESPACE'], default: DEFAULT_SYSTEM_NAMESPACE }),
+  namespace: NAMESPACE_FLAG,
   'vip-cidr': flag(vipRange, { env: ['SHOPFLOOR_VIP_CIDR'], default: DEFAULT_VIP_CIDR }),
   'metrics-address': flag(listenAddress('127.0.0.1:8080, 0.0.0.0:8080'), { env: ['SHOPFLOOR_METRICS_ADDRESS'], default: DEFAULT_METRICS_ADDRESS }),
   'leader-elect': flag(boolean, { env: ['SHOPFLOOR_LEADER_ELECT'], default: 'true' }),

@@ -6,9 +6,9 @@ import { GROUP } from '../../api/index.js';
 
 /**
  * cluster: a ClusterRole (the kind's objects in every namespace). namespace: a Role in the
- * Shopfloor namespace. Leases live only there: the operator's leader Lease and its Lease
- * informer use its namespace (POD_NAMESPACE), the agent's node Lease the default
- * shopfloor-system, the one namespace the chart installs into.
+ * Shopfloor namespace (the release's). Leases live only there: the operator's leader Lease and
+ * its Lease informer, and the agents' node Leases, all in the namespace the chart tells both
+ * (POD_NAMESPACE).
  */
 export type Scope = 'cluster' | 'namespace';
 

@@ -31,6 +31,7 @@ import {
   VALUE_SETS,
   helm,
   objectOf,
+  parseObjects,
   render,
   template,
   valueFlags,
@@ -65,12 +66,12 @@ function commandLine(c: IContainer, command: string, fieldRefs: Record<string, s
   return { argv, env };
 }
 
-const operatorFlags = (c: IContainer) => {
-  const { argv, env } = commandLine(c, 'operator', { 'metadata.namespace': NAMESPACE });
+const operatorFlags = (c: IContainer, namespace = NAMESPACE) => {
+  const { argv, env } = commandLine(c, 'operator', { 'metadata.namespace': namespace });
   return parseOperatorFlags(argv, env);
 };
-const agentFlags = (c: IContainer) => {
-  const { argv, env } = commandLine(c, 'agent', { 'spec.nodeName': 'node-a' });
+const agentFlags = (c: IContainer, namespace = NAMESPACE) => {
+  const { argv, env } = commandLine(c, 'agent', { 'spec.nodeName': 'node-a', 'metadata.namespace': namespace });
   return parseAgentFlags(argv, env, { hostname: 'host-a', addresses: () => ['192.0.2.10'] });
 };
 
@@ -133,11 +134,16 @@ describe('charts/shopfloor', () => {
     expect(new Set(names).size).toBe(names.length);
   });
 
-  it('refuses any namespace but shopfloor-system, saying why and how to install', async () => {
-    const r = await helm(['template', RELEASE, CHART_DIR, '--namespace', 'default']);
-    expect(r.code).not.toBe(0);
-    expect(r.stderr).toContain('the release namespace is "default", but Shopfloor runs in shopfloor-system');
-    expect(r.stderr).toContain('--namespace shopfloor-system --create-namespace');
+  it('installs into any namespace, and tells the operator and every agent which one it is', async () => {
+    const r = await template(DEFAULTS, ['--namespace', 'edge-system']);
+    if (r.code !== 0) throw new Error(r.stderr);
+    const objects = parseObjects(r.stdout, 'helm template --namespace edge-system');
+    for (const o of objects.filter((o) => o.metadata.namespace !== undefined)) expect([o.kind, o.metadata.name, o.metadata.namespace]).toEqual([o.kind, o.metadata.name, 'edge-system']);
+    const bindings = objects.filter((o) => o.kind === 'RoleBinding' || o.kind === 'ClusterRoleBinding') as Array<RenderedObject & { subjects: Array<{ namespace: string }> }>;
+    expect(bindings.flatMap((b) => b.subjects.map((s) => s.namespace))).toEqual(bindings.flatMap((b) => b.subjects.map(() => 'edge-system')));
+    // The Leases: the agents keep theirs where the operator looks for them.
+    expect(operatorFlags(operatorOf(objects).container, 'edge-system').namespace).toBe('edge-system');
+    expect(agentFlags(agentOf(objects).container, 'edge-system').namespace).toBe('edge-system');
   });
 
   it('prints NOTES that say what to do next', async () => {

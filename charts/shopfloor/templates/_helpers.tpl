@@ -18,14 +18,11 @@
 {{- end }}
 
 {{/*
-The namespace of every namespaced object. The agent keeps its node Lease in shopfloor-system
-(it has no flag for another namespace) and the operator watches the Leases of its own namespace,
-so both run there; elsewhere no node would ever be seen alive.
+The namespace of every namespaced object: the release's. The operator and the agents are told it
+(POD_NAMESPACE, from the downward API), so the agents keep their node Leases where the operator
+watches them.
 */}}
 {{- define "shopfloor.namespace" -}}
-{{- if ne .Release.Namespace "shopfloor-system" }}
-{{- fail (printf "the release namespace is %q, but Shopfloor runs in shopfloor-system: the agents keep their node Leases there and the operator watches them there; install with `helm install <name> charts/shopfloor --namespace shopfloor-system --create-namespace`" .Release.Namespace) }}
-{{- end }}
 {{- .Release.Namespace }}
 {{- end }}
 
