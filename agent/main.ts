@@ -18,7 +18,9 @@ import { CriClient } from './cri/client.js';
 import { spawnRunner, type Runner } from './exec.js';
 import { DEFAULT_LOG_SERVER_ADDRESS, LogServer } from './logs/log-server.js';
 import { WebhookReviewer } from './logs/webhook-auth.js';
+import { POD_CIDR_ALLOCATED, allocatedPodCidr } from './node/allocated-pod-cidr.js';
 import { MirrorAssignments } from './node/mirror-assignments.js';
+import { nodeLabels } from './node/node-status.js';
 import { NodeRegistration } from './node/registration.js';
 import { StaticManifests } from './node/static-manifests.js';
 import { cachesPart, startParts, type Part, type StartedParts } from '../kube/part.js';
@@ -58,7 +60,10 @@ export interface AgentOptions {
   /** Holds the managed runtime, pod volumes and, by default, container logs. */
   dataDir: string;
   runtime: RuntimeChoice;
-  /** The node's pod IP range (IPv4 CIDR): the managed runtime's CNI hands out its addresses. */
+  /**
+   * The node's pod IP range (IPv4 CIDR): the managed runtime's CNI hands out its addresses. Or
+   * `allocated` (POD_CIDR_ALLOCATED): the operator's to hand out; `runAgent` waits for it.
+   */
   podCIDR: string;
   /** OCI image archives imported into the runtime at start. */
   imagePreloadDir?: string;
@@ -282,12 +287,31 @@ export function assembleAgent(o: AgentOptions): AgentAssembly {
 }
 
 export async function runAgent(o: AgentOptions): Promise<RunningAgent> {
-  const { registry, logger, parts, readiness, client, cri, endpoint, lifecycle, proxy } = assembleAgent(o);
+  const registry = o.registry ?? createProcessRegistry();
+  // Served from the start, so that probes see an agent that waits for its pod range as alive,
+  // not ready; the parts' checks join once they are made.
+  const readiness: Record<string, Check> = {};
   let server: HealthServer | undefined;
   if (o.metricsAddress !== false) {
     const { host, port } = parseListenAddress(o.metricsAddress, DEFAULT_METRICS_ADDRESS);
     server = await startHealthServer({ registry, host, port, readiness });
   }
+  let podCIDR = o.podCIDR;
+  if (podCIDR === POD_CIDR_ALLOCATED) {
+    readiness['pod-cidr'] = () => 'waiting for the operator to allocate this node its pod range (NodeAgent spec.podCIDR)';
+    const client = new KubeClient(o.kubeConfig, { registry, userAgent: `shopfloor-agent/${o.nodeName}` });
+    try {
+      podCIDR = await allocatedPodCidr({ client, nodeName: o.nodeName, labels: nodeLabels({ hostname: o.hostname, ...(o.nodeLabels ? { labels: o.nodeLabels } : {}) }), clock: o.clock ?? systemClock, logger: o.logger.child({ node: o.nodeName }) });
+    } catch (err) {
+      await server?.close();
+      throw err;
+    } finally {
+      client.close();
+    }
+    delete readiness['pod-cidr'];
+  }
+  const { logger, parts, readiness: checks, client, cri, endpoint, lifecycle, proxy } = assembleAgent({ ...o, podCIDR, registry });
+  Object.assign(readiness, checks);
 
   let started: StartedParts;
   try {
@@ -298,7 +322,7 @@ export async function runAgent(o: AgentOptions): Promise<RunningAgent> {
     await server?.close();
     throw err;
   }
-  logger.info({ runtime: o.runtime.mode, endpoint, proxyMode: o.proxyMode, podCIDR: o.podCIDR }, 'agent started');
+  logger.info({ runtime: o.runtime.mode, endpoint, proxyMode: o.proxyMode, podCIDR }, 'agent started');
 
   const stop = async (): Promise<void> => {
     await started.stop();

@@ -56,7 +56,7 @@ describe('parseAgentFlags', () => {
     expect(bad(['--metrics-address', 'everywhere'])).toThrow(UsageError);
     expect(bad(['--bogus'])).toThrow(UsageError);
     expect(bad(['--cri-endpoint', '/run/containerd.sock'])).toThrow(new UsageError('--cri-endpoint "/run/containerd.sock" must be unix:///absolute/path/to.sock (e.g. unix:///run/containerd/containerd.sock)'));
-    expect(bad(['--pod-cidr', '10.244.0.1/24'])).toThrow(UsageError);
+    expect(bad(['--pod-cidr', '10.244.0.1/24'])).toThrow(new UsageError('--pod-cidr "10.244.0.1/24" has host bits set; an IPv4 network like 10.88.0.0/24: four octets 0-255 without leading zeros, a prefix from 8 to 30, no host bits set; or "allocated" for a range of this node\'s own from the operator'));
     expect(bad(['--data-dir', 'relative/dir'])).toThrow(new UsageError('--data-dir "relative/dir" must be an absolute path'));
     expect(bad(['--containerd-binary', 'containerd2'])).toThrow(new UsageError('--containerd-binary "containerd2" must be an absolute path'));
     expect(bad(['--node-labels', 'zone'])).toThrow(UsageError);
@@ -67,6 +67,10 @@ describe('parseAgentFlags', () => {
     expect(bad(['--node-lease-duration', '2'])).toThrow(new UsageError('--node-lease-duration "2" must be a whole number of seconds, at least 4'));
     expect(bad(['--node-lease-duration', '7.5'])).toThrow(UsageError);
     expect(bad([], { POD_NAMESPACE: 'Shopfloor' })).toThrow(new UsageError('POD_NAMESPACE "Shopfloor" is not a namespace name (a DNS-1123 label: lowercase letters, digits, "-")'));
+  });
+
+  it('takes "allocated" for a pod range from the operator', () => {
+    expect(parseAgentFlags(['--pod-cidr', 'allocated'], {}, defaults).podCIDR).toBe('allocated');
   });
 
   it("keeps its node Lease in the pod's namespace (POD_NAMESPACE, as the chart sets it), where the operator looks", () => {

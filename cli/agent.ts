@@ -12,6 +12,7 @@ import { DEFAULT_PROXY_TABLE, MAX_PROXY_TABLE_LENGTH, proxyTableProblem } from '
 import { DEFAULT_FULL_RESYNC_PERIOD_MS, DEFAULT_MIN_SYNC_PERIOD_MS, backendFor } from '../agent/proxy/service-proxy.js';
 import { validatePodCidr } from '../agent/runtime/containerd-config.js';
 import { spawnRunner } from '../agent/exec.js';
+import { POD_CIDR_ALLOCATED } from '../agent/node/allocated-pod-cidr.js';
 import { isIPv4 } from '../agent/proxy/model.js';
 import { DEFAULT_SYSTEM_NAMESPACE } from '../api/index.js';
 import { describeSource } from '../kube/config.js';
@@ -44,7 +45,9 @@ point it at a runtime a kubelet uses: a kubelet removes the sandboxes it does no
                                 (SHOPFLOOR_NAMESPACE or POD_NAMESPACE; default ${DEFAULT_SYSTEM_NAMESPACE})
   --data-dir <dir>              managed containerd, pod volumes, logs (SHOPFLOOR_DATA_DIR; default ${DEFAULT_DATA_DIR})
   --cri-endpoint <unix://...>   an external CRI runtime instead of the managed containerd (SHOPFLOOR_CRI_ENDPOINT)
-  --pod-cidr <cidr>             IPv4 range of this node's pod IPs (SHOPFLOOR_POD_CIDR; default ${DEFAULT_POD_CIDR})
+  --pod-cidr <cidr|${POD_CIDR_ALLOCATED}>   IPv4 range of this node's pod IPs, or "${POD_CIDR_ALLOCATED}": a range of its own from the
+                                operator (its --cluster-pod-cidr), waited for before the runtime starts
+                                (SHOPFLOOR_POD_CIDR; default ${DEFAULT_POD_CIDR})
   --bridge <name>               Linux bridge of the managed runtime's pods (SHOPFLOOR_BRIDGE; default ${DEFAULT_BRIDGE})
   --sandbox-image <ref>         pod sandbox image of the managed runtime (SHOPFLOOR_SANDBOX_IMAGE; default ${DEFAULT_SANDBOX_IMAGE})
   --containerd-binary <path>    the managed runtime's containerd, 1.x or 2.x (2.1 and newer), with its shim
@@ -127,7 +130,12 @@ const absolutePath: FlagParser<string> = (v) => {
 };
 
 const podCidr: FlagParser<string> = checked((v) => {
-  validatePodCidr(v.from, v.value);
+  if (v.value === POD_CIDR_ALLOCATED) return v.value;
+  try {
+    validatePodCidr(v.from, v.value);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; or "${POD_CIDR_ALLOCATED}" for a range of this node's own from the operator`);
+  }
   return v.value;
 });
 

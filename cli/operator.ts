@@ -4,7 +4,8 @@ import { DEFAULT_SYSTEM_NAMESPACE } from '../api/index.js';
 import { describeSource } from '../kube/config.js';
 import { createLogger, type LogLevel } from '../kube/logger.js';
 import { DEFAULT_METRICS_ADDRESS, DEFAULT_NODE_LOSS_GRACE_MS, DEFAULT_VIP_CIDR, runOperator } from '../operator/index.js';
-import { parseCidr } from '../operator/vip-allocator.js';
+import { parseCidr } from '../operator/ipv4.js';
+import { EXAMPLE_CLUSTER_POD_CIDR, DEFAULT_NODE_CIDR_MASK_SIZE, podCidrRange, type PodCidrRange } from '../operator/pod-cidr-plan.js';
 import { UsageError, type Command } from './command.js';
 import { LOG_LEVEL_FLAG, NAMESPACE_FLAG, boolean, flag, listenAddress, optionalFlag, parseFlags, seconds, text, wholeNumber, type FlagParser } from './flags.js';
 import { loadKubeConfigOrLog, untilStopped } from './lifetime.js';
@@ -18,6 +19,10 @@ Every flag has an environment variable; the flag wins.
   --namespace <ns>           namespace of node Leases and the leader Lease
                              (SHOPFLOOR_NAMESPACE or POD_NAMESPACE; default ${DEFAULT_SYSTEM_NAMESPACE})
   --vip-cidr <cidr>          range service VIPs come from (SHOPFLOOR_VIP_CIDR; default ${DEFAULT_VIP_CIDR})
+  --cluster-pod-cidr <cidr>  hand each node whose agent runs with --pod-cidr allocated a pod range of its own
+                             from this range, e.g. ${EXAMPLE_CLUSTER_POD_CIDR} (SHOPFLOOR_CLUSTER_POD_CIDR; default none:
+                             every agent brings its own --pod-cidr)
+  --node-cidr-mask-size <n>  prefix length of each node's pod range (SHOPFLOOR_NODE_CIDR_MASK_SIZE; default ${DEFAULT_NODE_CIDR_MASK_SIZE})
   --metrics-address <h:p>    /metrics, /healthz, /readyz address, or "off"
                              (SHOPFLOOR_METRICS_ADDRESS; default ${DEFAULT_METRICS_ADDRESS})
   --leader-elect <bool>      campaign for the leader Lease before acting: true or false
@@ -34,6 +39,8 @@ export interface OperatorFlags {
   kubeconfig: string | undefined;
   namespace: string;
   vipCidr: string;
+  /** Where allocated node pod ranges come from; undefined when none are handed out. */
+  podCidrs: PodCidrRange | undefined;
   metricsAddress: string | false;
   leaderElect: boolean;
   logLevel: LogLevel;
@@ -50,11 +57,23 @@ const vipRange: FlagParser<string> = (v) => {
   return v.value;
 };
 
+/** The two flags of node pod range allocation, checked together: each node's range must fit the cluster's. */
+function clusterPodRange(cidr: string | undefined, maskSize: number): PodCidrRange | undefined {
+  if (cidr === undefined) return undefined;
+  try {
+    return podCidrRange(cidr, maskSize);
+  } catch (err) {
+    throw new UsageError(`--cluster-pod-cidr, --node-cidr-mask-size: ${(err as Error).message}`);
+  }
+}
+
 /** The operator's flags; `shopfloor up` reuses those it shares. */
 export const OPERATOR_FLAGS = {
   kubeconfig: optionalFlag(text),
   namespace: NAMESPACE_FLAG,
   'vip-cidr': flag(vipRange, { env: ['SHOPFLOOR_VIP_CIDR'], default: DEFAULT_VIP_CIDR }),
+  'cluster-pod-cidr': optionalFlag(text, { env: ['SHOPFLOOR_CLUSTER_POD_CIDR'] }),
+  'node-cidr-mask-size': flag(wholeNumber(8, 30), { env: ['SHOPFLOOR_NODE_CIDR_MASK_SIZE'], default: String(DEFAULT_NODE_CIDR_MASK_SIZE) }),
   'metrics-address': flag(listenAddress('127.0.0.1:8080, 0.0.0.0:8080'), { env: ['SHOPFLOOR_METRICS_ADDRESS'], default: DEFAULT_METRICS_ADDRESS }),
   'leader-elect': flag(boolean, { env: ['SHOPFLOOR_LEADER_ELECT'], default: 'true' }),
   'log-level': LOG_LEVEL_FLAG,
@@ -69,6 +88,7 @@ export function parseOperatorFlags(argv: string[], env: Record<string, string | 
     kubeconfig: f.kubeconfig,
     namespace: f.namespace,
     vipCidr: f['vip-cidr'],
+    podCidrs: clusterPodRange(f['cluster-pod-cidr'], f['node-cidr-mask-size']),
     metricsAddress: f['metrics-address'],
     leaderElect: f['leader-elect'],
     logLevel: f['log-level'],
@@ -85,11 +105,12 @@ export const operatorCommand: Command = {
     const logger = createLogger({ name: 'shopfloor-operator', level: flags.logLevel });
     const kube = loadKubeConfigOrLog(flags.kubeconfig, logger);
     if (!kube) return 1;
-    logger.info({ kubeconfig: describeSource(kube.source), namespace: flags.namespace, vipCidr: flags.vipCidr, leaderElect: flags.leaderElect }, 'starting operator');
+    logger.info({ kubeconfig: describeSource(kube.source), namespace: flags.namespace, vipCidr: flags.vipCidr, clusterPodCidr: flags.podCidrs?.cluster.text, leaderElect: flags.leaderElect }, 'starting operator');
     const op = await runOperator({
       kubeConfig: kube.kubeConfig,
       namespace: flags.namespace,
       vipCidr: flags.vipCidr,
+      ...(flags.podCidrs ? { podCidrs: flags.podCidrs } : {}),
       metricsAddress: flags.metricsAddress,
       leaderElect: flags.leaderElect,
       nodeLossGraceMs: flags.nodeLossGraceMs,

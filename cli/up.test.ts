@@ -56,6 +56,10 @@ describe('parseUpFlags', () => {
     expect(refusal(() => parseUpFlags(['--agent-metrics-address', 'x']))).toBe(refusal(() => parseAgentFlags(['--metrics-address', 'x'], {}, host)).replace('--metrics-address', '--agent-metrics-address'));
   });
 
+  it('refuses --pod-cidr allocated: it runs one node, with no cluster range to allocate from', () => {
+    expect(refusal(() => parseUpFlags(['--pod-cidr', 'allocated']))).toBe('--pod-cidr "allocated" asks a cluster\'s operator for each node\'s range, but `up` runs one node: give it a range, e.g. 10.244.0.0/24');
+  });
+
   it('names the flag of a bad port, API server or log format', () => {
     expect(refusal(() => parseUpFlags(['--port', '70000']))).toBe('--port "70000" is not a port number (0-65535)');
     expect(refusal(() => parseUpFlags(['--api-server', 'k3s']))).toBe('--api-server "k3s" must be one of devcluster, kube-apiserver');

@@ -14,6 +14,7 @@ import { textLogDestination } from '../kube/log-text.js';
 import { NAMESPACES } from '../kube/resource.js';
 import { DEFAULT_METRICS_ADDRESS as OPERATOR_METRICS_ADDRESS, DEFAULT_NODE_LOSS_GRACE_MS, DEFAULT_VIP_CIDR, runOperator } from '../operator/index.js';
 import { DEFAULT_BRIDGE, DEFAULT_POD_CIDR, agentFlags, hostAddresses } from './agent.js';
+import { POD_CIDR_ALLOCATED } from '../agent/node/allocated-pod-cidr.js';
 import { UsageError, type Command } from './command.js';
 import { DEVCLUSTER_FLAGS } from './devcluster.js';
 import { LOG_LEVEL_FLAG, flag, oneOf, parseFlags, text, type FlagOptions, type FlagParser } from './flags.js';
@@ -65,7 +66,11 @@ export const UP_FLAGS = {
 export type UpFlags = FlagOptions<typeof UP_FLAGS>;
 
 export function parseUpFlags(argv: string[]): UpFlags {
-  return parseFlags(argv, UP_FLAGS, {});
+  const flags = parseFlags(argv, UP_FLAGS, {});
+  if (flags['pod-cidr'] === POD_CIDR_ALLOCATED) {
+    throw new UsageError(`--pod-cidr "${POD_CIDR_ALLOCATED}" asks a cluster's operator for each node's range, but \`up\` runs one node: give it a range, e.g. ${DEFAULT_POD_CIDR}`);
+  }
+  return flags;
 }
 
 /** The API server `up` runs: where it serves, the kubeconfig for it, how it stops, and what ends it early. */

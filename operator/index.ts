@@ -1,7 +1,8 @@
 // The operator process, composed of parts (kube/part.ts) started in order and stopped in
 // reverse: the caches of workloads, assignments, NodeAgents and node Leases; the node monitor on
 // top of them; the event recorder; and the leader election, which runs the NodeWorkload
-// controller only while this replica leads. Around them, the metrics/health server.
+// controller (and, when it has a cluster pod range, the nodes' pod range allocation) only while
+// this replica leads. Around them, the metrics/health server.
 import { hostname } from 'node:os';
 import type { Registry } from 'prom-client';
 import { BY_WORKLOAD, DEFAULT_SYSTEM_NAMESPACE, LABEL_MANAGED_BY, LABEL_NODE, MANAGED_BY_VALUE, workloadIndex } from '../api/index.js';
@@ -22,6 +23,8 @@ import { stripUnreadMetadata } from '../kube/strip-metadata.js';
 import { DEFAULT_NODE_LOSS_GRACE_MS } from './liveness.js';
 import { NodeMonitor, type NodeAgentObject } from './node-monitor.js';
 import { BY_NODE, type NodeAssignmentObject, type NodeWorkloadObject } from './objects.js';
+import { PodCidrController } from './pod-cidr-controller.js';
+import type { PodCidrRange } from './pod-cidr-plan.js';
 import { DEFAULT_VIP_CIDR, VipAllocator } from './vip-allocator.js';
 import { WorkloadController } from './workload-controller.js';
 
@@ -39,6 +42,11 @@ export interface OperatorOptions {
   namespace?: string;
   /** Range service VIPs come from. Default 10.250.0.0/16. */
   vipCidr?: string;
+  /**
+   * Where nodes whose agents ask for one (`--pod-cidr allocated`) get their pod range from, one
+   * subnet each. Absent: no ranges are handed out, and every agent brings its own.
+   */
+  podCidrs?: PodCidrRange;
   /** Campaign for the leader Lease before acting. Default true. */
   leaderElect?: boolean;
   /** host:port of the metrics/health server (port 0: any free port); false for none. */
@@ -126,7 +134,8 @@ export function assembleOperator(options: OperatorOptions): OperatorAssembly {
     (options.leaderElect ?? true)
       ? new LeaderElector({ client, namespace, name: LEADER_LEASE_NAME, identity, registry, logger, ...options.leaderElection })
       : undefined;
-  const leadership = new Leadership({ elector, runnables: [workloadController] });
+  const podCidrs = options.podCidrs ? new PodCidrController({ client, agents, range: options.podCidrs, events, logger, registry, ...(options.clock ? { clock: options.clock } : {}) }) : undefined;
+  const leadership = new Leadership({ elector, runnables: [workloadController, ...(podCidrs ? [podCidrs] : [])] });
 
   const parts: Part[] = [
     cachesPart(caches),

@@ -21,7 +21,8 @@ import { measureHostCapacity } from './host-capacity.js';
 import { NodeLease } from './lease.js';
 import { newNodeAgent, nodeAgentStatus, nodeLabels, registrationPatch, type RuntimeInfo, type RuntimeProbe } from './node-status.js';
 
-const FIELD_MANAGER = 'shopfloor-agent';
+/** The field manager of the agent's writes to its NodeAgent. */
+export const AGENT_FIELD_MANAGER = 'shopfloor-agent';
 
 export interface NodeRegistrationOptions {
   client: KubeClient;
@@ -200,7 +201,7 @@ export class NodeRegistration implements Part {
     const labels = nodeLabels({ hostname: this.o.hostname, labels: this.o.labels });
     let agent = this.current ?? (await this.create(labels, signal));
     const patch = registrationPatch(agent, labels, this.o.podCIDR);
-    if (patch) agent = await this.o.client.patch<NodeAgent>(NODE_AGENTS, this.o.nodeName, patch, { fieldManager: FIELD_MANAGER, signal });
+    if (patch) agent = await this.o.client.patch<NodeAgent>(NODE_AGENTS, this.o.nodeName, patch, { fieldManager: AGENT_FIELD_MANAGER, signal });
     this.seen(agent);
 
     const capacity = await measureHostCapacity({ maxPods: this.o.maxPods ?? DEFAULT_MAX_PODS });
@@ -221,7 +222,7 @@ export class NodeRegistration implements Part {
     });
     const before = findCondition(agent.status?.conditions, 'Ready');
     const after = findCondition(status.conditions, 'Ready');
-    const written = await patchStatusIfChanged(this.o.client, NODE_AGENTS, agent, status, { fieldManager: FIELD_MANAGER, signal });
+    const written = await patchStatusIfChanged(this.o.client, NODE_AGENTS, agent, status, { fieldManager: AGENT_FIELD_MANAGER, signal });
     this.seen(written.object);
     if (!this.registered) this.logger.info({ capacity, runtime: runtime.ok ? `${runtime.runtimeName} ${runtime.runtimeVersion}` : undefined }, 'NodeAgent registered');
     this.registered = true;
@@ -234,7 +235,7 @@ export class NodeRegistration implements Part {
 
   private async create(labels: Record<string, string>, signal: AbortSignal): Promise<NodeAgent> {
     try {
-      const created = await this.o.client.create<NodeAgent>(NODE_AGENTS, newNodeAgent(this.o.nodeName, labels, this.o.podCIDR), { fieldManager: FIELD_MANAGER, signal });
+      const created = await this.o.client.create<NodeAgent>(NODE_AGENTS, newNodeAgent(this.o.nodeName, labels, this.o.podCIDR), { fieldManager: AGENT_FIELD_MANAGER, signal });
       this.logger.info({ uid: created.metadata?.uid }, 'created the NodeAgent');
       return created;
     } catch (err) {

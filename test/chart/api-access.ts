@@ -39,7 +39,7 @@ export const API_ACCESS: Record<'operator' | 'agent', ComponentAccess> = {
       { group: GROUP, resource: 'nodeworkloads/finalizers', verbs: ['update'], scope: 'cluster' },
       { group: GROUP, resource: 'nodeassignments', verbs: ['list', 'watch', 'create', 'patch', 'delete'], scope: 'cluster' },
       { group: GROUP, resource: 'nodeassignments/status', verbs: ['patch'], scope: 'cluster' },
-      { group: GROUP, resource: 'nodeagents', verbs: ['list', 'watch'], scope: 'cluster' },
+      { group: GROUP, resource: 'nodeagents', verbs: ['list', 'watch', 'patch'], scope: 'cluster' },
       { group: '', resource: 'events', verbs: ['create', 'patch'], scope: 'cluster' },
       { group: COORDINATION, resource: 'leases', verbs: ['get', 'list', 'watch', 'create', 'update'], scope: 'namespace' },
     ],

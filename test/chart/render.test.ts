@@ -14,6 +14,8 @@ import { DEFAULT_LOG_SERVER_ADDRESS } from '../../agent/logs/log-server.js';
 import { containerdPaths } from '../../agent/runtime/containerd-config.js';
 import { DEFAULT_DATA_DIR, DEFAULT_POD_CIDR, parseAgentFlags } from '../../cli/agent.js';
 import { parseOperatorFlags } from '../../cli/operator.js';
+import { POD_CIDR_ALLOCATED } from '../../agent/node/allocated-pod-cidr.js';
+import { DEFAULT_NODE_CIDR_MASK_SIZE, EXAMPLE_CLUSTER_POD_CIDR, podCidrRange } from '../../operator/pod-cidr-plan.js';
 import { DEFAULT_VIP_CIDR } from '../../operator/index.js';
 import { repoRoot } from '../harness/kubectl.js';
 import {
@@ -158,9 +160,9 @@ describe('charts/shopfloor', () => {
 });
 
 describe('the operator Deployment', () => {
-  it("passes flags the operator takes, with the binary's own defaults but a metrics address on the pod's IP", async () => {
+  it("passes flags the operator takes, with the binary's own defaults but a metrics address on the pod's IP and a cluster pod range", async () => {
     const { container } = operatorOf(await render(DEFAULTS));
-    expect(operatorFlags(container)).toEqual({ ...parseOperatorFlags([], {}), namespace: NAMESPACE, metricsAddress: '0.0.0.0:8080' });
+    expect(operatorFlags(container)).toEqual({ ...parseOperatorFlags([], {}), namespace: NAMESPACE, metricsAddress: '0.0.0.0:8080', podCidrs: podCidrRange(EXAMPLE_CLUSTER_POD_CIDR, DEFAULT_NODE_CIDR_MASK_SIZE) });
     expect(operatorFlags(container).vipCidr).toBe(DEFAULT_VIP_CIDR);
   });
 
@@ -209,11 +211,22 @@ describe('the operator Deployment', () => {
 });
 
 describe('the agent DaemonSet', () => {
-  it("passes flags the agent takes, with the binary's own defaults but metrics on the node's addresses", async () => {
+  it("passes flags the agent takes, with the binary's own defaults but metrics on the node's addresses and a pod range from the operator", async () => {
     const { container } = agentOf(await render(DEFAULTS));
     const defaults = parseAgentFlags([], { NODE_NAME: 'node-a' }, { hostname: 'host-a', addresses: () => ['192.0.2.10'] });
-    expect(agentFlags(container)).toEqual({ ...defaults, metricsAddress: '0.0.0.0:10351', logServerAddress: `0.0.0.0:${portOf(DEFAULT_LOG_SERVER_ADDRESS)}` });
-    expect(agentFlags(container)).toMatchObject({ dataDir: DEFAULT_DATA_DIR, podCIDR: DEFAULT_POD_CIDR, proxyMode: 'nftables', runtime: { mode: 'managed' }, nodeName: 'node-a' });
+    expect(agentFlags(container)).toEqual({ ...defaults, podCIDR: POD_CIDR_ALLOCATED, metricsAddress: '0.0.0.0:10351', logServerAddress: `0.0.0.0:${portOf(DEFAULT_LOG_SERVER_ADDRESS)}` });
+    expect(agentFlags(container)).toMatchObject({ dataDir: DEFAULT_DATA_DIR, proxyMode: 'nftables', runtime: { mode: 'managed' }, nodeName: 'node-a' });
+  });
+
+  it('refuses a pod range from the operator when the operator has no range to give, saying what to set', async () => {
+    const r = await template({ name: 'no-cluster-range', values: { 'operator.clusterPodCIDR': '' } });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('agent.podCIDR is allocated, but operator.clusterPodCIDR is empty, so no node would ever get a pod range');
+    const single = await template({ name: 'one-node', values: { 'operator.clusterPodCIDR': '', 'agent.podCIDR': DEFAULT_POD_CIDR } });
+    if (single.code !== 0) throw new Error(single.stderr);
+    const objects = parseObjects(single.stdout, 'one-node');
+    expect(agentFlags(agentOf(objects).container).podCIDR).toBe(DEFAULT_POD_CIDR);
+    expect(operatorFlags(operatorOf(objects).container).podCidrs).toBeUndefined();
   });
 
   it.each(byName(VALUE_SETS))('passes flags the agent accepts with %s', async (_name, set) => {

@@ -27,6 +27,9 @@ const BAD: Record<string, Bad> = {
   'a VIP range without a prefix': { values: { 'operator.vipCIDR': '10.250.0.0' }, says: "at '/operator/vipCIDR': '10.250.0.0' does not match pattern", flag: { command: 'operator', argv: ['--vip-cidr=10.250.0.0'] } },
   'a VIP range with a prefix over 30': { values: { 'operator.vipCIDR': '10.250.0.0/31' }, says: "at '/operator/vipCIDR': '10.250.0.0/31' does not match pattern", flag: { command: 'operator', argv: ['--vip-cidr=10.250.0.0/31'] } },
   'a pod range with an octet over 255': { values: { 'agent.podCIDR': '10.300.0.0/24' }, says: "at '/agent/podCIDR': '10.300.0.0/24' does not match pattern", flag: { command: 'agent', argv: ['--pod-cidr=10.300.0.0/24'] } },
+  'a pod range that is neither a range nor allocated': { values: { 'agent.podCIDR': 'auto' }, says: "at '/agent/podCIDR': 'auto' does not match pattern", flag: { command: 'agent', argv: ['--pod-cidr=auto'] } },
+  'a cluster pod range without a prefix': { values: { 'operator.clusterPodCIDR': '10.245.0.0' }, says: "at '/operator/clusterPodCIDR': '10.245.0.0' does not match pattern", flag: { command: 'operator', argv: ['--cluster-pod-cidr=10.245.0.0'] } },
+  'a node range size over 30': { values: { 'operator.nodeCIDRMaskSize': 31 }, says: "at '/operator/nodeCIDRMaskSize': maximum: got 31, want 30", flag: { command: 'operator', argv: ['--cluster-pod-cidr=10.245.0.0/16', '--node-cidr-mask-size=31'] } },
   'a pod range of IPv6': { values: { 'agent.podCIDR': 'fd00::/64' }, says: "at '/agent/podCIDR': 'fd00::/64' does not match pattern", flag: { command: 'agent', argv: ['--pod-cidr=fd00::/64'] } },
   'an unknown log level': { values: { logLevel: 'verbose' }, says: "at '/logLevel': value must be one of 'fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'", flag: { command: 'operator', argv: ['--log-level=verbose'] } },
   'a misspelt field': { values: { 'agent.proxymode': 'iptables' }, says: "at '/agent': additional properties 'proxymode' not allowed" },
@@ -69,6 +72,7 @@ describe('values.schema.json', () => {
     ['operator.vipCIDR', '10.0.0.0/8', ['operator', '--vip-cidr=10.0.0.0/8']],
     ['operator.vipCIDR', '192.168.255.252/30', ['operator', '--vip-cidr=192.168.255.252/30']],
     ['agent.podCIDR', '172.16.0.0/12', ['agent', '--pod-cidr=172.16.0.0/12']],
+    ['operator.clusterPodCIDR', '172.20.0.0/14', ['operator', '--cluster-pod-cidr=172.20.0.0/14']],
     ['agent.criEndpoint', 'unix:///var/run/crio/crio.sock', ['agent', '--cri-endpoint=unix:///var/run/crio/crio.sock']],
   ] as const)('accepts %s %s, as the binary does', async (path, value, [command, flag]) => {
     const values: Record<string, unknown> = { [path]: value, ...(path === 'agent.criEndpoint' ? { 'agent.runtime': 'external' } : {}) };

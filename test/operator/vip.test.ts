@@ -3,7 +3,7 @@
 // restart (a new process state, rebuilt from status) hands out none of them again.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { runOperator, type RunningOperator } from '../../operator/index.js';
-import { ipToNumber, parseCidr } from '../../operator/vip-allocator.js';
+import { ipToNumber, parseCidr } from '../../operator/ipv4.js';
 import type { NodeWorkloadObject } from '../../operator/objects.js';
 import { condition, eventually, getWorkload, mustKubectl, startOperatorTestCluster, suffix, workloadYaml, type OperatorTestCluster } from './support.js';
 
