@@ -58,7 +58,7 @@ const vipRange: FlagParser<string> = (v) => {
 };
 
 /** The two flags of node pod range allocation, checked together: each node's range must fit the cluster's. */
-function clusterPodRange(cidr: string | undefined, maskSize: number): PodCidrRange | undefined {
+export function clusterPodRange(cidr: string | undefined, maskSize: number): PodCidrRange | undefined {
   if (cidr === undefined) return undefined;
   try {
     return podCidrRange(cidr, maskSize);

@@ -56,8 +56,13 @@ describe('parseUpFlags', () => {
     expect(refusal(() => parseUpFlags(['--agent-metrics-address', 'x']))).toBe(refusal(() => parseAgentFlags(['--metrics-address', 'x'], {}, host)).replace('--metrics-address', '--agent-metrics-address'));
   });
 
-  it('refuses --pod-cidr allocated: it runs one node, with no cluster range to allocate from', () => {
-    expect(refusal(() => parseUpFlags(['--pod-cidr', 'allocated']))).toBe('--pod-cidr "allocated" asks a cluster\'s operator for each node\'s range, but `up` runs one node: give it a range, e.g. 10.244.0.0/24');
+  it('refuses --pod-cidr allocated without a --cluster-pod-cidr to allocate from', () => {
+    expect(refusal(() => parseUpFlags(['--pod-cidr', 'allocated']))).toBe('--pod-cidr "allocated" asks the operator for this node\'s range, but it has none to give: add --cluster-pod-cidr (e.g. 10.245.0.0/16), or give --pod-cidr a range (e.g. 10.244.0.0/24)');
+    expect(parseUpFlags(['--pod-cidr', 'allocated', '--cluster-pod-cidr', '10.245.0.0/16'])['pod-cidr']).toBe('allocated');
+  });
+
+  it('refuses a bad --cluster-pod-cidr in the operator\'s words', () => {
+    expect(refusal(() => parseUpFlags(['--cluster-pod-cidr', '10.245.0.1/16']))).toBe(refusal(() => parseOperatorFlags(['--cluster-pod-cidr', '10.245.0.1/16'], {})));
   });
 
   it('names the flag of a bad port, API server or log format', () => {

@@ -15,10 +15,11 @@ import { NAMESPACES } from '../kube/resource.js';
 import { DEFAULT_METRICS_ADDRESS as OPERATOR_METRICS_ADDRESS, DEFAULT_NODE_LOSS_GRACE_MS, DEFAULT_VIP_CIDR, runOperator } from '../operator/index.js';
 import { DEFAULT_BRIDGE, DEFAULT_POD_CIDR, agentFlags, hostAddresses } from './agent.js';
 import { POD_CIDR_ALLOCATED } from '../agent/node/allocated-pod-cidr.js';
+import { DEFAULT_NODE_CIDR_MASK_SIZE, EXAMPLE_CLUSTER_POD_CIDR } from '../operator/pod-cidr-plan.js';
 import { UsageError, type Command } from './command.js';
 import { DEVCLUSTER_FLAGS } from './devcluster.js';
 import { LOG_LEVEL_FLAG, flag, oneOf, parseFlags, text, type FlagOptions, type FlagParser } from './flags.js';
-import { OPERATOR_FLAGS } from './operator.js';
+import { OPERATOR_FLAGS, clusterPodRange } from './operator.js';
 import { untilStopped } from './lifetime.js';
 import { installCrds } from './install-crds.js';
 import { startKubeControlPlane, type KubeControlPlaneOptions } from './kube-control-plane.js';
@@ -55,6 +56,7 @@ export const UP_FLAGS = {
   port: DEVCLUSTER_FLAGS.port,
   'vip-cidr': OPERATOR_FLAGS['vip-cidr'],
   'pod-cidr': AGENT_FLAGS['pod-cidr'],
+  'cluster-pod-cidr': OPERATOR_FLAGS['cluster-pod-cidr'],
   'proxy-mode': AGENT_FLAGS['proxy-mode'],
   'metrics-address': OPERATOR_FLAGS['metrics-address'],
   'agent-metrics-address': AGENT_FLAGS['metrics-address'],
@@ -67,8 +69,9 @@ export type UpFlags = FlagOptions<typeof UP_FLAGS>;
 
 export function parseUpFlags(argv: string[]): UpFlags {
   const flags = parseFlags(argv, UP_FLAGS, {});
-  if (flags['pod-cidr'] === POD_CIDR_ALLOCATED) {
-    throw new UsageError(`--pod-cidr "${POD_CIDR_ALLOCATED}" asks a cluster's operator for each node's range, but \`up\` runs one node: give it a range, e.g. ${DEFAULT_POD_CIDR}`);
+  clusterPodRange(flags['cluster-pod-cidr'], DEFAULT_NODE_CIDR_MASK_SIZE);
+  if (flags['pod-cidr'] === POD_CIDR_ALLOCATED && flags['cluster-pod-cidr'] === undefined) {
+    throw new UsageError(`--pod-cidr "${POD_CIDR_ALLOCATED}" asks the operator for this node's range, but it has none to give: add --cluster-pod-cidr (e.g. ${EXAMPLE_CLUSTER_POD_CIDR}), or give --pod-cidr a range (e.g. ${DEFAULT_POD_CIDR})`);
   }
   return flags;
 }
@@ -96,7 +99,7 @@ async function startKubeApiserver(dataDir: string, port: number, binaries: KubeC
 export const upCommand: Command = {
   summary: 'Run a whole single-node Shopfloor locally: the devcluster with Shopfloor\'s CRDs, the operator, and the agent with its own containerd.',
   usage: [
-    'usage: shopfloor up [--data-dir DIR] [--api-server NAME] [--port N] [--vip-cidr CIDR] [--pod-cidr CIDR] [--proxy-mode MODE] [--metrics-address HOST:PORT]',
+    'usage: shopfloor up [--data-dir DIR] [--api-server NAME] [--port N] [--vip-cidr CIDR] [--pod-cidr CIDR] [--cluster-pod-cidr CIDR] [--proxy-mode MODE] [--metrics-address HOST:PORT]',
     '                    [--agent-metrics-address HOST:PORT] [--node-loss-grace SECS] [--log-level LEVEL] [--log-format FORMAT]',
     '',
     '  --data-dir DIR             state (etcd data, certificates, kubeconfig); default .shopfloor',
@@ -106,6 +109,8 @@ export const upCommand: Command = {
     '  --port N                   API server port on 127.0.0.1; default 6443 (0 picks a free one)',
     `  --vip-cidr CIDR            range service virtual IPs come from; default ${DEFAULT_VIP_CIDR}`,
     `  --pod-cidr CIDR            range pod IPs of this node come from; default ${DEFAULT_POD_CIDR}`,
+    '  --cluster-pod-cidr CIDR    the operator hands each node that asks (`shopfloor agent --pod-cidr allocated`,',
+    `                             or this one) a /${DEFAULT_NODE_CIDR_MASK_SIZE} of its own from here, e.g. ${EXAMPLE_CLUSTER_POD_CIDR}; default none`,
     '  --proxy-mode MODE          how service VIPs are programmed on this host: nftables (default) or iptables',
     `  --metrics-address HOST:PORT  operator /metrics, /healthz, /readyz, or off; default ${OPERATOR_METRICS_ADDRESS}`,
     `  --agent-metrics-address HOST:PORT  agent /metrics, /healthz, /readyz, or off; default ${AGENT_METRICS_ADDRESS}`,
@@ -148,9 +153,11 @@ export const upCommand: Command = {
       await client.patch(NAMESPACES, DEFAULT_SYSTEM_NAMESPACE, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: DEFAULT_SYSTEM_NAMESPACE } }, { type: 'apply', fieldManager: 'shopfloor', force: true });
       logger.info({ crds }, 'CRDs established');
 
+      const podCidrs = clusterPodRange(flags['cluster-pod-cidr'], DEFAULT_NODE_CIDR_MASK_SIZE);
       const operator = await runOperator({
         kubeConfig,
         vipCidr: flags['vip-cidr'],
+        ...(podCidrs ? { podCidrs } : {}),
         metricsAddress: flags['metrics-address'],
         nodeLossGraceMs: flags['node-loss-grace'],
         logger: partLogger('operator'),

@@ -100,6 +100,17 @@ export class PodCidrController implements LeaderRunnable {
         `Node ${node} gets no pod range: every /${this.o.range.maskSize} of the cluster pod range ${this.o.range.cluster.text} is held by another node. Remove NodeAgents of nodes that are gone, or give the operator a larger --cluster-pod-cidr.`,
       );
     }
+    for (const { node, podCIDR, with: other } of plan.overlapping) {
+      const agent = this.o.agents.get(node);
+      if (!agent) continue;
+      this.logger.warn({ node, podCIDR, overlaps: other }, "the node's pod range overlaps another node's");
+      this.o.events.event(
+        agent,
+        'Warning',
+        'PodCIDROverlap',
+        `Node ${node}'s pod range ${podCIDR} overlaps that of node ${other}, so pods of the two may share addresses: give one agent another --pod-cidr, or --pod-cidr allocated on every node.`,
+      );
+    }
     // A lost race is tried again on the node as it is now; a full range waits for a node to go.
     return conflicted ? { requeue: true } : {};
   }

@@ -11,6 +11,7 @@ describe('planPodCidrs', () => {
         { node: 'b', podCIDR: '10.244.2.0/24' },
       ],
       exhausted: [],
+      overlapping: [],
     });
   });
 
@@ -26,11 +27,21 @@ describe('planPodCidrs', () => {
 
   it('says which nodes found the range full', () => {
     const held = [0, 1, 2].map((i) => ({ name: `n${i}`, podCIDR: `10.244.${i}.0/24` }));
-    expect(planPodCidrs([...held, { name: 'x', podCIDR: undefined }, { name: 'y', podCIDR: undefined }], range)).toEqual({ allocate: [{ node: 'x', podCIDR: '10.244.3.0/24' }], exhausted: ['y'] });
+    expect(planPodCidrs([...held, { name: 'x', podCIDR: undefined }, { name: 'y', podCIDR: undefined }], range)).toEqual({ allocate: [{ node: 'x', podCIDR: '10.244.3.0/24' }], exhausted: ['y'], overlapping: [] });
   });
 
   it('asks for nothing when every node has its range', () => {
-    expect(planPodCidrs([{ name: 'a', podCIDR: '10.244.0.0/24' }], range)).toEqual({ allocate: [], exhausted: [] });
+    expect(planPodCidrs([{ name: 'a', podCIDR: '10.244.0.0/24' }], range)).toEqual({ allocate: [], exhausted: [], overlapping: [] });
+  });
+
+  it('names the nodes whose ranges overlap, inside the cluster range or not', () => {
+    const nodes = [{ name: 'given', podCIDR: '10.244.0.0/23' }, { name: 'handed', podCIDR: '10.244.1.0/24' }, { name: 'far', podCIDR: '10.88.0.0/16' }, { name: 'far2', podCIDR: '10.88.5.0/24' }, { name: 'alone', podCIDR: '10.244.2.0/24' }];
+    expect(planPodCidrs(nodes, range).overlapping).toEqual([
+      { node: 'far', podCIDR: '10.88.0.0/16', with: 'far2' },
+      { node: 'far2', podCIDR: '10.88.5.0/24', with: 'far' },
+      { node: 'given', podCIDR: '10.244.0.0/23', with: 'handed' },
+      { node: 'handed', podCIDR: '10.244.1.0/24', with: 'given' },
+    ]);
   });
 });
 

@@ -59,15 +59,36 @@ export interface PodCidrPlan {
   allocate: Array<{ node: string; podCIDR: string }>;
   /** Nodes that asked but found the cluster range full. */
   exhausted: string[];
+  /**
+   * Nodes whose ranges overlap another node's (a range given by hand over one handed out, say),
+   * each with the first such other node: pods of the two may share addresses until one moves.
+   */
+  overlapping: Array<{ node: string; podCIDR: string; with: string }>;
 }
 
-/** The ranges to hand out to the nodes that hold none; pure. */
+/** The nodes whose ranges overlap another's, by name order. */
+function overlaps(nodes: readonly NodeRange[]): PodCidrPlan['overlapping'] {
+  const held = nodes
+    .flatMap((n) => {
+      const s = n.podCIDR ? span(n.podCIDR) : undefined;
+      return s && n.podCIDR ? [{ name: n.name, podCIDR: n.podCIDR, ...s }] : [];
+    })
+    .sort((a, b) => a.name.localeCompare(b.name));
+  const out: PodCidrPlan['overlapping'] = [];
+  for (const a of held) {
+    const other = held.find((b) => b !== a && a.first < b.first + b.size && b.first < a.first + a.size);
+    if (other) out.push({ node: a.name, podCIDR: a.podCIDR, with: other.name });
+  }
+  return out;
+}
+
+/** The ranges to hand out to the nodes that hold none, and the held ranges that clash; pure. */
 export function planPodCidrs(nodes: readonly NodeRange[], range: PodCidrRange): PodCidrPlan {
   const taken = new Set<number>();
   for (const n of nodes) if (n.podCIDR) for (const i of subnetsOverlapped(range, n.podCIDR)) taken.add(i);
   const subnetSize = 2 ** (32 - range.maskSize);
   const count = range.cluster.size / subnetSize;
-  const plan: PodCidrPlan = { allocate: [], exhausted: [] };
+  const plan: PodCidrPlan = { allocate: [], exhausted: [], overlapping: overlaps(nodes) };
   let next = 0;
   for (const n of [...nodes].filter((n) => !n.podCIDR).sort((a, b) => a.name.localeCompare(b.name))) {
     while (next < count && taken.has(next)) next++;

@@ -1,7 +1,8 @@
 // Two nodes on one host: `shopfloor up` (the cluster and the first node) and a second `shopfloor
-// agent` with a data dir, containerd, bridge, pod CIDR, proxy table and metrics address of its
-// own, all in a network namespace standing in for the machine. Through kubectl only: both
-// NodeAgents are Ready, an EveryNode workload runs on both, a Replicas workload spreads over both
+// agent` with a data dir, containerd, bridge, proxy table and metrics address of its own, all in a
+// network namespace standing in for the machine; each node's pod range is the operator's to hand
+// out (`--pod-cidr allocated`). Through kubectl only: both NodeAgents are Ready with a range of
+// their own, their pods' IPs in it, an EveryNode workload runs on both, a Replicas workload spreads over both
 // and its VIP reaches both, the second agent stopping gets its replica replaced on the first node
 // once the operator takes the node for lost, and when it comes back its replaced replica goes.
 // Each agent removes only its own rules.
@@ -22,11 +23,13 @@ const POLL_MS = 500;
 const netns = new MachineNetns();
 const dir1 = mkdtempSync(join(tmpdir(), 'sf-2n-a-'));
 const dir2 = mkdtempSync(join(tmpdir(), 'sf-2n-b-'));
-const up = new UpProcess(netns, dir1, { extraArgs: ['--node-loss-grace', String(GRACE_SECONDS)] });
+/** Both nodes take their pod ranges from the operator, one /24 each. */
+const CLUSTER_POD_CIDR = '10.244.0.0/16';
+const up = new UpProcess(netns, dir1, { extraArgs: ['--node-loss-grace', String(GRACE_SECONDS), '--pod-cidr', 'allocated', '--cluster-pod-cidr', CLUSTER_POD_CIDR] });
 const node1 = hostname().toLowerCase();
 const node2 = 'second-node';
 const agent2 = new AgentProcess(netns, dir2, ['--kubeconfig', up.kubeconfig, '--node-name', node2,
-  '--pod-cidr', '10.244.1.0/24', '--bridge', 'sf1', '--proxy-table', 'sf1', '--metrics-address', '127.0.0.1:0',
+  '--pod-cidr', 'allocated', '--bridge', 'sf1', '--proxy-table', 'sf1', '--metrics-address', '127.0.0.1:0',
   '--sandbox-image', PAUSE_IMAGE, '--image-preload-dir', up.imagesDir, '--node-lease-duration', String(LEASE_SECONDS)]);
 
 async function kubectl(...args: string[]): Promise<string> {
@@ -98,6 +101,8 @@ describe('two nodes on one host', () => {
     const tables = await nftTables();
     expect(tables).toContain('table ip shopfloor');
     expect(tables).toContain('table ip sf1');
+    const ranges = (await kubectl('get', 'nodeagents', '-o', 'jsonpath={range .items[*]}{.spec.podCIDR}{"\\n"}{end}')).split('\n').filter(Boolean).sort();
+    expect(ranges).toEqual(['10.244.0.0/24', '10.244.1.0/24']);
   }, 70_000);
 
   it('runs an EveryNode workload once on each node', async () => {
@@ -107,6 +112,14 @@ describe('two nodes on one host', () => {
       const p = await placements('everywhere');
       return JSON.stringify(p) === JSON.stringify([`${node1} Running`, `${node2} Running`].sort()) && p;
     }, 60_000, POLL_MS);
+    // Each replica's IP comes from its own node's range.
+    const rangeOf = new Map((await kubectl('get', 'nodeagents', '-o', 'jsonpath={range .items[*]}{.metadata.name} {.spec.podCIDR}{"\\n"}{end}')).split('\n').filter(Boolean).map((l) => l.split(' ') as [string, string]));
+    const ips = (await kubectl('get', 'na', '-l', 'shopfloor.dev/workload=everywhere', '-o', 'jsonpath={range .items[*]}{.spec.nodeName} {.status.podIP}{"\\n"}{end}')).split('\n').filter(Boolean);
+    expect(ips).toHaveLength(2);
+    for (const line of ips) {
+      const [node, ip] = line.split(' ') as [string, string];
+      expect(`${ip.split('.').slice(0, 3).join('.')}.0/24`).toBe(rangeOf.get(node));
+    }
   }, 70_000);
 
   let vip = '';

@@ -1,6 +1,6 @@
 // Node pod ranges handed out by the operator (--cluster-pod-cidr), as a user sees them with
-// kubectl: nodes that ask get distinct subnets around the ones agents brought themselves, a node
-// that finds the range full is told so in an Event, a freed range goes to the next node that
+// kubectl: nodes that ask get distinct subnets around the ones agents brought themselves, a range
+// given by hand over a handed-out one is warned of, a node that finds the range full is told so in an Event, a freed range goes to the next node that
 // asks, and an agent started with `--pod-cidr allocated` waits for its range, then has it.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { allocatedPodCidr } from '../../agent/node/allocated-pod-cidr.js';
@@ -52,6 +52,16 @@ describe('node pod ranges from the operator', () => {
     });
     expect(seen).toEqual({ [node('own')]: '10.77.1.0/24', [node('a')]: '10.77.0.0/24', [node('b')]: '10.77.2.0/24' });
     expect(await eventsOf('a')).toContain(`PodCIDRAssigned: Node ${node('a')} runs its pods on 10.77.0.0/24, from the cluster pod range 10.77.0.0/22.`);
+  });
+
+  it('warns of a range given by hand over one handed out', async () => {
+    await register('clash', '10.77.0.128/25');
+    const told = await eventually('clash is warned', async () => {
+      const e = await eventsOf('clash');
+      return e.includes('PodCIDROverlap') ? e : notYet(e);
+    });
+    expect(told).toContain(`PodCIDROverlap: Node ${node('clash')}'s pod range 10.77.0.128/25 overlaps that of node ${node('a')}, so pods of the two may share addresses`);
+    await mustKubectl(env!.cluster, ['delete', 'nodeagent', node('clash')]);
   });
 
   it('tells a node that finds the range full, and gives it the range a deleted node frees', async () => {
