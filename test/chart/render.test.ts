@@ -245,6 +245,9 @@ describe('the agent DaemonSet', () => {
     const { daemonSet, container } = agentOf(await render(DEFAULTS));
     const pod = daemonSet.spec!.template.spec!;
     expect(pod.hostNetwork).toBe(true);
+    // The managed runtime's containers must not die with the agent's PID namespace.
+    expect(pod.hostPID).toBe(true);
+    expect(agentOf(await render(EXTERNAL_RUNTIME)).daemonSet.spec!.template.spec!.hostPID).toBeUndefined();
     expect(container.securityContext?.privileged).toBe(true);
     expect(pod.tolerations).toEqual([{ operator: 'Exists' }]);
     expect(pod.nodeSelector).toEqual({ 'kubernetes.io/os': 'linux' });
