@@ -40,6 +40,7 @@ export const KUBE_APISERVER_SUITES = [
   '<rootDir>/test/devcluster/harness.test.ts',
   '<rootDir>/test/devcluster/request-parsing.test.ts',
   '<rootDir>/test/devcluster/delete-answers.test.ts',
+  '<rootDir>/test/devcluster/workloads.test.ts',
   '<rootDir>/test/clients/**/*.test.ts',
   '<rootDir>/test/e2e/**/*.test.ts',
   '<rootDir>/test/chart/apply.test.ts',

@@ -23,6 +23,12 @@ describe('Kubernetes protobuf bodies', () => {
     expect(decodeKubernetesProtobuf(body)).toEqual({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm1', namespace: 'default', labels: { app: 'web' } }, data: { key: 'value' } });
   });
 
+  it("decodes DeleteOptions in any group version, as helm's deletes send them", () => {
+    const raw = Buffer.concat([str(4, 'Background'), field(2, str(1, 'u-1'))]);
+    const unknown = Buffer.concat([field(1, Buffer.concat([str(1, 'apps/v1'), str(2, 'DeleteOptions')])), field(2, raw)]);
+    expect(decodeKubernetesProtobuf(Buffer.concat([Buffer.from([0x6b, 0x38, 0x73, 0x00]), unknown]))).toEqual({ apiVersion: 'apps/v1', kind: 'DeleteOptions', propagationPolicy: 'Background', preconditions: { uid: 'u-1' } });
+  });
+
   it('refuses bodies without the magic prefix or of unsupported kinds', () => {
     expect(() => decodeKubernetesProtobuf(Buffer.from('{}'))).toThrow(ProtobufError);
     const unknown = field(1, Buffer.concat([str(1, 'apps/v1'), str(2, 'Deployment')]));

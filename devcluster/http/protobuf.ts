@@ -1,6 +1,7 @@
 // kubectl's typed clients (`kubectl create configmap|secret|namespace|serviceaccount|role|...`,
-// `kubectl auth can-i`) send bodies as Kubernetes protobuf. This decodes that wire format for the built-in kinds those
-// commands create, into the same JSON objects the JSON path takes.
+// `kubectl auth can-i`) send bodies as Kubernetes protobuf, and so do helm's deletes (DeleteOptions).
+// This decodes that wire format for the built-in kinds those commands create, into the same
+// JSON objects the JSON path takes.
 
 type Scalar = 'string' | 'bytes' | 'bool' | 'int' | 'time';
 interface Field {
@@ -109,6 +110,15 @@ const kinds: Record<string, Message> = {
   'rbac.authorization.k8s.io/v1/ClusterRoleBinding': binding,
 };
 
+/** meta/v1 DeleteOptions, which a client sends in the group version of the resource it deletes. */
+const deleteOptions = msg({
+  1: { name: 'gracePeriodSeconds', type: 'int' },
+  2: { name: 'preconditions', type: msg({ 1: { name: 'uid', type: 'string' }, 2: { name: 'resourceVersion', type: 'string' } }) },
+  3: { name: 'orphanDependents', type: 'bool' },
+  4: { name: 'propagationPolicy', type: 'string' },
+  5: { name: 'dryRun', type: 'string', repeated: true },
+});
+
 /** A protobuf body that cannot be decoded; the message says why. */
 export class ProtobufError extends Error {}
 
@@ -203,7 +213,7 @@ export function decodeKubernetesProtobuf(body: Buffer): Record<string, unknown> 
   }));
   const typeMeta = (unknown.typeMeta ?? {}) as { apiVersion?: string; kind?: string };
   const key = `${typeMeta.apiVersion ?? ''}/${typeMeta.kind ?? ''}`;
-  const desc = kinds[key];
+  const desc = kinds[key] ?? (typeMeta.kind === 'DeleteOptions' ? deleteOptions : undefined);
   if (!desc) throw new ProtobufError(`protobuf bodies of ${key} are not supported here; send JSON or YAML`);
   const raw = Buffer.from(String(unknown.raw ?? ''), 'base64');
   return { apiVersion: typeMeta.apiVersion, kind: typeMeta.kind, ...decodeMessage(raw, desc) };

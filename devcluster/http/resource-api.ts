@@ -13,6 +13,7 @@ import type { Storage, WriteResult } from '../storage/storage.js';
 import { listTypesFor } from '../objects/list-types.js';
 import { flagParam, intParam, parseResourceVersion, tooLargeResourceVersion } from './query-params.js';
 import { recordManagedFields, type OwnershipContext } from '../objects/managed-fields.js';
+import { ClusterIps } from '../objects/cluster-ips.js';
 
 /** One resource request after routing: the served resource and version it addresses. */
 export interface ResourceRequest {
@@ -149,6 +150,7 @@ const NAMESPACE_LIVE_LOOKUP_MS = 30_000;
 export class ResourceApi {
   /** Namespaces deleted through this server lately, with when their live-lookup window ends. */
   private readonly namespacesDeletedAt = new Map<string, number>();
+  private readonly clusterIps: ClusterIps;
 
   constructor(
     private readonly storage: Storage,
@@ -158,7 +160,14 @@ export class ResourceApi {
     private readonly onCrdChange: (crd: KubeObject, deleted: boolean) => void,
     /** A cache of namespace phases (from the garbage collector's index); a miss reads etcd. */
     private readonly cachedNamespace: (name: string) => 'Active' | 'Terminating' | undefined = () => undefined,
-  ) {}
+  ) {
+    this.clusterIps = new ClusterIps(storage);
+  }
+
+  /** Runs a write of `object`; a Service's is run once its cluster IP is allocated. */
+  private withClusterIp<T>(info: ResourceInfo, object: KubeObject, current: KubeObject | undefined, write: () => Promise<T>): Promise<T> {
+    return info.builtin && info.group === '' && info.resource === 'services' ? this.clusterIps.allocating(object, current, write) : write();
+  }
 
   async get(req: ResourceRequest): Promise<ApiResult> {
     const stored = await this.mustGet(req.info, req.path.namespace, req.path.name ?? '');
@@ -256,8 +265,10 @@ export class ResourceApi {
       recordManagedFields(undefined, admitted.object, this.fieldManager(req), groupVersion(info.group, version.name), path.subresource, ownership(info, version));
     }
     const name = admitted.object.metadata.name ?? '';
-    if (dryRun(query)) return { code: 201, body: toServed(info, version.name, admitted.object), warnings };
-    const result = await this.storage.create(objectKey(info, path.namespace, name), admitted.object);
+    const dry = dryRun(query);
+    const result = await this.withClusterIp(info, admitted.object, undefined, async () => (dry ? undefined : this.storage.create(objectKey(info, path.namespace, name), admitted.object)));
+    // A dry run stores nothing; it answers the object as it would be stored.
+    if (!result) return { code: 201, body: toServed(info, version.name, admitted.object), warnings };
     if (!result.ok) throw alreadyExists(info.resource, info.group, name);
     if (info.resource === 'customresourcedefinitions' && info.builtin) this.onCrdChange(result.object, false);
     this.logger.debug({ resource: info.resource, namespace: path.namespace, name }, 'created');
@@ -314,7 +325,7 @@ export class ResourceApi {
       throw notFound(`${info.resource}/${path.subresource}`, info.group, name);
     }
     const prepared = prepareUpdate(info, current, requested, path.subresource, version.hasStatus);
-    const admitted = admit(info, version, prepared);
+    const admitted = admit(info, version, prepared, current);
     const warnings = fieldValidation(info, version, query, admitted.unknownFields);
     if (admitted.causes.length > 0) throw invalid(info.kind, info.group, name, admitted.causes);
     const object = admitted.object;
@@ -322,15 +333,17 @@ export class ResourceApi {
     if (!managedFieldsDone) {
       recordManagedFields(current, object, this.fieldManager(req), groupVersion(info.group, version.name), path.subresource, ownership(info, version));
     }
-    if (sameStored(current, object)) return { code: 200, body: toServed(info, version.name, current), warnings };
-    if (dryRun(query)) return { code: 200, body: toServed(info, version.name, object), warnings };
-    const key = objectKey(info, path.namespace, name);
-    const finished = object.metadata.deletionTimestamp && (object.metadata.finalizers ?? []).length === 0 && !namespacePending(info, object);
-    const stored = written(info, name, finished
-      ? await this.storage.delete(key, Number(current.metadata.resourceVersion))
-      : await this.storage.update(key, object, Number(current.metadata.resourceVersion)));
-    if (info.resource === 'customresourcedefinitions' && info.builtin) this.onCrdChange(stored, Boolean(finished));
-    return { code: 200, body: toServed(info, version.name, finished ? { ...object, metadata: { ...object.metadata, resourceVersion: stored.metadata.resourceVersion } } : stored), warnings };
+    return this.withClusterIp(info, object, current, async () => {
+      if (sameStored(current, object)) return { code: 200, body: toServed(info, version.name, current), warnings };
+      if (dryRun(query)) return { code: 200, body: toServed(info, version.name, object), warnings };
+      const key = objectKey(info, path.namespace, name);
+      const finished = object.metadata.deletionTimestamp && (object.metadata.finalizers ?? []).length === 0 && !namespacePending(info, object);
+      const stored = written(info, name, finished
+        ? await this.storage.delete(key, Number(current.metadata.resourceVersion))
+        : await this.storage.update(key, object, Number(current.metadata.resourceVersion)));
+      if (info.resource === 'customresourcedefinitions' && info.builtin) this.onCrdChange(stored, Boolean(finished));
+      return { code: 200, body: toServed(info, version.name, finished ? { ...object, metadata: { ...object.metadata, resourceVersion: stored.metadata.resourceVersion } } : stored), warnings };
+    });
   }
 
   async delete(req: ResourceRequest, body: unknown): Promise<ApiResult> {

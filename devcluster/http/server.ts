@@ -189,9 +189,18 @@ export class ApiServer {
   }
 
   private async objectBody(req: IncomingMessage): Promise<unknown> {
+    return this.decoded(req, await readBody(req));
+  }
+
+  /** A delete's DeleteOptions, if the request has a body: JSON, YAML, or protobuf (as helm's typed clients send it). */
+  private async optionalBody(req: IncomingMessage): Promise<unknown> {
+    const body = await readBody(req);
+    return body.length === 0 ? undefined : this.decoded(req, body);
+  }
+
+  private decoded(req: IncomingMessage, body: Buffer): unknown {
     const type = mediaType(req.headers['content-type']);
     if (type === 'application/vnd.kubernetes.protobuf') {
-      const body = await readBody(req);
       try {
         return decodeKubernetesProtobuf(body);
       } catch (err) {
@@ -202,13 +211,7 @@ export class ApiServer {
     if (type !== 'application/json' && type !== 'application/yaml' && type !== '') {
       throw unsupportedMediaType(type, ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf']);
     }
-    return decodeBody(await readBody(req), type || 'application/json');
-  }
-
-  private async optionalBody(req: IncomingMessage): Promise<unknown> {
-    const body = await readBody(req);
-    if (body.length === 0) return undefined;
-    return decodeBody(body, mediaType(req.headers['content-type']) === 'application/yaml' ? 'application/yaml' : 'application/json');
+    return decodeBody(body, type || 'application/json');
   }
 
   private result(res: ServerResponse, result: ApiResult, rr: ResourceRequest, table: boolean, include: IncludeObject): void {

@@ -8,6 +8,8 @@ import type { JSONSchemaProps } from '../schema/schema-types.js';
 import { validateSchema } from '../schema/schema-validation.js';
 import type { StatusCause } from './status.js';
 import { validateMetadata } from './object-rules.js';
+import { keepAllocatedIps, validateService } from './service-rules.js';
+import { setTemplateGeneration, validateWorkload } from './workload-rules.js';
 
 export interface Admitted {
   object: KubeObject;
@@ -24,12 +26,33 @@ function bodySchema(schema: JSONSchemaProps): JSONSchemaProps {
 }
 
 /**
- * Prunes, defaults and validates an object on its way into storage, as kube-apiserver does for
- * custom resources (structural schema) and CRDs (names, versions; established at once).
+ * What kube-apiserver's strategy for a built-in kind keeps from `current` (undefined on create)
+ * and checks, after defaulting: Deployments, DaemonSets and Services.
  */
-export function admit(info: ResourceInfo, version: VersionInfo, object: KubeObject): Admitted {
+function builtinRules(info: ResourceInfo, object: KubeObject, current: KubeObject | undefined): StatusCause[] {
+  switch (`${info.group}/${info.resource}`) {
+    case 'apps/deployments':
+      return validateWorkload('Deployment', object, current);
+    case 'apps/daemonsets':
+      setTemplateGeneration(object, current);
+      return validateWorkload('DaemonSet', object, current);
+    case '/services':
+      if (current) keepAllocatedIps(object, current);
+      return validateService(object, current);
+    default:
+      return [];
+  }
+}
+
+/**
+ * Prunes, defaults and validates an object on its way into storage (`current`: the stored one,
+ * on update), as kube-apiserver does for custom resources (structural schema), CRDs (names,
+ * versions; established at once) and the built-in kinds with rules of their own.
+ */
+export function admit(info: ResourceInfo, version: VersionInfo, object: KubeObject, current?: KubeObject): Admitted {
   if (info.builtin) applyBuiltinDefaults(info, object);
   const causes = validateMetadata(info, object);
+  if (info.builtin) causes.push(...builtinRules(info, object, current));
   let unknownFields: string[] = [];
   if (version.schema) {
     unknownFields = prune(version.schema, object);

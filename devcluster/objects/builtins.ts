@@ -1,9 +1,9 @@
 import type { KubeObject } from './object.js';
 import type { PrinterColumn, ResourceInfo } from './registry.js';
+import { age, daemonSetColumns, deploymentColumns, serviceColumns } from './builtin-columns.js';
 import { coreEventToEventsV1, eventsV1ToCoreEvent } from './event-conversion.js';
 import { selfSubjectAccessReview, selfSubjectRulesReview, subjectAccessReview, tokenReview } from '../access/reviews.js';
 
-const age: PrinterColumn = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp', description: 'The time since the object was created' };
 
 function count(field: string): (o: KubeObject) => number {
   return (o) => {
@@ -19,6 +19,8 @@ interface BuiltinSpec {
   kind: string;
   namespaced: boolean;
   shortNames?: string[];
+  /** `all`: what `kubectl get all` lists. */
+  categories?: string[];
   hasStatus?: boolean;
   columns?: PrinterColumn[];
   nameRule?: ResourceInfo['nameRule'];
@@ -27,6 +29,8 @@ interface BuiltinSpec {
   unconditionalUpdate?: boolean;
   selectableFields?: readonly string[];
   review?: ResourceInfo['review'];
+  generation?: ResourceInfo['generation'];
+  initialStatus?: ResourceInfo['initialStatus'];
 }
 
 const coreEventFields = ['involvedObject.kind', 'involvedObject.namespace', 'involvedObject.name', 'involvedObject.uid', 'involvedObject.apiVersion', 'involvedObject.resourceVersion', 'involvedObject.fieldPath', 'reason', 'reportingComponent', 'source', 'type'];
@@ -79,8 +83,16 @@ const specs: BuiltinSpec[] = [
   },
   {
     group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions', kind: 'CustomResourceDefinition', namespaced: false, shortNames: ['crd', 'crds'], hasStatus: true,
-    unconditionalUpdate: false, columns: [{ name: 'Created At', type: 'string', format: 'date-time', compute: (o) => o.metadata.creationTimestamp }],
+    unconditionalUpdate: false, generation: 'spec', columns: [{ name: 'Created At', type: 'string', format: 'date-time', compute: (o) => o.metadata.creationTimestamp }],
   },
+  // Workloads and Services are stored so that manifests and charts apply; no controller runs
+  // them, so their status stays the empty one a create gives.
+  { group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment', namespaced: true, shortNames: ['deploy'], categories: ['all'], hasStatus: true, generation: 'spec-and-annotations', initialStatus: {}, columns: deploymentColumns },
+  {
+    group: 'apps', version: 'v1', resource: 'daemonsets', kind: 'DaemonSet', namespaced: true, shortNames: ['ds'], categories: ['all'], hasStatus: true, generation: 'spec', columns: daemonSetColumns,
+    initialStatus: { currentNumberScheduled: 0, desiredNumberScheduled: 0, numberMisscheduled: 0, numberReady: 0 },
+  },
+  { group: '', version: 'v1', resource: 'services', kind: 'Service', namespaced: true, shortNames: ['svc'], categories: ['all'], hasStatus: true, initialStatus: { loadBalancer: {} }, columns: serviceColumns },
   { group: 'authentication.k8s.io', version: 'v1', resource: 'tokenreviews', kind: 'TokenReview', namespaced: false, review: tokenReview },
   { group: 'authorization.k8s.io', version: 'v1', resource: 'subjectaccessreviews', kind: 'SubjectAccessReview', namespaced: false, review: subjectAccessReview },
   { group: 'authorization.k8s.io', version: 'v1', resource: 'selfsubjectaccessreviews', kind: 'SelfSubjectAccessReview', namespaced: false, review: selfSubjectAccessReview },
@@ -101,7 +113,7 @@ export function builtinResources(): ResourceInfo[] {
     listKind: `${s.kind}List`,
     namespaced: s.namespaced,
     shortNames: s.shortNames ?? [],
-    categories: [],
+    categories: s.categories ?? [],
     versions: [{ name: s.version, served: true, storage: true, printerColumns: s.columns ?? [age], hasStatus: s.hasStatus ?? false }],
     builtin: true,
     storagePrefix: s.storagePrefix ?? `/registry/${s.group || 'core'}/${s.resource}/`,
@@ -110,6 +122,8 @@ export function builtinResources(): ResourceInfo[] {
     unconditionalUpdate: s.unconditionalUpdate ?? true,
     ...(s.selectableFields ? { selectableFields: s.selectableFields } : {}),
     ...(s.review ? { review: s.review } : {}),
+    ...(s.generation ? { generation: s.generation } : {}),
+    ...(s.initialStatus ? { initialStatus: s.initialStatus } : {}),
   }));
 }
 

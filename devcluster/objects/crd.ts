@@ -80,6 +80,7 @@ export function crdResource(crd: KubeObject): ResourceInfo {
     storagePrefix: `/registry/${group}/${plural}/`,
     nameRule: 'subdomain',
     unconditionalUpdate: false,
+    generation: 'spec',
   };
 }
 

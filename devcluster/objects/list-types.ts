@@ -6,6 +6,11 @@ export interface ListType {
   keys?: string[];
   /** Defaults of key fields: an item that leaves such a key out has the default as its key (as server-side apply keys it). */
   keyDefaults?: Record<string, unknown>;
+  /**
+   * The strategic merge patch key where it is fewer fields than server-side apply's `keys`
+   * (ports: patchMergeKey containerPort, but keyed by containerPort and protocol).
+   */
+  patchMergeKeys?: string[];
 }
 
 /** Field names from the object's root to a list, list indices left out (e.g. ['spec', 'containers']). */
@@ -19,8 +24,29 @@ const metadataLists: Record<string, ListType> = {
   'metadata.managedFields': { type: 'atomic' },
 };
 
-// The associative lists of the built-in kinds the devcluster serves (their patch merge keys).
+const byName: ListType = { type: 'map', keys: ['name'] };
+const tcpDefault = { protocol: 'TCP' };
+
+/** The lists of a container (of a pod template's containers or initContainers). */
+function containerLists(prefix: string): Record<string, ListType> {
+  return {
+    [prefix]: byName,
+    [`${prefix}.ports`]: { type: 'map', keys: ['containerPort', 'protocol'], keyDefaults: tcpDefault, patchMergeKeys: ['containerPort'] },
+    [`${prefix}.env`]: byName,
+    [`${prefix}.volumeMounts`]: { type: 'map', keys: ['mountPath'] },
+  };
+}
+
+// The associative lists of the built-in kinds the devcluster serves (their patch merge keys and
+// server-side apply list types), by path alone: Deployments and DaemonSets share their pod
+// template's paths.
 const builtinLists: Record<string, ListType> = {
+  ...containerLists('spec.template.spec.containers'),
+  ...containerLists('spec.template.spec.initContainers'),
+  'spec.template.spec.volumes': byName,
+  'spec.template.spec.imagePullSecrets': byName,
+  'spec.template.spec.tolerations': { type: 'atomic' },
+  'spec.ports': { type: 'map', keys: ['port', 'protocol'], keyDefaults: tcpDefault, patchMergeKeys: ['port'] },
   'status.conditions': { type: 'map', keys: ['type'] },
   'status.addresses': { type: 'map', keys: ['type'] },
   'status.images': { type: 'atomic' },
@@ -28,8 +54,8 @@ const builtinLists: Record<string, ListType> = {
   'status.volumesInUse': { type: 'set' },
   'spec.podCIDRs': { type: 'set' },
   'spec.finalizers': { type: 'set' },
-  secrets: { type: 'map', keys: ['name'] },
-  imagePullSecrets: { type: 'map', keys: ['name'] },
+  secrets: byName,
+  imagePullSecrets: byName,
   subjects: { type: 'atomic' },
   rules: { type: 'atomic' },
 };

@@ -8,11 +8,6 @@ import { labelValueProblem, qualifiedNameProblems } from './label-syntax.js';
 const subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
-/** Whether kube-apiserver bumps metadata.generation for this resource (custom resources and CRDs). */
-export function tracksGeneration(info: ResourceInfo): boolean {
-  return !info.builtin || info.resource === 'customresourcedefinitions';
-}
-
 /** `generateName` plus five random lowercase alphanumerics, as kube-apiserver does. */
 export function generatedName(prefix: string): string {
   const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
@@ -34,10 +29,11 @@ export function prepareCreate(info: ResourceInfo, object: KubeObject, namespace:
   delete meta.resourceVersion;
   delete meta.deletionTimestamp;
   delete meta.deletionGracePeriodSeconds;
-  if (tracksGeneration(info)) meta.generation = 1;
+  if (info.generation) meta.generation = 1;
   else delete meta.generation;
   // With a status subresource, status is written only through /status.
   if (hasStatus && !info.builtin) delete out.status;
+  if (info.initialStatus) out.status = clone(info.initialStatus);
   if (info.builtin && info.resource === 'customresourcedefinitions') {
     // Deleting a CRD first deletes its custom resources (see gc.ts).
     meta.finalizers = [...new Set([...(meta.finalizers ?? []), 'customresourcecleanup.apiextensions.k8s.io'])];
@@ -86,15 +82,16 @@ export function prepareUpdate(info: ResourceInfo, current: KubeObject, requested
 
 /**
  * Sets metadata.generation of an updated object (after defaulting, so that defaults do not count
- * as changes): bumped when anything outside metadata and status changed.
+ * as changes): bumped when what the kind's `generation` names changed.
  */
 export function setGeneration(info: ResourceInfo, current: KubeObject, object: KubeObject): void {
-  if (!tracksGeneration(info)) {
+  if (!info.generation) {
     delete object.metadata.generation;
     return;
   }
   const generation = current.metadata.generation ?? 1;
-  object.metadata.generation = specChanged(current, object) ? generation + 1 : generation;
+  const annotationsChanged = info.generation === 'spec-and-annotations' && !jsonEqual(current.metadata.annotations ?? {}, object.metadata.annotations ?? {});
+  object.metadata.generation = specChanged(current, object) || annotationsChanged ? generation + 1 : generation;
 }
 
 function specChanged(a: KubeObject, b: KubeObject): boolean {

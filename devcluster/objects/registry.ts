@@ -51,6 +51,14 @@ export interface ResourceInfo {
   selectableFields?: readonly string[];
   /** Whether updates without a resourceVersion are allowed (most built-ins; never custom resources). */
   unconditionalUpdate: boolean;
+  /**
+   * What bumps metadata.generation, as kube-apiserver's strategy for the kind does: a change of
+   * anything outside metadata and status ('spec'), or that or of the annotations (Deployments,
+   * whose annotations are copied to their ReplicaSets). Absent: the kind has no generation.
+   */
+  generation?: 'spec' | 'spec-and-annotations';
+  /** The status a create stores whatever the request says (the kind's empty status, as kube-apiserver serializes it). */
+  initialStatus?: Record<string, unknown>;
 }
 
 /** A subresource of an object (`<resource>/<name>/<subresource>`) and the verbs discovery lists for it. */

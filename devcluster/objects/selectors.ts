@@ -1,5 +1,6 @@
 import { labelValueProblem, qualifiedNameProblems } from './label-syntax.js';
 import type { KubeObject } from './object.js';
+import { isPlainObject } from './object.js';
 
 export interface Requirement {
   key: string;
@@ -105,4 +106,41 @@ function fieldValue(object: KubeObject, path: string): string {
 
 export function matchesFields(reqs: FieldRequirement[], object: KubeObject): boolean {
   return reqs.every((r) => (fieldValue(object, r.field) === r.value) === r.equal);
+}
+
+/**
+ * The requirements of a metav1.LabelSelector (`matchLabels` and `matchExpressions`), sorted by
+ * key as kube-apiserver sorts them; a missing selector is undefined (it selects nothing).
+ */
+export function labelSelectorRequirements(selector: unknown): Selector | undefined {
+  if (!isPlainObject(selector)) return undefined;
+  const out: Selector = [];
+  if (isPlainObject(selector.matchLabels)) {
+    for (const [key, value] of Object.entries(selector.matchLabels)) out.push({ key, op: '=', values: [String(value)] });
+  }
+  if (Array.isArray(selector.matchExpressions)) {
+    const ops: Record<string, Requirement['op']> = { In: 'in', NotIn: 'notin', Exists: 'exists', DoesNotExist: '!exists' };
+    for (const e of selector.matchExpressions) {
+      if (!isPlainObject(e)) continue;
+      const values = Array.isArray(e.values) ? e.values.map(String).sort() : [];
+      out.push({ key: String(e.key ?? ''), op: ops[String(e.operator)] ?? 'in', values });
+    }
+  }
+  return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+/** A selector as kubectl prints one (`app=x,tier in (a,b),!legacy`); `<none>` when it is empty. */
+export function formatSelector(selector: Selector | undefined): string {
+  if (!selector || selector.length === 0) return '<none>';
+  const text: Record<Requirement['op'], (r: Requirement) => string> = {
+    exists: (r) => r.key,
+    '!exists': (r) => `!${r.key}`,
+    '=': (r) => `${r.key}=${r.values[0] ?? ''}`,
+    '!=': (r) => `${r.key}!=${r.values[0] ?? ''}`,
+    in: (r) => `${r.key} in (${r.values.join(',')})`,
+    notin: (r) => `${r.key} notin (${r.values.join(',')})`,
+    gt: (r) => `${r.key}>${r.values[0] ?? ''}`,
+    lt: (r) => `${r.key}<${r.values[0] ?? ''}`,
+  };
+  return selector.map((r) => text[r.op](r)).join(',');
 }

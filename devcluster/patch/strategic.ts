@@ -75,7 +75,7 @@ function mergeList(target: unknown, patch: unknown[], names: FieldPath, listType
     return normalizedOrder(out, patch, live, itemId(lt));
   }
   if (lt.type === 'map') {
-    const keys = lt.keys ?? [];
+    const keys = lt.patchMergeKeys ?? lt.keys ?? [];
     for (const item of patch) {
       if (!isPlainObject(item)) throw new StrategicPatchError(`${names.join('.')}: items of this list must be objects keyed by ${keys.join(', ')}`);
     }
@@ -98,7 +98,7 @@ function mergeList(target: unknown, patch: unknown[], names: FieldPath, listType
 
 /** How items of a merged list are told apart: by their keys in a keyed list, by value otherwise. */
 function itemId(lt: ListType): (v: unknown) => string {
-  const keys = lt.type === 'map' ? lt.keys ?? [] : undefined;
+  const keys = lt.type === 'map' ? lt.patchMergeKeys ?? lt.keys ?? [] : undefined;
   return (v) => (keys && isPlainObject(v) ? itemKey(v, keys) : JSON.stringify(v));
 }
 

@@ -1,9 +1,9 @@
 // The chart's objects as an API server takes them (the devcluster, or with
 // SHOPFLOOR_TEST_API_SERVER=kube-apiserver the real one): with every value set they pass a
-// server-side dry run with strict field validation (an unknown or misplaced field fails it,
-// which the offline schemas let through), and the defaults apply for real. The devcluster
-// serves only the kinds Shopfloor itself uses, so there the workload kinds are shown refused
-// rather than skipped in silence.
+// server-side dry run with strict field validation (on kube-apiserver an unknown or misplaced
+// field fails it, which the offline schemas let through), and the defaults apply for real. Every
+// kind the chart renders is served by both; the devcluster stores its Deployment, DaemonSet and
+// Services and runs no controller for them.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { stringify } from 'yaml';
@@ -12,14 +12,8 @@ import { itOnKubeApiserver } from '../harness/kube-apiserver-only.js';
 import { startTestCluster, testApiServer, type TestCluster } from '../harness/test-cluster.js';
 import { DEFAULTS, NAMESPACE, VALUE_SETS, render, type RenderedObject, type ValueSet } from './chart.js';
 
-/** The kinds of the chart the devcluster does not serve (devcluster/README.md): no workloads, no Services. */
-const DEVCLUSTER_UNSERVED = ['apps/v1 DaemonSet', 'apps/v1 Deployment', 'v1 Service'];
-
 /** Why the strictness check runs on kube-apiserver only. */
 const UNKNOWN_FIELDS_STORED = 'the devcluster keeps unknown fields of the built-in kinds it serves';
-
-/** Why the kustomize base, applied whole, is tried on kube-apiserver only. */
-const WORKLOADS_UNSERVED = `the devcluster serves none of ${DEVCLUSTER_UNSERVED.join(', ')}`;
 
 const FIELD_MANAGER = 'shopfloor-chart-test';
 const kindOf = (o: RenderedObject): string => `${o.apiVersion} ${o.kind}`;
@@ -47,11 +41,10 @@ describe(`the chart's objects on ${testApiServer()}`, () => {
     await cluster?.stop();
   });
 
-  /** The objects the server serves the kind of; on the devcluster the rest must be its known gap. */
-  function servedOf(objects: readonly RenderedObject[]): RenderedObject[] {
-    const unserved = [...new Set(objects.filter((o) => !served.has(kindOf(o))).map(kindOf))].sort();
-    expect(unserved).toEqual(testApiServer() === 'devcluster' ? DEVCLUSTER_UNSERVED.filter((k) => objects.some((o) => kindOf(o) === k)) : []);
-    return objects.filter((o) => served.has(kindOf(o)));
+  /** The objects, once every kind of them is one the server serves. */
+  function servedOf(objects: readonly RenderedObject[]): readonly RenderedObject[] {
+    expect([...new Set(objects.filter((o) => !served.has(kindOf(o))).map(kindOf))]).toEqual([]);
+    return objects;
   }
 
   it.each(VALUE_SETS.map((s) => [s.name, s] as [string, ValueSet]))('passes a server-side dry run with strict field validation, with %s', async (_name, set) => {
@@ -78,20 +71,10 @@ describe(`the chart's objects on ${testApiServer()}`, () => {
     }
   });
 
-  itOnKubeApiserver(WORKLOADS_UNSERVED, 'takes the kustomize base as a user applies it (kubectl apply --server-side -k deploy/base), dry run, strict', async () => {
+  it('takes the kustomize base as a user applies it (kubectl apply --server-side -k deploy/base), dry run, strict', async () => {
     const r = await cluster.kubectl(['apply', '--server-side', `--field-manager=${FIELD_MANAGER}`, '--dry-run=server', '--validate=strict', '-k', join(repoRoot, 'deploy', 'base')]);
     if (r.code !== 0) throw new Error(`kubectl apply -k deploy/base: ${r.stderr}`);
     expect(r.stdout).toContain('daemonset.apps/shopfloor-agent serverside-applied (server dry run)');
     expect(r.stdout).toContain('namespace/shopfloor-system serverside-applied (server dry run)');
   });
-
-  if (testApiServer() === 'devcluster') {
-    it('is refused, on the devcluster, only the kinds the devcluster does not serve', async () => {
-      const objects = (await render(DEFAULTS)).filter((o) => DEVCLUSTER_UNSERVED.includes(kindOf(o)));
-      // Without client-side validation, which would stop first: the devcluster serves no OpenAPI document.
-      const r = await cluster.kubectl(['apply', '--server-side', `--field-manager=${FIELD_MANAGER}`, '--dry-run=server', '--validate=false', '-f', '-'], { input: stream(objects) });
-      expect(r.code).not.toBe(0);
-      for (const k of DEVCLUSTER_UNSERVED) expect(r.stderr).toContain(`no matches for kind "${k.split(' ')[1]}" in version "${k.split(' ')[0]}"`);
-    });
-  }
 });
