@@ -32,6 +32,15 @@ export interface JSONSchemaProps {
   'x-kubernetes-int-or-string'?: true;
   'x-kubernetes-list-type'?: 'atomic' | 'set' | 'map';
   'x-kubernetes-list-map-keys'?: string[];
+  /** CEL rules for what the keywords cannot say, such as one field allowed only with another's value. */
+  'x-kubernetes-validations'?: { rule: string; message: string; fieldPath?: string }[];
+}
+
+/** Where `kubectl scale` and a HorizontalPodAutoscaler read and write a kind's replicas. */
+export interface ScaleSubresource {
+  specReplicasPath: string;
+  statusReplicasPath: string;
+  labelSelectorPath: string;
 }
 
 export interface PrinterColumn {
@@ -55,7 +64,7 @@ export interface CustomResourceDefinition {
       served: boolean;
       storage: boolean;
       schema: { openAPIV3Schema: JSONSchemaProps };
-      subresources: { status: Record<string, never> };
+      subresources: { status: Record<string, never>; scale?: ScaleSubresource };
       additionalPrinterColumns: PrinterColumn[];
     }[];
   };
@@ -68,7 +77,7 @@ const AGE: PrinterColumn = {
   description: 'Time since the object was created.',
 };
 
-const KIND_SCHEMAS: Record<KindName, { schema: z.ZodType; description: string; columns: PrinterColumn[] }> = {
+const KIND_SCHEMAS: Record<KindName, { schema: z.ZodType; description: string; columns: PrinterColumn[]; scale?: ScaleSubresource }> = {
   NodeWorkload: {
     schema: nodeWorkloadSchema,
     description:
@@ -80,6 +89,7 @@ const KIND_SCHEMAS: Record<KindName, { schema: z.ZodType; description: string; c
       { name: 'VIP', type: 'string', jsonPath: '.status.clusterIP', description: 'Virtual IP of the service.' },
       AGE,
     ],
+    scale: { specReplicasPath: '.spec.placement.replicas', statusReplicasPath: '.status.replicas', labelSelectorPath: '.status.selector' },
   },
   NodeAssignment: {
     schema: nodeAssignmentSchema,
@@ -137,6 +147,7 @@ type Raw = Record<string, unknown>;
 const SCHEMA_TYPES = new Set(['object', 'array', 'string', 'integer', 'number', 'boolean']);
 const COPIED_KEYWORDS = [
   'description',
+  'x-kubernetes-validations',
   'enum',
   'default',
   'pattern',
@@ -301,7 +312,7 @@ export function customResourceDefinition(kind: KindName): CustomResourceDefiniti
           served: true,
           storage: true,
           schema: { openAPIV3Schema: openAPIV3Schema(kind) },
-          subresources: { status: {} },
+          subresources: { status: {}, ...(KIND_SCHEMAS[kind].scale ? { scale: KIND_SCHEMAS[kind].scale } : {}) },
           additionalPrinterColumns: KIND_SCHEMAS[kind].columns,
         },
       ],

@@ -7,6 +7,9 @@ import { namedPorts, templateIssues, templateSchema } from './template.js';
 export const NODE_PORT_MIN = 30000;
 export const NODE_PORT_MAX = 32767;
 
+const EVERY_NODE_REPLICAS = 'must not be set when mode is EveryNode: one replica runs on every eligible node, so there is no count to set or scale (choose the nodes with spec.placement.nodeSelector)';
+const EVERY_NODE_MAX_PER_NODE = 'must not be set when mode is EveryNode (one replica runs on every eligible node)';
+
 export const placementSchema = z
   .object({
     mode: z
@@ -17,7 +20,15 @@ export const placementSchema = z
     nodeSelector: stringMap('Labels a NodeAgent must carry to receive replicas.').optional(),
     maxPerNode: positiveInt('Most replicas of this workload on one node (Replicas mode).').optional(),
   })
-  .describe('Where replicas run.');
+  .meta({
+    description: 'Where replicas run.',
+    // What the spec's own checks below say of EveryNode, said to the API server, so that it
+    // refuses such a spec (and `kubectl scale` of an EveryNode workload) with the same words.
+    'x-kubernetes-validations': [
+      { rule: "!has(self.mode) || self.mode != 'EveryNode' || !has(self.replicas)", fieldPath: '.replicas', message: EVERY_NODE_REPLICAS },
+      { rule: "!has(self.mode) || self.mode != 'EveryNode' || !has(self.maxPerNode)", fieldPath: '.maxPerNode', message: EVERY_NODE_MAX_PER_NODE },
+    ],
+  });
 
 export const servicePortSchema = z
   .object({
@@ -73,10 +84,10 @@ export const nodeWorkloadSpecSchema = z
       ctx.addIssue({ code: 'custom', path: ['placement', 'replicas'], message: 'is required when mode is Replicas' });
     }
     if (mode === 'EveryNode' && replicas !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['placement', 'replicas'], message: 'must not be set when mode is EveryNode (one replica runs on every eligible node)' });
+      ctx.addIssue({ code: 'custom', path: ['placement', 'replicas'], message: EVERY_NODE_REPLICAS });
     }
     if (mode === 'EveryNode' && spec.placement.maxPerNode !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['placement', 'maxPerNode'], message: 'must not be set when mode is EveryNode' });
+      ctx.addIssue({ code: 'custom', path: ['placement', 'maxPerNode'], message: EVERY_NODE_MAX_PER_NODE });
     }
     for (const issue of templateIssues(spec.template)) ctx.addIssue({ code: 'custom', path: ['template', ...issue.path], message: issue.message });
     if (spec.service) serviceIssues(spec, ctx);
@@ -122,6 +133,7 @@ export const nodeWorkloadStatusSchema = z
     availableReplicas: nonNegativeInt('Ready replicas of the current revision.').optional(),
     desiredReplicas: nonNegativeInt('Replicas the placement asks for.').optional(),
     clusterIP: z.string().optional().describe('Virtual IP allocated to the service.'),
+    selector: z.string().optional().describe('Label selector of the replicas (their NodeAssignments), for the scale subresource: kubectl scale and HorizontalPodAutoscalers read it.'),
     currentRevision: z.string().optional().describe('Hash of the current template.'),
     conditions: conditionList.optional(),
   })

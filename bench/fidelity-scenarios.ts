@@ -161,6 +161,22 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: 'kubectl scale of a NodeWorkload: up, its Scale as JSON and as a table, a whole Scale with a negative count, and an EveryNode one',
+    async run(c) {
+      const workload = (name: string, placement: string) => ['apiVersion: shopfloor.dev/v1alpha1', 'kind: NodeWorkload', 'metadata:', `  name: ${name}`, 'spec:', '  placement:', placement, '  template:', '    containers:', '    - name: c', '      image: busybox', ''].join('\n');
+      const path = '/apis/shopfloor.dev/v1alpha1/namespaces/default/nodeworkloads/sc/scale';
+      const first = await steps(c, [
+        [['create', '-f', '-'], workload('sc', '    replicas: 2')],
+        ['scale', 'nw/sc', '--replicas=3'],
+        ['get', 'nw', 'sc', '--subresource=scale', '-o', 'json'],
+        ['get', 'nw', 'sc', '--subresource=scale'],
+      ]);
+      const negative = await kubectl(c, ['replace', '--raw', path, '-f', '-'], JSON.stringify({ apiVersion: 'autoscaling/v1', kind: 'Scale', metadata: { name: 'sc', namespace: 'default' }, spec: { replicas: -1 } }));
+      const every = await steps(c, [[['create', '-f', '-'], workload('sc-every', '    mode: EveryNode')], ['scale', 'nw/sc-every', '--replicas=3']]);
+      return [...first, negative, ...every];
+    },
+  },
+  {
     name: 'kubectl delete of an object held by a finalizer, then wait --for=delete',
     async run(c) {
       const before = await steps(c, [

@@ -11,7 +11,7 @@ function na(over: Partial<AssignmentView> = {}): AssignmentView {
 }
 
 function status(over: Partial<StatusInput>) {
-  return workloadStatus({ generation: 4, revision: 'r2', desired: 3, replicas: [], nodeLive: () => true, clusterIP: undefined, problems: [], blocked: false, previous: undefined, now, ...over });
+  return workloadStatus({ name: 'web', generation: 4, revision: 'r2', desired: 3, replicas: [], nodeLive: () => true, clusterIP: undefined, problems: [], blocked: false, previous: undefined, now, ...over });
 }
 
 describe('workloadStatus', () => {

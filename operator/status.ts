@@ -1,7 +1,7 @@
 // A NodeWorkload's status from its assignments and what the reconcile found: counts, clusterIP
 // and the Ready / Progressing / Degraded conditions. Pure; the controller patches the result
 // only when it differs from what is stored (kube/status.ts).
-import { setCondition, type ConditionUpdate, type NodeWorkloadStatus } from '../api/index.js';
+import { LABEL_WORKLOAD, setCondition, type ConditionUpdate, type NodeWorkloadStatus } from '../api/index.js';
 import type { AssignmentView } from './plan.js';
 
 /** A reason the workload is not as asked, in the order the user should look at them. */
@@ -11,6 +11,8 @@ export interface Problem {
 }
 
 export interface StatusInput {
+  /** The workload's name: its replicas carry it in their workload label. */
+  name: string;
   generation: number;
   revision: string;
   desired: number;
@@ -75,6 +77,7 @@ export function workloadStatus(input: StatusInput): NodeWorkloadStatus {
     availableReplicas: available,
     desiredReplicas: desired,
     currentRevision: revision,
+    selector: `${LABEL_WORKLOAD}=${input.name}`,
     conditions,
   };
   if (input.clusterIP !== undefined) status.clusterIP = input.clusterIP;

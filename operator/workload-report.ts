@@ -107,6 +107,7 @@ export function reportFor({ observation: o, plan, outcome }: ReportInput): Repor
   problems.push(...statusProblems);
 
   const status = workloadStatus({
+    name: current.metadata?.name ?? '',
     generation,
     revision: plan.revision,
     desired: placement.desired,

@@ -53,6 +53,10 @@ function resourceEntries(info: ResourceInfo, version: string): Record<string, un
     ...(info.categories.length ? { categories: info.categories } : {}),
   };
   const out: Record<string, unknown>[] = [main];
-  for (const sub of subresourcesOf(info, v)) out.push({ name: `${info.resource}/${sub.name}`, singularName: '', namespaced: info.namespaced, kind: info.kind, verbs: sub.verbs });
+  for (const sub of subresourcesOf(info, v)) {
+    // A subresource of another kind says its group and version, so that clients (kubectl scale) know what to send.
+    const kind = sub.kind ? { group: sub.kind.group, version: sub.kind.version, kind: sub.kind.kind } : { kind: info.kind };
+    out.push({ name: `${info.resource}/${sub.name}`, singularName: '', namespaced: info.namespaced, ...kind, verbs: sub.verbs });
+  }
   return out;
 }

@@ -14,6 +14,10 @@ import { listTypesFor } from '../objects/list-types.js';
 import { flagParam, intParam, parseResourceVersion, tooLargeResourceVersion } from './query-params.js';
 import { recordManagedFields, type OwnershipContext } from '../objects/managed-fields.js';
 import { ClusterIps } from '../objects/cluster-ips.js';
+import { readScale, scaleOf, withReplicas, type ScalePaths, type ScaleRequest } from '../objects/scale.js';
+import { decodeBody, unsupportedMediaType } from './body.js';
+import { mergePatch } from '../patch/merge.js';
+import { jsonPatch, JsonPatchError } from '../patch/json.js';
 
 /** One resource request after routing: the served resource and version it addresses. */
 export interface ResourceRequest {
@@ -88,6 +92,12 @@ function deletePreconditionFailed(info: ResourceInfo, name: string, field: 'UID'
 /** A client's resourceVersion in the body of an update or patch: it must be the stored one. */
 function checkResourceVersion(info: ResourceInfo, name: string, wanted: number | undefined, current: KubeObject): void {
   if (wanted !== undefined && String(wanted) !== current.metadata.resourceVersion) throw conflict(info.resource, info.group, name, staleMessage);
+}
+
+/** Where the addressed resource keeps its replicas; NotFound for a resource without a scale subresource. */
+function scalePathsOf(req: ResourceRequest): ScalePaths {
+  if (!req.version.scale) throw notFound(`${req.info.resource}/scale`, req.info.group, req.path.name ?? '');
+  return req.version.scale;
 }
 
 /** Reads the label and field selectors of a list, watch or deletecollection request. */
@@ -172,6 +182,54 @@ export class ResourceApi {
   async get(req: ResourceRequest): Promise<ApiResult> {
     const stored = await this.mustGet(req.info, req.path.namespace, req.path.name ?? '');
     return { code: 200, body: toServed(req.info, req.version.name, stored) };
+  }
+
+  /** GET of `<name>/scale`: the object's replicas as an autoscaling/v1 Scale. */
+  async getScale(req: ResourceRequest): Promise<ApiResult> {
+    const paths = scalePathsOf(req);
+    const stored = await this.mustGet(req.info, req.path.namespace, req.path.name ?? '');
+    return { code: 200, body: scaleOf(toServed(req.info, req.version.name, stored), paths) };
+  }
+
+  /** PUT of `<name>/scale`: a whole Scale, whose replicas become the object's. */
+  async updateScale(req: ResourceRequest, body: unknown): Promise<ApiResult> {
+    const asked = readScale(body, req.path.name ?? '');
+    return this.writeScale(req, () => asked);
+  }
+
+  /**
+   * PATCH of `<name>/scale` (what `kubectl scale` sends): the patch applies to the Scale, not
+   * to the object, so a client needs to know nothing of where the object keeps its replicas.
+   */
+  async patchScale(req: ResourceRequest, body: Buffer, contentType: string): Promise<ApiResult> {
+    if (contentType !== 'application/merge-patch+json' && contentType !== 'application/json-patch+json') {
+      throw unsupportedMediaType(contentType, ['application/merge-patch+json', 'application/json-patch+json']);
+    }
+    const patch = decodeBody(body, contentType);
+    const name = req.path.name ?? '';
+    return this.writeScale(req, (scale) => {
+      try {
+        return readScale(contentType === 'application/merge-patch+json' ? mergePatch(scale, patch) : jsonPatch(scale, patch), name);
+      } catch (err) {
+        if (err instanceof JsonPatchError) throw new ApiError(422, `the patch could not be applied to ${req.info.resource}/scale "${name}": ${err.message}`, 'Invalid');
+        throw err;
+      }
+    });
+  }
+
+  /** Writes the replicas a Scale asks for as an update of the object, answered as its new Scale. */
+  private async writeScale(req: ResourceRequest, ask: (scale: KubeObject) => ScaleRequest): Promise<ApiResult> {
+    const { info, version, path } = req;
+    const paths = scalePathsOf(req);
+    const name = path.name ?? '';
+    return retryLostRaces(async () => {
+      const current = await this.mustGet(info, path.namespace, name);
+      const served = toServed(info, version.name, current);
+      const asked = ask(scaleOf(served, paths));
+      checkResourceVersion(info, name, parseResourceVersion(asked.resourceVersion, 'metadata.resourceVersion'), current);
+      const result = await this.write(req, current, toStored(info, withReplicas(served, paths, asked.replicas)));
+      return { ...result, body: scaleOf(result.body as KubeObject, paths) };
+    });
   }
 
   /** A page of the collection on one etcd snapshot, filtered by selectors; `limit` + `continue` page through it. */

@@ -9,6 +9,7 @@ import type { OpenApi } from '../schema/openapi.js';
 import { isPlainObject } from '../objects/object.js';
 import { decodeKubernetesProtobuf, ProtobufError } from './protobuf.js';
 import { subresourcesOf, type Registry } from '../objects/registry.js';
+import { SCALE_COLUMNS } from '../objects/scale.js';
 import { parseResourcePath } from './request-path.js';
 import type { ApiResult, ResourceApi, ResourceRequest } from './resource-api.js';
 import type { Review } from '../access/reviews.js';
@@ -138,12 +139,24 @@ export class ApiServer {
     if (rp.subresource !== undefined && method === 'GET' && !subresourcesOf(info, version).some((sub) => sub.name === rp.subresource && sub.verbs.includes('get'))) {
       throw new ApiError(404, 'the server could not find the requested resource', 'NotFound');
     }
+    if (rp.subresource === 'scale') return this.scale(req, res, rr, table, include);
     switch (method) {
       case 'GET': return this.result(res, await this.deps.api.get(rr), rr, table, include);
       case 'PUT': return this.result(res, await this.deps.api.update(rr, await this.objectBody(req)), rr, table, include);
       case 'PATCH': return this.result(res, await this.deps.api.patch(rr, await readBody(req), mediaType(req.headers['content-type'])), rr, table, include);
       case 'DELETE': return this.result(res, await this.deps.api.delete(rr, await this.optionalBody(req)), rr, false, include);
       default: throw methodNotAllowed(method);
+    }
+  }
+
+  /** `<name>/scale`: read and written as an autoscaling/v1 Scale (objects/scale.ts). */
+  private async scale(req: IncomingMessage, res: ServerResponse, rr: ResourceRequest, table: boolean, include: IncludeObject): Promise<void> {
+    const scaled = { ...rr, version: { ...rr.version, printerColumns: SCALE_COLUMNS } };
+    switch (req.method) {
+      case 'GET': return this.result(res, await this.deps.api.getScale(rr), scaled, table, include);
+      case 'PUT': return this.result(res, await this.deps.api.updateScale(rr, await this.objectBody(req)), scaled, table, include);
+      case 'PATCH': return this.result(res, await this.deps.api.patchScale(rr, await readBody(req), mediaType(req.headers['content-type'])), scaled, table, include);
+      default: throw methodNotAllowed(req.method ?? '');
     }
   }
 

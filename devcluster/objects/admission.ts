@@ -6,6 +6,8 @@ import { applyDefaults } from '../schema/schema-defaults.js';
 import { prune } from '../schema/schema-pruning.js';
 import type { JSONSchemaProps } from '../schema/schema-types.js';
 import { validateSchema } from '../schema/schema-validation.js';
+import { checkRules, hasRules, RULES_NOT_CHECKED } from '../schema/schema-rules.js';
+import { scaleValueProblems } from './scale.js';
 import type { StatusCause } from './status.js';
 import { validateMetadata } from './object-rules.js';
 import { keepAllocatedIps, validateService } from './service-rules.js';
@@ -57,7 +59,13 @@ export function admit(info: ResourceInfo, version: VersionInfo, object: KubeObje
   if (version.schema) {
     unknownFields = prune(version.schema, object);
     applyDefaults(version.schema, object);
-    causes.push(...validateSchema(bodySchema(version.schema), object));
+    const body = bodySchema(version.schema);
+    const schemaCauses = validateSchema(body, object);
+    // As kube-apiserver: a value of the wrong type or outside its enum keeps the rules from
+    // running (they may rely on both), and says so; other schema errors leave them to run.
+    const blocked = hasRules(body) && schemaCauses.some((c) => c.reason === 'FieldValueTypeInvalid' || c.reason === 'FieldValueNotSupported');
+    const scaleCauses = version.scale ? scaleValueProblems(object, version.scale) : [];
+    causes.push(...scaleCauses, ...(blocked ? [RULES_NOT_CHECKED] : []), ...schemaCauses, ...(blocked || !hasRules(body) ? [] : checkRules(body, object, current, '')));
   }
   if (info.builtin && info.resource === 'customresourcedefinitions') {
     causes.push(...validateCrd(object));

@@ -3,13 +3,15 @@ import { nowTimestamp } from './object.js';
 import type { PrinterColumn, ResourceInfo } from './registry.js';
 import type { JSONSchemaProps } from '../schema/schema-types.js';
 import type { StatusCause } from './status.js';
+import { scalePathProblems, type ScalePaths } from './scale.js';
+import { ruleProblems } from '../schema/schema-rules.js';
 
 interface CrdVersion {
   name?: string;
   served?: boolean;
   storage?: boolean;
   schema?: { openAPIV3Schema?: JSONSchemaProps };
-  subresources?: { status?: object };
+  subresources?: { status?: object; scale?: unknown };
   additionalPrinterColumns?: { name: string; type: string; format?: string; description?: string; priority?: number; jsonPath: string }[];
 }
 
@@ -45,6 +47,8 @@ export function validateCrd(crd: KubeObject): StatusCause[] {
   versions.forEach((v, i) => {
     if (!v.name || !dnsLabel.test(v.name)) bad(`spec.versions[${i}].name`, `Invalid value: "${String(v.name)}": a DNS-1035 label is required`);
     if (!v.schema?.openAPIV3Schema) bad(`spec.versions[${i}].schema.openAPIV3Schema`, 'Required value: schemas are required', 'FieldValueRequired');
+    else causes.push(...ruleProblems(v.schema.openAPIV3Schema, `spec.versions[${i}].schema.openAPIV3Schema`));
+    if (v.subresources?.scale !== undefined) causes.push(...scalePathProblems(v.subresources.scale, `spec.versions[${i}].subresources.scale`));
     (v.additionalPrinterColumns ?? []).forEach((c, j) => {
       if (!c.jsonPath?.startsWith('.')) bad(`spec.versions[${i}].additionalPrinterColumns[${j}].jsonPath`, `Invalid value: "${String(c.jsonPath)}": must be a simple json path starting with .`);
     });
@@ -75,6 +79,7 @@ export function crdResource(crd: KubeObject): ResourceInfo {
       ...(v.schema?.openAPIV3Schema ? { schema: v.schema.openAPIV3Schema } : {}),
       printerColumns: printerColumns(v),
       hasStatus: v.subresources?.status !== undefined,
+      ...(v.subresources?.scale !== undefined ? { scale: v.subresources.scale as ScalePaths } : {}),
     })),
     builtin: false,
     storagePrefix: `/registry/${group}/${plural}/`,

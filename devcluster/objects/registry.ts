@@ -1,6 +1,7 @@
 import type { JSONSchemaProps } from '../schema/schema-types.js';
 import type { KubeObject } from './object.js';
 import type { Review } from '../access/reviews.js';
+import { SCALE_KIND, type ScalePaths } from './scale.js';
 
 /** A column of `kubectl get`: a CRD additionalPrinterColumn, or a built-in kind's computed one. */
 export interface PrinterColumn {
@@ -20,6 +21,8 @@ export interface VersionInfo {
   schema?: JSONSchemaProps;
   printerColumns: PrinterColumn[];
   hasStatus: boolean;
+  /** Where a custom resource's scale subresource reads and writes (its CRD's subresources.scale). */
+  scale?: ScalePaths;
 }
 
 /** One served resource (group + plural), with every version it serves. */
@@ -65,6 +68,8 @@ export interface ResourceInfo {
 export interface Subresource {
   name: string;
   verbs: readonly SubresourceVerb[];
+  /** The kind the subresource speaks when it is not the resource's own (a Scale). */
+  kind?: { group: string; version: string; kind: string };
 }
 
 export type SubresourceVerb = 'get' | 'patch' | 'update';
@@ -72,6 +77,7 @@ export type SubresourceVerb = 'get' | 'patch' | 'update';
 const STATUS: Subresource = { name: 'status', verbs: ['get', 'patch', 'update'] };
 /** Written by the namespace controller once a namespace's contents are gone (the devcluster's gc.ts). */
 const FINALIZE: Subresource = { name: 'finalize', verbs: ['update'] };
+const SCALE: Subresource = { name: 'scale', verbs: ['get', 'patch', 'update'], kind: SCALE_KIND };
 
 /**
  * Every subresource name the devcluster serves: a path `/api/v1/namespaces/<x>/<one of these>`
@@ -79,10 +85,11 @@ const FINALIZE: Subresource = { name: 'finalize', verbs: ['update'] };
  */
 export const SUBRESOURCE_NAMES: ReadonlySet<string> = new Set([STATUS.name, FINALIZE.name]);
 
-/** The subresources of a resource in one version: status where the version has one, and namespaces' finalize. */
+/** The subresources of a resource in one version: status and scale where the version has them, and namespaces' finalize. */
 export function subresourcesOf(info: ResourceInfo, version: VersionInfo | undefined): Subresource[] {
   const out: Subresource[] = [];
   if (version?.hasStatus) out.push(STATUS);
+  if (version?.scale) out.push(SCALE);
   if (info.group === '' && info.resource === 'namespaces') out.push(FINALIZE);
   return out;
 }

@@ -148,4 +148,13 @@ export const builtinSchemas: Record<string, JSONSchemaProps> = {
   RoleBinding: { type: 'object', description: 'RoleBinding: stored, not enforced, by the devcluster.', 'x-kubernetes-preserve-unknown-fields': true },
   ClusterRole: { type: 'object', description: 'ClusterRole: stored, not enforced, by the devcluster.', 'x-kubernetes-preserve-unknown-fields': true },
   ClusterRoleBinding: { type: 'object', description: 'ClusterRoleBinding: stored, not enforced, by the devcluster.', 'x-kubernetes-preserve-unknown-fields': true },
+  // What every scale subresource speaks (objects/scale.ts).
+  Scale: {
+    type: 'object',
+    description: 'Scale represents a scaling request for a resource.',
+    properties: {
+      spec: { type: 'object', description: 'The desired state of the object.', properties: { replicas: { type: 'integer', format: 'int32', description: 'The desired number of instances of the scaled object.' } } },
+      status: { type: 'object', description: 'The current status of the object.', properties: { replicas: { type: 'integer', format: 'int32', description: 'The actual number of observed instances of the scaled object.' }, selector: str('The label query over pods that should match the replicas count, in label selector string form.') } },
+    },
+  },
 };

@@ -15,8 +15,14 @@ export function schemaId(info: ResourceInfo, version: string): string {
   return `${info.group.split('.').reverse().join('.')}.${version}.${info.kind}`;
 }
 
-function kindSchema(info: ResourceInfo, v: VersionInfo): JSONSchemaProps & Record<string, unknown> {
-  const base: JSONSchemaProps = v.schema ?? builtinSchemas[info.kind] ?? { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
+interface GroupVersionKind {
+  group: string;
+  version: string;
+  kind: string;
+}
+
+function kindSchema(gvk: GroupVersionKind, schema: JSONSchemaProps | undefined): JSONSchemaProps & Record<string, unknown> {
+  const base: JSONSchemaProps = schema ?? builtinSchemas[gvk.kind] ?? { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
   return {
     ...base,
     type: 'object',
@@ -26,14 +32,13 @@ function kindSchema(info: ResourceInfo, v: VersionInfo): JSONSchemaProps & Recor
       kind: { type: 'string', description: 'Kind is a string value representing the REST resource this object represents.' },
       metadata: { allOf: [{ $ref: `#/components/schemas/${objectMetaRef}` }], description: "Standard object's metadata." },
     },
-    'x-kubernetes-group-version-kind': [{ group: info.group, version: v.name, kind: info.kind }],
+    'x-kubernetes-group-version-kind': [gvk],
   };
 }
 
 const param = (name: string, description: string): Record<string, unknown> => ({ name, in: 'query', description, schema: { type: 'string', uniqueItems: true } });
 
-function operations(info: ResourceInfo, version: string, ref: string): { item: Record<string, unknown>; collection: Record<string, unknown> } {
-  const gvk = { group: info.group, version, kind: info.kind };
+function operations(gvk: GroupVersionKind, ref: string): { item: Record<string, unknown>; collection: Record<string, unknown> } {
   const body = { content: { 'application/json': { schema: { $ref: ref } } } };
   const ok = { responses: { '200': { description: 'OK', ...body } } };
   const writeParams = [param('dryRun', 'All: do not persist'), param('fieldManager', 'The name of the actor making the change'), param('fieldValidation', 'Ignore, Warn or Strict: what to do with unknown or duplicate fields')];
@@ -81,13 +86,17 @@ export class OpenApi {
       const paths: Record<string, unknown> = {};
       for (const { info, version } of entries) {
         const id = schemaId(info, version.name);
-        schemas[id] = kindSchema(info, version);
-        const ops = operations(info, version.name, `#/components/schemas/${id}`);
+        schemas[id] = kindSchema({ group: info.group, version: version.name, kind: info.kind }, version.schema);
+        const ops = operations({ group: info.group, version: version.name, kind: info.kind }, `#/components/schemas/${id}`);
         const base = `/${key}${info.namespaced ? '/namespaces/{namespace}' : ''}/${info.resource}`;
         paths[base] = ops.collection;
         paths[`${base}/{name}`] = ops.item;
         for (const sub of subresourcesOf(info, version)) {
-          paths[`${base}/{name}/${sub.name}`] = Object.fromEntries(sub.verbs.map((verb) => [ITEM_METHODS[verb], ops.item[ITEM_METHODS[verb]]]));
+          // A subresource of another kind (a Scale) is described by that kind's schema.
+          const subId = sub.kind ? `io.k8s.api.${sub.kind.group}.${sub.kind.version}.${sub.kind.kind}` : id;
+          if (sub.kind) schemas[subId] = kindSchema(sub.kind, undefined);
+          const subOps = sub.kind ? operations(sub.kind, `#/components/schemas/${subId}`).item : ops.item;
+          paths[`${base}/{name}/${sub.name}`] = Object.fromEntries(sub.verbs.map((verb) => [ITEM_METHODS[verb], subOps[ITEM_METHODS[verb]]]));
         }
       }
       docs.set(key, JSON.stringify({ openapi: '3.0.0', info: { title: 'Kubernetes', version: 'v1.32.0' }, paths, components: { schemas } }));

@@ -1,6 +1,6 @@
 // Invalid NodeWorkloads, each with the field error a user must see. `crd` says what the generated
 // CRD schema does with the same object: rejects it (the API server refuses it before Shopfloor
-// sees it), accepts it (only Shopfloor's cross-field rules catch it; the operator reports them in
+// sees it, by the schema's keywords or its CEL rules), accepts it (only Shopfloor's cross-field rules catch it; the operator reports them in
 // a Degraded condition), or server (the API server checks it outside the schema: metadata,
 // apiVersion, unknown fields).
 import { describe, expect, it } from '@jest/globals';
@@ -72,8 +72,8 @@ const cases: Case[] = [
   { name: 'fractional replicas', changes: [['spec.placement.replicas', 1.5]], path: 'spec.placement.replicas', message: /whole number, 0 or more/, crd: 'rejects' },
   { name: 'replicas as a string', changes: [['spec.placement.replicas', '3']], path: 'spec.placement.replicas', message: /whole number/, crd: 'rejects' },
   { name: 'Replicas mode without replicas', changes: [['spec.placement.replicas', undefined]], path: 'spec.placement.replicas', message: /required when mode is Replicas/, crd: 'accepts' },
-  { name: 'EveryNode with replicas', changes: [['spec.placement.mode', 'EveryNode'], ['spec.placement.maxPerNode', undefined]], path: 'spec.placement.replicas', message: /must not be set when mode is EveryNode/, crd: 'accepts' },
-  { name: 'EveryNode with maxPerNode', changes: [['spec.placement.mode', 'EveryNode'], ['spec.placement.replicas', undefined]], path: 'spec.placement.maxPerNode', message: /must not be set when mode is EveryNode/, crd: 'accepts' },
+  { name: 'EveryNode with replicas', changes: [['spec.placement.mode', 'EveryNode'], ['spec.placement.maxPerNode', undefined]], path: 'spec.placement.replicas', message: /must not be set when mode is EveryNode/, crd: 'rejects' },
+  { name: 'EveryNode with maxPerNode', changes: [['spec.placement.mode', 'EveryNode'], ['spec.placement.replicas', undefined]], path: 'spec.placement.maxPerNode', message: /must not be set when mode is EveryNode/, crd: 'rejects' },
   { name: 'maxPerNode 0', changes: [['spec.placement.maxPerNode', 0]], path: 'spec.placement.maxPerNode', message: /1 or more/, crd: 'rejects' },
   { name: 'nodeSelector value not a string', changes: [['spec.placement.nodeSelector', { zone: 1 }]], path: 'spec.placement.nodeSelector.zone', message: /must be strings/, crd: 'rejects' },
   { name: 'no placement', changes: [['spec.placement', undefined]], path: 'spec.placement', message: /is required \(an object\)/, crd: 'rejects' },

@@ -2,7 +2,10 @@
 // checks them before Shopfloor sees them. Not modelled: the server's own metadata checks, its
 // defaulting, and its pruning (or, with strict field validation, rejection) of unknown fields.
 // ajv reads OpenAPI's `nullable` itself; an int-or-string is checked through its anyOf.
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { Ajv, type AnySchemaObject, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { DataValidationCxt } from 'ajv/dist/types/index.js';
+import { brokenRules } from '../../devcluster/schema/schema-rules.js';
+import type { JSONSchemaProps } from '../../devcluster/schema/schema-types.js';
 import type { KindName } from '../../api/group.js';
 import { openAPIV3Schema } from '../../api/crd.js';
 
@@ -18,6 +21,18 @@ const KUBERNETES_KEYWORDS = [
 
 const ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false });
 for (const keyword of KUBERNETES_KEYWORDS) ajv.addKeyword(keyword);
+// The CRD's CEL rules, judged by the devcluster's evaluator of them, each error at its rule's field.
+ajv.addKeyword({
+  keyword: 'x-kubernetes-validations',
+  schemaType: 'array',
+  errors: true,
+  validate: function rules(_rules: unknown, data: unknown, parentSchema?: AnySchemaObject, ctx?: DataValidationCxt): boolean {
+    const at = ctx?.instancePath ?? '';
+    const broken = brokenRules(parentSchema as JSONSchemaProps, data, undefined, '');
+    (rules as { errors?: Partial<ErrorObject>[] }).errors = broken.map((c) => ({ keyword: 'x-kubernetes-validations', instancePath: `${at}${(c.field ?? '').replace(/\./g, '/')}`, message: c.message, params: {} }));
+    return broken.length === 0;
+  },
+});
 
 const compiled = new Map<KindName, ValidateFunction>();
 

@@ -19,8 +19,8 @@ const stored = new Map<string, unknown>();
 const BAD: Array<{ name: string; yaml: () => string; status: unknown }> = [
   { name: 'conditions-string', yaml: () => workloadYaml(ns, 'conditions-string', { replicas: 0 }), status: { conditions: 'Ready' } },
   { name: 'ready-many', yaml: () => workloadYaml(ns, 'ready-many', { replicas: 1 }), status: { readyReplicas: 'many', clusterIP: 7, replicas: 1 } },
-  // EveryNode with replicas: a cross-field rule the CRD cannot express, so the spec is invalid too.
-  { name: 'both-bad', yaml: () => workloadYaml(ns, 'both-bad', { replicas: 0 }).replace('mode: Replicas', 'mode: EveryNode'), status: { conditions: [null] } },
+  // Replicas mode without replicas: a cross-field rule the CRD does not state, so the spec is invalid too.
+  { name: 'both-bad', yaml: () => workloadYaml(ns, 'both-bad', { replicas: 0 }).replace(/\n\s+replicas: 0/, ''), status: { conditions: [null] } },
 ];
 
 beforeAll(async () => {
@@ -77,7 +77,7 @@ describe('a NodeWorkload whose stored status the CRD would refuse', () => {
 
   it('an invalid spec and a null condition: Degraded names both, the status is replaced', async () => {
     const warned = await eventually('an InvalidSpec event for both-bad', async () => (await events('both-bad')).find((e) => e.reason === 'InvalidSpec' && e.message.includes('status.')));
-    expect(warned.message).toMatch(/spec\.placement\.replicas: must not be set when mode is EveryNode.*status\.conditions\[0\]: must be an object, not null/);
+    expect(warned.message).toMatch(/spec\.placement\.replicas: is required when mode is Replicas.*status\.conditions\[0\]: must be an object, not null/);
     const wl = await getWorkload(env!.cluster, ns, 'both-bad');
     expect(condition(wl, 'Degraded')).toMatchObject({ status: 'True', reason: 'InvalidSpec' });
     expect(wl.status?.conditions?.every((c) => c !== null && typeof c.type === 'string')).toBe(true);
