@@ -39,6 +39,8 @@ const WORKERS = 4;
  * the two brackets the operator's run.
  */
 const API_RATE_WRITES = 1000;
+/** Long enough for the largest default size on a 2-core machine that other work shares. */
+const CONVERGE_TIMEOUT_S = 900;
 const NAMESPACE = 'bench';
 const API_RATE_NAMESPACE = 'bench-api';
 const SYSTEM_NAMESPACE = 'shopfloor-system';
@@ -268,7 +270,7 @@ async function runSize(entry: string, size: Size, cpuProfDir: string | undefined
     console.log(`created in ${((Date.now() - start) / 1000).toFixed(1)} s; waiting for every workload to be Ready…`);
     const progress = setInterval(() => console.log(`  ${done.size}/${size.workloads} workloads ready after ${((Date.now() - start) / 1000).toFixed(0)} s`), 5000);
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_r, rej) => (timer = setTimeout(() => rej(new Error(`${label}: not converged after 300 s: ${done.size}/${size.workloads} workloads ready`)), 300_000)));
+    const timeout = new Promise<never>((_r, rej) => (timer = setTimeout(() => rej(new Error(`${label}: not converged after ${CONVERGE_TIMEOUT_S} s: ${done.size}/${size.workloads} workloads ready`)), CONVERGE_TIMEOUT_S * 1000)));
     try {
       await Promise.race([converged, timeout]);
     } finally {
