@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { API_VERSION, templateSchema, type TemplateInput } from '../api/index.js';
 import { KubeClient } from '../kube/client.js';
+import { isAlreadyExists, KubeApiError } from '../kube/errors.js';
 import { Informer } from '../kube/informer.js';
 import { NODE_ASSIGNMENTS, NODE_WORKLOADS } from '../kube/resource.js';
 import type { NodeAssignmentObject, NodeWorkloadObject } from '../operator/objects.js';
@@ -129,22 +130,19 @@ interface ApiRate {
 async function measureApiRate(client: KubeClient, round: string): Promise<ApiRate> {
   // With its defaults filled in, as the operator writes it.
   const template = templateSchema.parse(TEMPLATE);
-  const made: NodeAssignmentObject[] = [];
+  const made = Array.from({ length: API_RATE_WRITES }, (_, i): NodeAssignmentObject => ({
+    apiVersion: API_VERSION,
+    kind: 'NodeAssignment',
+    metadata: { name: `plain-${round}-${i}`, namespace: API_RATE_NAMESPACE, labels: { 'bench.shopfloor.dev/plain': 'true' } },
+    spec: { nodeName: 'no-such-node', workloadRef: { name: 'plain' }, revision: 'plain', template },
+  }));
   let t = performance.now();
-  await pool(API_RATE_WRITES, WORKERS, async (i) => {
-    const a: NodeAssignmentObject = {
-      apiVersion: API_VERSION,
-      kind: 'NodeAssignment',
-      metadata: { name: `plain-${round}-${i}`, namespace: API_RATE_NAMESPACE, labels: { 'bench.shopfloor.dev/plain': 'true' } },
-      spec: { nodeName: 'no-such-node', workloadRef: { name: 'plain' }, revision: 'plain', template },
-    };
-    made.push(await client.create(NODE_ASSIGNMENTS, a));
-  });
+  await pool(made.length, WORKERS, (i) => whenAvailable(() => client.create(NODE_ASSIGNMENTS, made[i] as NodeAssignmentObject)));
   const createS = (performance.now() - t) / 1000;
   t = performance.now();
   await pool(made.length, WORKERS, async (i) => {
     const a = made[i] as NodeAssignmentObject;
-    await client.patchStatus(NODE_ASSIGNMENTS, a.metadata?.name ?? '', readyStatusPatch(a), { namespace: API_RATE_NAMESPACE });
+    await whenAvailable(() => client.patchStatus(NODE_ASSIGNMENTS, a.metadata?.name ?? '', readyStatusPatch(a), { namespace: API_RATE_NAMESPACE }));
   });
   const patchS = (performance.now() - t) / 1000;
   return {
@@ -152,6 +150,23 @@ async function measureApiRate(client: KubeClient, round: string): Promise<ApiRat
     status_patches_per_s: Math.round(API_RATE_WRITES / patchS),
     assignments_per_s: Math.round(API_RATE_WRITES / (createS + patchS)),
   };
+}
+
+/**
+ * Runs a write of this benchmark again while the server answers 503 (its etcd too slow on a
+ * loaded machine) or 429; a create that took before its answer was lost counts as done.
+ */
+async function whenAvailable(write: () => Promise<unknown>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await write();
+      return;
+    } catch (err) {
+      if (isAlreadyExists(err) && attempt > 1) return;
+      if (!(err instanceof KubeApiError && (err.code === 503 || err.code === 429)) || attempt === 10) throw err;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
 }
 
 function meanRate(a: ApiRate, b: ApiRate): ApiRate {
@@ -265,7 +280,7 @@ async function runSize(entry: string, size: Size, cpuProfDir: string | undefined
     const start = Date.now();
     await pool(workloads.length, 16, async (i) => {
       const w = workloads[i] as Planned;
-      await client.create(NODE_WORKLOADS, { apiVersion: API_VERSION, kind: 'NodeWorkload', metadata: { name: w.name, namespace: NAMESPACE }, spec: w.spec } as NodeWorkloadObject);
+      await whenAvailable(() => client.create(NODE_WORKLOADS, { apiVersion: API_VERSION, kind: 'NodeWorkload', metadata: { name: w.name, namespace: NAMESPACE }, spec: w.spec } as NodeWorkloadObject));
     });
     console.log(`created in ${((Date.now() - start) / 1000).toFixed(1)} s; waiting for every workload to be Ready…`);
     const progress = setInterval(() => console.log(`  ${done.size}/${size.workloads} workloads ready after ${((Date.now() - start) / 1000).toFixed(0)} s`), 5000);
