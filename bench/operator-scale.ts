@@ -201,7 +201,7 @@ async function startOperator(entry: string, cluster: TestCluster, cpuProf: { dir
           try {
             const rec = JSON.parse(line) as { msg?: string; url?: string; level?: number };
             if (rec.msg === 'serving /metrics, /healthz, /readyz' && rec.url) res(rec.url);
-            else if ((rec.level ?? 0) >= 50) console.error(line);
+            else if ((rec.level ?? 0) >= 50) console.error(line.length > 400 ? `${line.slice(0, 400)}…` : line);
           } catch {
             // not a log line
           }
