@@ -81,7 +81,7 @@ export function planReconcile(o: Observation): ReconcilePlan {
 
   const check = checkWorkload(workload);
   if (!check.ok) return { kind: 'invalid', workload, errors: check.errors, actions: [] };
-  const spec = check.workload.spec;
+  const spec = check.spec;
 
   // The VIP: a finalizer first, so that the address is released only after the replicas are gone.
   const actions: Action[] = spec.service

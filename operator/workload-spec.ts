@@ -5,8 +5,8 @@ import { formatFieldError, validateNodeWorkload, type NodeWorkload } from '../ap
 import { templateRevision } from '../api/revision.js';
 
 export type WorkloadCheck =
-  /** `revision`: the revision of the template with its defaults, as assignments carry it. */
-  | { ok: true; workload: NodeWorkload; revision: string }
+  /** `spec` with its defaults; `revision`: its template's, as assignments carry it. */
+  | { ok: true; spec: NodeWorkload['spec']; revision: string }
   | { ok: false; errors: string[] };
 
 /**
@@ -21,7 +21,8 @@ export function checkWorkload(raw: unknown): WorkloadCheck {
   const known = typeof raw === 'object' && raw !== null ? checked.get(raw) : undefined;
   if (known) return known;
   const v = validateNodeWorkload(raw);
-  const check: WorkloadCheck = v.ok ? { ok: true, workload: v.value, revision: templateRevision(v.value.spec.template) } : { ok: false, errors: v.errors.map(formatFieldError) };
+  // Only the spec is kept of the parsed copy: the check lives as long as the cached object.
+  const check: WorkloadCheck = v.ok ? { ok: true, spec: v.value.spec, revision: templateRevision(v.value.spec.template) } : { ok: false, errors: v.errors.map(formatFieldError) };
   if (typeof raw === 'object' && raw !== null) checked.set(raw, check);
   return check;
 }
