@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type { Counter, Registry } from 'prom-client';
@@ -107,7 +106,7 @@ export class KubeClient {
   private readonly timeoutMs: number;
   private readonly userAgent: string;
   private readonly requests: Counter<'code' | 'method'> | undefined;
-  private agent: { key: string; agent: http.Agent } | undefined;
+  private agent: { made: AgentCredentials; agent: http.Agent } | undefined;
 
   constructor(
     readonly kubeConfig: KubeConfig,
@@ -363,10 +362,9 @@ export class KubeClient {
   /** One keep-alive agent per set of TLS credentials (a proxy's agent is kept as given). */
   private agentFor(options: https.RequestOptions): http.Agent {
     const proxied = Boolean(this.kubeConfig.getCurrentCluster()?.proxyUrl);
-    const key = createHash('sha256')
-      .update(JSON.stringify([this.server, proxied, String(options.ca ?? ''), String(options.cert ?? ''), String(options.key ?? ''), options.rejectUnauthorized, options.servername]))
-      .digest('hex');
-    if (this.agent?.key === key) return this.agent.agent;
+    // Compared on every request, so compared as bytes: hashing the PEMs cost more than the request.
+    const made: AgentCredentials = [this.server, proxied, options.ca, options.cert, options.key, options.rejectUnauthorized, options.servername];
+    if (this.agent && made.every((v, i) => sameCredential(v, this.agent?.made[i]))) return this.agent.agent;
     this.agent?.agent.destroy();
     const agent =
       proxied && options.agent instanceof http.Agent
@@ -381,7 +379,7 @@ export class KubeClient {
               ...(options.rejectUnauthorized !== undefined ? { rejectUnauthorized: options.rejectUnauthorized } : {}),
               ...(options.servername ? { servername: options.servername } : {}),
             });
-    this.agent = { key, agent };
+    this.agent = { made, agent };
     return agent;
   }
 
@@ -390,6 +388,16 @@ export class KubeClient {
     this.agent?.agent.destroy();
     this.agent = undefined;
   }
+}
+
+/** What a keep-alive agent was made for: server, proxied, ca, cert, key, rejectUnauthorized, servername. */
+type AgentCredentials = readonly unknown[];
+
+function sameCredential(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Buffer.isBuffer(a) && Buffer.isBuffer(b)) return a.equals(b);
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => sameCredential(v, b[i]));
+  return false;
 }
 
 function writeQuery(options: WriteOptions): Query {

@@ -19,6 +19,11 @@ interface Expected<T> {
  */
 export class Expectations<T extends KubeObject> {
   private readonly created = new Map<string, Expected<T>>();
+  /**
+   * The keys of `created` by group: a view reads only its group's, where scanning them all cost
+   * every reconcile time in proportion to the creates in flight for every workload.
+   */
+  private readonly createdByGroup = new Map<string, Set<string>>();
   private readonly deleted = new Map<string, Expected<T>>();
 
   constructor(
@@ -28,18 +33,23 @@ export class Expectations<T extends KubeObject> {
 
   /** This operator is creating `obj` (of `group`): show it before the cache does. */
   expectCreate(group: string, obj: T): void {
-    this.created.set(objectKey(obj), { group, obj, at: this.now() });
+    const key = objectKey(obj);
+    this.forgetCreate(key);
+    this.created.set(key, { group, obj, at: this.now() });
+    let keys = this.createdByGroup.get(group);
+    if (!keys) this.createdByGroup.set(group, (keys = new Set()));
+    keys.add(key);
   }
 
   /** This operator is deleting the object `key` (of `group`): hide it before the cache does. */
   expectDelete(group: string, key: string): void {
-    this.created.delete(key);
+    this.forgetCreate(key);
     this.deleted.set(key, { group, at: this.now() });
   }
 
   /** The create of `key` failed: it will not come. */
   createFailed(key: string): void {
-    this.created.delete(key);
+    this.forgetCreate(key);
   }
 
   /** The delete of `key` failed: the object stays. */
@@ -49,12 +59,12 @@ export class Expectations<T extends KubeObject> {
 
   /** The cache saw the object (add or update). */
   observedPresent(key: string): void {
-    this.created.delete(key);
+    this.forgetCreate(key);
   }
 
   /** The cache saw the object go. */
   observedGone(key: string): void {
-    this.created.delete(key);
+    this.forgetCreate(key);
     this.deleted.delete(key);
   }
 
@@ -75,14 +85,24 @@ export class Expectations<T extends KubeObject> {
       }
       out.push(obj);
     }
-    for (const [key, c] of this.created) {
-      if (c.group !== group || seen.has(key)) continue;
+    for (const key of [...(this.createdByGroup.get(group) ?? [])]) {
+      const c = this.created.get(key) as Expected<T>;
+      if (seen.has(key)) continue;
       if (now - c.at >= this.ttlMs) {
-        this.created.delete(key);
+        this.forgetCreate(key);
         continue;
       }
       out.push(c.obj as T);
     }
     return out;
+  }
+
+  private forgetCreate(key: string): void {
+    const c = this.created.get(key);
+    if (!c) return;
+    this.created.delete(key);
+    const keys = this.createdByGroup.get(c.group);
+    keys?.delete(key);
+    if (keys?.size === 0) this.createdByGroup.delete(c.group);
   }
 }

@@ -22,7 +22,7 @@ import { labelIndex } from '../kube/store.js';
 import { stripUnreadMetadata } from '../kube/strip-metadata.js';
 import { DEFAULT_NODE_LOSS_GRACE_MS } from './liveness.js';
 import { NodeMonitor, type NodeAgentObject } from './node-monitor.js';
-import { BY_NODE, type NodeAssignmentObject, type NodeWorkloadObject } from './objects.js';
+import { AssignmentSlimmer, BY_NODE, type NodeAssignmentObject, type NodeWorkloadObject } from './objects.js';
 import { PodCidrController } from './pod-cidr-controller.js';
 import type { PodCidrRange } from './pod-cidr-plan.js';
 import { DEFAULT_VIP_CIDR, VipAllocator } from './vip-allocator.js';
@@ -106,6 +106,7 @@ export function assembleOperator(options: OperatorOptions): OperatorAssembly {
   const workloads = new Informer<NodeWorkloadObject>({ ...common, resource: NODE_WORKLOADS });
   const assignments = new Informer<NodeAssignmentObject>({
     ...common,
+    transform: new AssignmentSlimmer().slim,
     resource: NODE_ASSIGNMENTS,
     labelSelector: `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE}`,
     indexers: { [BY_WORKLOAD]: workloadIndex, [BY_NODE]: labelIndex(LABEL_NODE) },

@@ -106,6 +106,25 @@ describe('NodeMonitor', () => {
     expect(changes).toEqual(['w1', 'w1', 'w1']);
   });
 
+  it('builds the nodes again only when one changes, and then shows the change', async () => {
+    const { clock, agents, leases, monitor } = setup();
+    agents.put(agent('w1'));
+    leases.put(lease('w1', clock.now()));
+    const first = monitor.nodes();
+    await clock.advance(10_000);
+    leases.put(lease('w1', clock.now()));
+    agents.put({ ...agent('w1'), status: { ...agent('w1').status, pods: 3 } });
+    expect(monitor.nodes()).toBe(first);
+    agents.put(agent('w1', { disk: 'ssd' }));
+    expect(monitor.nodes()[0]).toMatchObject({ labels: { disk: 'ssd' }, health: 'Live' });
+    await clock.advance(40_000);
+    expect(monitor.nodes()[0]).toMatchObject({ health: 'Expired', live: false });
+    agents.put(agent('w2'));
+    expect(monitor.nodes().map((n) => n.name)).toEqual(['w1', 'w2']);
+    agents.drop('w1');
+    expect(monitor.nodes().map((n) => n.name)).toEqual(['w2']);
+  });
+
   it('treats a node without a Lease as expired, and a removed node as gone', async () => {
     const { clock, agents, changes, events, monitor } = setup();
     agents.put(agent('w1'));

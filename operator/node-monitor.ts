@@ -61,6 +61,12 @@ export class NodeMonitor implements EventSource<string>, Part {
   private readonly timers = new Map<string, () => void>();
   private readonly allocatable = new WeakMap<NodeAgentObject, Allocatable | undefined>();
   private stopped = false;
+  /**
+   * The nodes as the planner takes them, built again only when one of them changes (what it
+   * offers, or its health): every reconcile reads them, and at 500 nodes building them was a
+   * tenth of a reconcile's CPU.
+   */
+  private planNodes: readonly PlanNode[] | undefined;
 
   constructor(private readonly options: NodeMonitorOptions) {
     this.clock = options.clock ?? systemClock;
@@ -81,6 +87,7 @@ export class NodeMonitor implements EventSource<string>, Part {
       },
       onDelete: (a) => {
         const node = a.metadata?.name ?? '';
+        this.planNodes = undefined;
         this.health.delete(node);
         this.timers.get(node)?.();
         this.timers.delete(node);
@@ -112,8 +119,12 @@ export class NodeMonitor implements EventSource<string>, Part {
     return nodeHealth(seen, this.clock.now(), this.options.nodeLossGraceMs);
   }
 
-  /** Every registered node, as the planner takes them. */
-  nodes(): PlanNode[] {
+  /** Every registered node, as the planner takes them; shared, not to be changed. */
+  nodes(): readonly PlanNode[] {
+    return (this.planNodes ??= this.buildNodes());
+  }
+
+  private buildNodes(): PlanNode[] {
     const out: PlanNode[] = [];
     for (const agent of this.options.agents.list()) {
       const name = agent.metadata?.name;
@@ -165,6 +176,7 @@ export class NodeMonitor implements EventSource<string>, Part {
       );
     }
     if (!force && before === verdict.health) return;
+    this.planNodes = undefined;
     for (const h of this.handlers) {
       if (before === undefined) h.onAdd?.(node);
       else h.onUpdate?.(node, node);

@@ -15,7 +15,6 @@ import {
   setCondition,
   type NodeWorkload,
 } from '../api/index.js';
-import { templateRevision } from '../api/revision.js';
 import type { Action } from './actions.js';
 import { assignmentRequests, type NodeAssignmentObject, type NodeWorkloadObject } from './objects.js';
 import { planWorkload, type AssignmentView, type Plan } from './plan.js';
@@ -82,7 +81,7 @@ export function planReconcile(o: Observation): ReconcilePlan {
 
   const check = checkWorkload(workload);
   if (!check.ok) return { kind: 'invalid', workload, errors: check.errors, actions: [] };
-  const spec = check.workload.spec;
+  const spec = check.spec;
 
   // The VIP: a finalizer first, so that the address is released only after the replicas are gone.
   const actions: Action[] = spec.service
@@ -97,7 +96,7 @@ export function planReconcile(o: Observation): ReconcilePlan {
   const stale = owned.filter((a) => uid && a.spec?.workloadRef?.uid && a.spec.workloadRef.uid !== uid);
   const replicas = owned.filter((a) => !stale.includes(a));
 
-  const revision = templateRevision(spec.template);
+  const revision = check.revision;
   const placement = planWorkload({
     mode: spec.placement.mode,
     replicas: spec.placement.replicas ?? 0,

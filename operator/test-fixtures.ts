@@ -1,7 +1,6 @@
 // What the operator's unit tests share (tests only): workloads and assignments as the caches hold
 // them, nodes as the planner takes them, and an observation of one workload's world.
 import { LABEL_WORKLOAD } from '../api/index.js';
-import { templateRevision } from '../api/revision.js';
 import type { NodeAssignmentObject, NodeWorkloadObject } from './objects.js';
 import type { PlanNode } from './plan.js';
 import type { Observation } from './workload-observe.js';
@@ -13,7 +12,7 @@ export const TEMPLATE = { containers: [{ name: 'main', image: 'busybox:1.36', re
 export function currentRevision(workload: NodeWorkloadObject): string {
   const check = checkWorkload(workload);
   if (!check.ok) throw new Error(`test workload is invalid: ${check.errors.join('; ')}`);
-  return templateRevision(check.workload.spec.template);
+  return check.revision;
 }
 
 export function workloadObject(spec: Record<string, unknown> = {}, metadata: NodeWorkloadObject['metadata'] = {}): NodeWorkloadObject {

@@ -50,7 +50,7 @@ export interface WorkloadControllerDeps {
   workloads: Informer<NodeWorkloadObject>;
   assignments: Informer<NodeAssignmentObject>;
   /** The nodes as placement sees them, and their changes (the NodeMonitor). */
-  nodes: EventSource<string> & { nodes(): PlanNode[] };
+  nodes: EventSource<string> & { nodes(): readonly PlanNode[] };
   vips: VipAllocator;
   events: EventRecorder;
   logger: Logger;

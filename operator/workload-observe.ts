@@ -29,7 +29,7 @@ export interface Observation {
   assignments: NodeAssignmentObject[];
   /** Assignment names in use (in the cache, or being created or deleted): a new one never reuses them. */
   takenNames: ReadonlySet<string>;
-  nodes: PlanNode[];
+  nodes: readonly PlanNode[];
   /** What every node holds, over every workload. */
   usage: ReadonlyMap<string, NodeUsage>;
   /** The VIP the workload holds. */
@@ -39,7 +39,7 @@ export interface Observation {
 export interface ObserveSources {
   workloads: { get(key: string): NodeWorkloadObject | undefined };
   assignments: { byIndex(index: string, value: string): NodeAssignmentObject[] };
-  nodes: { nodes(): PlanNode[] };
+  nodes: { nodes(): readonly PlanNode[] };
   usage: AssumedUsage;
   expectations: Expectations<NodeAssignmentObject>;
   vips: VipClaims;

@@ -12,7 +12,15 @@ describe('checkWorkload', () => {
   it('accepts a valid workload and fills defaults', () => {
     const r = checkWorkload(valid);
     expect(r.ok).toBe(true);
-    if (r.ok) expect(r.workload.spec.template.restartPolicy).toBe('Always');
+    if (r.ok) expect(r.spec.template.restartPolicy).toBe('Always');
+  });
+
+  it('checks an object once, and a changed copy again', () => {
+    const r = checkWorkload(valid);
+    expect(checkWorkload(valid)).toBe(r);
+    const changed = checkWorkload({ ...valid, spec: { ...valid.spec, placement: { mode: 'Replicas', replicas: 3 } } });
+    expect(changed).not.toBe(r);
+    expect(changed.ok && changed.spec.placement.replicas).toBe(3);
   });
 
   it('names the field that got past the schema', () => {

@@ -187,23 +187,8 @@ export class SimulatedAgents {
     const node = a?.spec?.nodeName;
     if (!a || this.stopped || !node || this.paused.has(node) || this.held.has(node)) return;
     if (a.status?.ready === true && a.status.phase === 'Running') return;
-    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
     try {
-      await this.options.client.patchStatus(
-        NODE_ASSIGNMENTS,
-        a.metadata?.name ?? '',
-        {
-          status: {
-            phase: 'Running',
-            ready: true,
-            podIP: '10.244.0.2',
-            observedGeneration: a.metadata?.generation ?? 1,
-            containers: a.spec.template.containers.map((c) => ({ name: c.name, state: 'Running', ready: true, restartCount: 0, startedAt: now })),
-            conditions: [{ type: 'Ready', status: 'True', reason: 'SimulatedReady', message: 'simulated agent reports ready', lastTransitionTime: now }],
-          },
-        },
-        { namespace: a.metadata?.namespace },
-      );
+      await this.options.client.patchStatus(NODE_ASSIGNMENTS, a.metadata?.name ?? '', readyStatusPatch(a), { namespace: a.metadata?.namespace });
       this.writes.assignmentStatus++;
     } catch (err) {
       // Gone is final; any other failure is retried, as an agent would, or the replica would
@@ -217,6 +202,21 @@ export class SimulatedAgents {
     this.inflight.add(guarded);
     void guarded.finally(() => this.inflight.delete(guarded));
   }
+}
+
+/** The status patch a simulated agent writes once it has "started" an assignment: Running and ready. */
+export function readyStatusPatch(a: NodeAssignmentObject): { status: Record<string, unknown> } {
+  const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return {
+    status: {
+      phase: 'Running',
+      ready: true,
+      podIP: '10.244.0.2',
+      observedGeneration: a.metadata?.generation ?? 1,
+      containers: a.spec.template.containers.map((c) => ({ name: c.name, state: 'Running', ready: true, restartCount: 0, startedAt: now })),
+      conditions: [{ type: 'Ready', status: 'True', reason: 'SimulatedReady', message: 'simulated agent reports ready', lastTransitionTime: now }],
+    },
+  };
 }
 
 async function ignoreNotFound(p: Promise<unknown>): Promise<void> {
