@@ -270,6 +270,7 @@ export function assembleAgent(o: AgentOptions): AgentAssembly {
       const endpoint = logServer?.endpoint();
       return endpoint ? { logServer: endpoint } : undefined;
     },
+    proxy: () => proxy.report(),
     clock,
     logger,
     registry,

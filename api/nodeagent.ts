@@ -52,6 +52,16 @@ export const nodeAgentStatusSchema = z
       .object({ logServer: logServerEndpoint.optional() })
       .optional()
       .describe('Endpoints the agent serves on the node.'),
+    proxy: z
+      .object({
+        lastSyncTime: z.string().optional().describe('When the service rules last took what the API asks for (RFC 3339).'),
+        servicePorts: nonNegativeInt('Service ports (virtual IP or node port, port and protocol) in the rules.'),
+        rules: nonNegativeInt('Rules the agent has programmed: nftables rules and set elements, or iptables rules.'),
+        inSync: z.boolean().describe('Whether the rules match what the API asks for: false while a change waits for the next sync and while syncs fail.'),
+        message: z.string().optional().describe('Why the rules are not in sync: the error of the last failed sync.'),
+      })
+      .optional()
+      .describe('The service proxy\'s rules on the node, as of the last status update (every 10 s).'),
     conditions: conditionList.optional(),
   })
   .describe('What the agent reports.');

@@ -86,6 +86,14 @@ describe('nodeAgentStatus', () => {
     expect(mergePatchBetween(first, again)).toBeUndefined();
   });
 
+  it('reports the service rules with their last sync to the second, and a failing sync\'s error cut short', () => {
+    expect(nodeAgentStatus(input({ proxy: { lastSyncTime: Date.parse('2026-01-01T12:00:07.654Z'), servicePorts: 4, rules: 30, inSync: true } })).proxy).toEqual({ lastSyncTime: '2026-01-01T12:00:07Z', servicePorts: 4, rules: 30, inSync: true });
+    const failing = nodeAgentStatus(input({ proxy: { servicePorts: 0, rules: 0, inSync: false, error: `nft: ${'x'.repeat(400)}` } })).proxy;
+    expect(failing).toMatchObject({ inSync: false, servicePorts: 0, rules: 0 });
+    expect(failing?.message).toHaveLength(300);
+    expect(failing?.lastSyncTime).toBeUndefined();
+  });
+
   it('announces the log server once it listens, and drops it when it no longer does', () => {
     const logServer = { address: '10.0.0.5', port: 10350, caBundle: 'Y2E=' };
     const first = nodeAgentStatus(input());

@@ -1,10 +1,11 @@
 // What the agent writes into its NodeAgent, computed from what it measured: the labels and spec
-// it owns, and the status (capacity, software, addresses, replicas, the endpoints it serves, the
-// Ready condition). Pure,
+// it owns, and the status (capacity, software, addresses, replicas, the endpoints it serves, its
+// service rules, the Ready condition). Pure,
 // so that "nothing changed, nothing written" is tested without a server.
 import { API_VERSION, LABEL_MANAGED_BY, MANAGED_BY_VALUE, type NodeAgent, type NodeAgentStatus } from '../../api/index.js';
 import { withConditions } from '../../kube/status.js';
 import type { ProxyMode } from '../proxy/backend.js';
+import type { ProxySyncReport } from '../proxy/proxier.js';
 import type { NodeResources } from './capacity.js';
 
 /** Well-known node labels, as kubelet sets them on a Node, so nodeSelectors read the same. */
@@ -75,6 +76,8 @@ export interface StatusInput {
   pods: number;
   /** What the agent serves on the node (its log server), once it listens. */
   daemonEndpoints?: NodeAgentStatus['daemonEndpoints'];
+  /** The service proxy's rules, once it runs. */
+  proxy?: ProxySyncReport;
   now: Date;
 }
 
@@ -96,7 +99,19 @@ export function nodeAgentStatus(i: StatusInput): NodeAgentStatus {
     addresses: [...i.nodeAddresses.map((address) => ({ type: 'InternalIP' as const, address })), { type: 'Hostname' as const, address: i.hostname }],
     pods: i.pods,
     ...(i.daemonEndpoints ? { daemonEndpoints: i.daemonEndpoints } : {}),
+    ...(i.proxy ? { proxy: proxyStatus(i.proxy) } : {}),
     conditions: withConditions(i.previous?.conditions, [ready], i.generation, i.now),
+  };
+}
+
+/** The proxy's report as status says it: times to the second, so that a status written every 10 s does not churn on milliseconds, and the error cut short. */
+function proxyStatus(r: ProxySyncReport): NonNullable<NodeAgentStatus['proxy']> {
+  return {
+    ...(r.lastSyncTime !== undefined ? { lastSyncTime: new Date(Math.floor(r.lastSyncTime / 1000) * 1000).toISOString().replace('.000Z', 'Z') } : {}),
+    servicePorts: r.servicePorts,
+    rules: r.rules,
+    inSync: r.inSync,
+    ...(r.error ? { message: r.error.length > 300 ? `${r.error.slice(0, 297)}...` : r.error } : {}),
   };
 }
 

@@ -16,6 +16,7 @@ import { stripUnreadMetadata } from '../../kube/strip-metadata.js';
 import type { OwnerReference } from '../../kube/types.js';
 import type { Part } from '../../kube/part.js';
 import type { ProxyMode } from '../proxy/backend.js';
+import type { ProxySyncReport } from '../proxy/proxier.js';
 import { allocatableOf, DEFAULT_MAX_PODS, type Reservation } from './capacity.js';
 import { measureHostCapacity } from './host-capacity.js';
 import { NodeLease } from './lease.js';
@@ -44,6 +45,8 @@ export interface NodeRegistrationOptions {
   runningPods: () => number;
   /** What the agent serves on the node now (its log server), for status.daemonEndpoints. */
   daemonEndpoints?: () => NodeAgentStatus['daemonEndpoints'];
+  /** The service proxy's rules now, for status.proxy. */
+  proxy?: () => ProxySyncReport;
   /** Replicas the node accepts. Default 110. */
   maxPods?: number;
   /** What the node keeps for itself; allocatable is capacity minus this. */
@@ -218,6 +221,7 @@ export class NodeRegistration implements Part {
       hostname: this.o.hostname,
       pods: this.o.runningPods(),
       daemonEndpoints: this.o.daemonEndpoints?.(),
+      proxy: this.o.proxy?.(),
       now: new Date(this.clock.now()),
     });
     const before = findCondition(agent.status?.conditions, 'Ready');

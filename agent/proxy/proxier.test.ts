@@ -113,4 +113,32 @@ describe('Proxier', () => {
     expect(proxier.failing()).toBeUndefined();
     await proxier.stop();
   });
+
+  it('reports the rules for the NodeAgent: not in sync while syncs fail or a change waits, then in sync with when and how many', async () => {
+    const clock = new FakeClock(5000);
+    let refuse = true;
+    const backend: ProxyBackend = {
+      ...acceptingBackend,
+      apply: async () => {
+        if (refuse) throw new Error('nft: Operation not permitted');
+      },
+      counts: (state) => ({ rules: state.frontends.size * 2, elements: 1 }),
+    };
+    const proxier = new Proxier({ backend, run: noConntrack, logger: silentLogger(), metrics: proxyMetrics(new Registry(), 'nftables'), clock, minSyncPeriodMs: 1000, fullResyncPeriodMs: 3_600_000 });
+    const catalog = new ServiceCatalog();
+    proxier.setState(catalog.state);
+    expect(await proxier.sync(true)).toBe(false);
+    expect(proxier.report()).toEqual({ servicePorts: 0, rules: 1, inSync: false, error: 'nft: Operation not permitted' });
+    refuse = false;
+    await clock.advance(2000);
+    expect(await proxier.sync(true)).toBe(true);
+    expect(proxier.report()).toEqual({ lastSyncTime: 7000, servicePorts: 0, rules: 1, inSync: true });
+    const { changed } = catalog.setService('shop/web', web(eps('10.1.0.5')));
+    proxier.setState(catalog.state, changed);
+    expect(proxier.report().inSync).toBe(false);
+    await clock.advance(1000);
+    expect(await proxier.sync(false)).toBe(true);
+    expect(proxier.report()).toEqual({ lastSyncTime: 8000, servicePorts: 1, rules: 3, inSync: true });
+    await proxier.stop();
+  });
 });

@@ -37,6 +37,19 @@ export interface SyncFailure {
   attempts: number;
 }
 
+/** What Proxier.report says: the rules' last sync, size, and whether they match what was asked. */
+export interface ProxySyncReport {
+  /** ms since the epoch; absent before the first sync. */
+  lastSyncTime?: number;
+  /** Service ports (virtual IP or node port, port and protocol) in the rules. */
+  servicePorts: number;
+  /** Rules and, in nftables, set elements. */
+  rules: number;
+  inSync: boolean;
+  /** The last failed sync's error, while syncs fail. */
+  error?: string;
+}
+
 export class Proxier {
   private desired: ProxyState = emptyState();
   /** What the kernel holds: the state of the last successful apply, advanced in place. */
@@ -47,6 +60,8 @@ export class Proxier {
   private changedSince = new Map<string, number>();
   private dirtyAll = true;
   private synced = false;
+  /** When the last sync succeeded (ms since the epoch). */
+  private lastSync: number | undefined;
   private failure: SyncFailure | undefined;
   private readonly loop: SyncLoop;
   private queue: Promise<unknown> = Promise.resolve();
@@ -88,6 +103,22 @@ export class Proxier {
     return this.synced;
   }
 
+  /**
+   * The rules on the node as the NodeAgent's status tells them: when they last took what was
+   * asked, how many there are, and whether they still match it (no change waiting, no failure).
+   */
+  report(): ProxySyncReport {
+    const pending = this.dirtyAll || this.dirty.size > 0;
+    const counts = this.options.backend.counts(this.applied);
+    return {
+      ...(this.lastSync !== undefined ? { lastSyncTime: this.lastSync } : {}),
+      servicePorts: this.applied.frontends.size,
+      rules: counts.rules + counts.elements,
+      inSync: this.synced && !pending && this.failure === undefined,
+      ...(this.failure ? { error: this.failure.message } : {}),
+    };
+  }
+
   /** The failing syncs since the last success; undefined while the last sync succeeded. */
   failing(): SyncFailure | undefined {
     return this.failure;
@@ -125,7 +156,8 @@ export class Proxier {
     this.dirtyAll = false;
     if (!full && isEmptyDiff(diff)) {
       // Nothing to write: the kernel already holds the latest state, which is a sync too.
-      metrics.lastSyncTimestamp.set(this.options.clock.now() / 1000);
+      this.lastSync = this.options.clock.now();
+      metrics.lastSyncTimestamp.set(this.lastSync / 1000);
       this.programmed(changes);
       return true;
     }
@@ -153,7 +185,8 @@ export class Proxier {
     const seconds = (performance.now() - started) / 1000;
     metrics.syncDuration.observe(seconds);
     (full ? metrics.fullSyncDuration : metrics.partialSyncDuration).observe(seconds);
-    metrics.lastSyncTimestamp.set(this.options.clock.now() / 1000);
+    this.lastSync = this.options.clock.now();
+    metrics.lastSyncTimestamp.set(this.lastSync / 1000);
     this.programmed(changes);
     logger.debug(
       { mode: backend.mode, full, seconds, added: diff.added.length, removed: diff.removed.length, changed: diff.changed.length },

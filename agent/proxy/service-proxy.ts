@@ -11,7 +11,7 @@ import type { ProxyBackend, ProxyMode } from './backend.js';
 import { IptablesBackend } from './iptables-backend.js';
 import { proxyMetrics } from './metrics.js';
 import { NftBackend } from './nft-backend.js';
-import { Proxier } from './proxier.js';
+import { Proxier, type ProxySyncReport } from './proxier.js';
 import { ServiceCatalog } from './service-catalog.js';
 import { watchServices } from './service-watch.js';
 
@@ -92,6 +92,11 @@ export class ServiceProxy implements Part {
     const failing = this.proxier.failing();
     if (failing) return `the service rules could not be applied (${failing.attempts} failed syncs since ${new Date(failing.since).toISOString()}; retrying with backoff): ${failing.message.slice(0, 300)}`;
     return this.proxier.hasSynced() || 'the service rules have not been applied yet';
+  }
+
+  /** The rules' last sync, size and whether they match the API now (the NodeAgent's status.proxy). */
+  report(): ProxySyncReport {
+    return this.proxier.report();
   }
 
   /** Stops syncing. The rules stay, so services keep working across an agent restart. */

@@ -113,10 +113,15 @@ describe('shopfloor up', () => {
     expect(vip).toMatch(/^10\.250\.\d+\.\d+$/);
     const [replica] = await allReady('hello', 1);
     await vipServes(vip, [replica!.name]);
+    // The node says its rules hold the service, in its NodeAgent (status is written every 10 s).
+    await eventually('the NodeAgent to report its service rules in sync', async () => {
+      const proxy = JSON.parse((await up.kubectl('get', 'nodeagents', '-o', 'jsonpath={.items[0].status.proxy}')).stdout || '{}') as { inSync?: boolean; servicePorts?: number; rules?: number; lastSyncTime?: string };
+      return (proxy.inSync === true && (proxy.servicePorts ?? 0) >= 1 && (proxy.rules ?? 0) > 0 && proxy.lastSyncTime !== undefined) || notYet(JSON.stringify(proxy));
+    }, 30_000);
   }, 120_000);
 
-  it('scales to 3 replicas, all three answer through the VIP, and the metrics count them', async () => {
-    await up.kubectl('patch', 'nw', 'hello', '--type=merge', '-p', '{"spec":{"placement":{"replicas":3}}}');
+  it('scales to 3 replicas with kubectl scale, all three answer through the VIP, and the metrics count them', async () => {
+    expect((await up.kubectl('scale', 'nw/hello', '--replicas=3')).stdout.trim()).toBe('nodeworkload.shopfloor.dev/hello scaled');
     const three = await allReady('hello', 3);
     await vipServes(vip, three.map((r) => r.name));
     await metricShows('agent', 'kubelet_running_pods', {}, (v) => v === 3);
