@@ -291,7 +291,7 @@ export class ResourceApi {
     return result;
   }
 
-  listBody(req: ResourceRequest, list: ListResult): Record<string, unknown> {
+  listBody(req: ResourceRequest, list: ListResult): Record<string, unknown> & { items: KubeObject[] } {
     return {
       kind: req.info.listKind,
       apiVersion: groupVersion(req.info.group, req.version.name),

@@ -18,7 +18,12 @@ export function storageVersion(info: ResourceInfo): VersionInfo {
 /** A stored object as `version` serves it. */
 export function toServed(info: ResourceInfo, version: string, stored: KubeObject): KubeObject {
   const object = info.fromStorage ? info.fromStorage(stored) : stored;
-  return { apiVersion: groupVersion(info.group, version), kind: info.kind, ...withoutTypeMeta(object) };
+  const apiVersion = groupVersion(info.group, version);
+  // One copy: the first two keys stay first, and take the served values over the stored ones.
+  const served = { apiVersion, kind: info.kind, ...object };
+  served.apiVersion = apiVersion;
+  served.kind = info.kind;
+  return served;
 }
 
 /** A served object as it is stored (storage version; shared kinds converted). */

@@ -1,8 +1,10 @@
-// A lean client of etcd's KV service (Range, Txn, Compact): gRPC unary calls over one HTTP/2
-// session with the few protobuf messages they need encoded by hand. Every API request makes one
-// of these calls; a general-purpose gRPC stack costs about twice the CPU of etcd's own work per
-// call on these machines, which showed as the largest part of the devcluster's create path.
-import { connect, constants, type ClientHttp2Session } from 'node:http2';
+// A lean client of etcd's KV service (Range, Txn, Compact) and Watch service: gRPC calls over one
+// HTTP/2 session with the few protobuf messages they need encoded by hand. Every API request makes
+// one of these calls; a general-purpose gRPC stack costs about twice the CPU of etcd's own work per
+// call on these machines, which showed as the largest part of the devcluster's create path. Every
+// write also reaches the garbage collector's watch, where the etcd3 package's decoding (grpc-js,
+// protobufjs) cost about a tenth of a create.
+import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream } from 'node:http2';
 import { connect as connectSocket } from 'node:net';
 import { unixSocketPath } from './etcd-endpoint.js';
 
@@ -222,7 +224,114 @@ function txnResponse(buf: Buffer): TxnResponse {
   return res;
 }
 
+export interface WatchCreateRequest {
+  key: Buffer;
+  rangeEnd?: Buffer;
+  startRevision: number;
+  progressNotify?: boolean;
+  prevKv?: boolean;
+}
+
+export interface WatchEvent {
+  type: 'put' | 'delete';
+  kv: KeyValue;
+  prevKv?: KeyValue;
+}
+
+export interface WatchResponse {
+  revision: number;
+  created: boolean;
+  canceled: boolean;
+  compactRevision: number;
+  cancelReason: string;
+  /** Empty in a progress notification (and in the created and canceled answers). */
+  events: WatchEvent[];
+}
+
+function watchCreateRequest(r: WatchCreateRequest): Buffer {
+  const create = new Writer().bytes(1, r.key).bytes(2, r.rangeEnd).uint(3, r.startRevision).bool(4, r.progressNotify).bool(6, r.prevKv);
+  return new Writer().message(1, create).finish();
+}
+
+function watchEvent(buf: Buffer): WatchEvent {
+  const ev: WatchEvent = { type: 'put', kv: keyValue(Buffer.alloc(0)) };
+  readFields(buf, (f, v) => {
+    if (f === 1) ev.type = v === 1 ? 'delete' : 'put';
+    else if (f === 2 && typeof v !== 'number') ev.kv = keyValue(v);
+    else if (f === 3 && typeof v !== 'number') ev.prevKv = keyValue(v);
+  });
+  return ev;
+}
+
+export function watchResponse(buf: Buffer): WatchResponse {
+  const res: WatchResponse = { revision: 0, created: false, canceled: false, compactRevision: 0, cancelReason: '', events: [] };
+  readFields(buf, (f, v) => {
+    if (f === 1 && typeof v !== 'number') res.revision = headerRevision(v);
+    else if (f === 3) res.created = v === 1;
+    else if (f === 4) res.canceled = v === 1;
+    else if (f === 5 && typeof v === 'number') res.compactRevision = v;
+    else if (f === 6 && typeof v !== 'number') res.cancelReason = v.toString();
+    else if (f === 11 && typeof v !== 'number') res.events.push(watchEvent(v));
+  });
+  return res;
+}
+
+/** Cuts a stream of gRPC length-prefixed messages into messages, whatever the chunks' boundaries. */
+export class MessageReader {
+  private chunks: Buffer[] = [];
+  private length = 0;
+
+  /** The whole messages that `chunk` completes. */
+  push(chunk: Buffer): Buffer[] {
+    this.chunks.push(chunk);
+    this.length += chunk.length;
+    const out: Buffer[] = [];
+    for (;;) {
+      if (this.length < 5) return out;
+      let head = this.chunks[0] as Buffer;
+      if (head.length < 5) head = this.joined();
+      const size = 5 + head.readUInt32BE(1);
+      if (this.length < size) return out;
+      // Joined only once the message is whole: a large message in many chunks is copied once.
+      if (head.length < size) head = this.joined();
+      out.push(head.subarray(5, size));
+      const rest = head.subarray(size);
+      this.chunks[0] = rest;
+      this.length -= size;
+      if (rest.length === 0) this.chunks.shift();
+    }
+  }
+
+  private joined(): Buffer {
+    const all = Buffer.concat(this.chunks);
+    this.chunks = [all];
+    return all;
+  }
+}
+
 // ---- gRPC over HTTP/2 ----
+
+function grpcFrame(message: Buffer): Buffer {
+  const frame = Buffer.allocUnsafe(5 + message.length);
+  frame[0] = 0;
+  frame.writeUInt32BE(message.length, 1);
+  message.copy(frame, 5);
+  return frame;
+}
+
+/** A call's gRPC status as it arrives: in the trailers, or in the headers of a "trailers-only" error answer. */
+function grpcStatus(stream: ClientHttp2Stream): { code?: string; message: string } {
+  const status: { code?: string; message: string } = { message: '' };
+  const read = (headers: Record<string, unknown>): void => {
+    if (headers['grpc-status'] !== undefined) status.code = String(headers['grpc-status']);
+    if (headers['grpc-message'] !== undefined) status.message = decodeURIComponent(String(headers['grpc-message']));
+  };
+  stream.on('response', read);
+  stream.on('trailers', read);
+  return status;
+}
+
+const grpcHeaders = (path: string): Record<string, string> => ({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers' });
 
 export class EtcdKv {
   private session: ClientHttp2Session | undefined;
@@ -239,6 +348,53 @@ export class EtcdKv {
 
   async compact(revision: number): Promise<void> {
     await this.unary('/etcdserverpb.KV/Compact', new Writer().uint(1, revision).finish());
+  }
+
+  /**
+   * Opens a Watch stream holding one watch. `onResponse` gets its responses in order; `onEnd`
+   * gets why the stream ended (etcd went away, or answered an error), and is not called after
+   * the returned cancel.
+   */
+  watch(req: WatchCreateRequest, onResponse: (res: WatchResponse) => void, onEnd: (err: EtcdCallError) => void): () => void {
+    let ended = false;
+    const end = (err: EtcdCallError): void => {
+      if (ended) return;
+      ended = true;
+      onEnd(err);
+    };
+    let stream: ClientHttp2Stream;
+    try {
+      stream = this.connection().request(grpcHeaders('/etcdserverpb.Watch/Watch'));
+    } catch (err) {
+      queueMicrotask(() => end(new EtcdCallError(14, (err as Error).message)));
+      return () => {
+        ended = true;
+      };
+    }
+    const reader = new MessageReader();
+    const status = grpcStatus(stream);
+    stream.on('data', (chunk: Buffer) => {
+      for (const message of reader.push(chunk)) {
+        if (ended) return;
+        let res: WatchResponse;
+        try {
+          res = watchResponse(message);
+        } catch (err) {
+          stream.close(constants.NGHTTP2_CANCEL);
+          end(err instanceof EtcdCallError ? err : new EtcdCallError(13, (err as Error).message));
+          return;
+        }
+        onResponse(res);
+      }
+    });
+    stream.on('error', (err: Error) => end(new EtcdCallError(14, err.message)));
+    stream.on('close', () => end(new EtcdCallError(status.code === undefined || status.code === '0' ? 14 : Number(status.code), status.message || 'the watch stream to etcd closed')));
+    // The request side stays open: etcd ends a stream's watches when the stream ends.
+    stream.write(grpcFrame(watchCreateRequest(req)));
+    return () => {
+      ended = true;
+      stream.close(constants.NGHTTP2_CANCEL);
+    };
   }
 
   close(): void {
@@ -263,21 +419,17 @@ export class EtcdKv {
   }
 
   private unary(path: string, message: Buffer): Promise<Buffer> {
-    const frame = Buffer.allocUnsafe(5 + message.length);
-    frame[0] = 0;
-    frame.writeUInt32BE(message.length, 1);
-    message.copy(frame, 5);
+    const frame = grpcFrame(message);
     return new Promise((resolve, reject) => {
       let req;
       try {
-        req = this.connection().request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers' });
+        req = this.connection().request(grpcHeaders(path));
       } catch (err) {
         reject(new EtcdCallError(14, (err as Error).message));
         return;
       }
       const chunks: Buffer[] = [];
-      let status: string | undefined;
-      let statusMessage = '';
+      const status = grpcStatus(req);
       let settled = false;
       const finish = (err?: EtcdCallError): void => {
         if (settled) return;
@@ -288,8 +440,8 @@ export class EtcdKv {
           reject(err);
           return;
         }
-        if (status !== '0') {
-          reject(new EtcdCallError(Number(status ?? 2), statusMessage || `etcd answered ${path} without a gRPC status`));
+        if (status.code !== '0') {
+          reject(new EtcdCallError(Number(status.code ?? 2), status.message || `etcd answered ${path} without a gRPC status`));
           return;
         }
         const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
@@ -300,17 +452,10 @@ export class EtcdKv {
         resolve(body.subarray(5, 5 + body.readUInt32BE(1)));
       };
       const timer = setTimeout(() => finish(new EtcdCallError(4, `etcd did not answer ${path} within ${this.deadlineMs} ms (deadline exceeded)`)), this.deadlineMs);
-      const readStatus = (headers: Record<string, unknown>): void => {
-        if (headers['grpc-status'] !== undefined) status = String(headers['grpc-status']);
-        if (headers['grpc-message'] !== undefined) statusMessage = decodeURIComponent(String(headers['grpc-message']));
-      };
-      // Errors come as "trailers-only" responses: the status is in the headers.
-      req.on('response', readStatus);
-      req.on('trailers', readStatus);
       req.on('data', (d: Buffer) => chunks.push(d));
       req.on('end', () => finish());
       req.on('error', (err: Error) => finish(new EtcdCallError(14, err.message)));
-      req.on('close', () => finish(status === undefined ? new EtcdCallError(14, `the connection to etcd closed during ${path}`) : undefined));
+      req.on('close', () => finish(status.code === undefined ? new EtcdCallError(14, `the connection to etcd closed during ${path}`) : undefined));
       req.end(frame);
     });
   }

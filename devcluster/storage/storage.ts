@@ -1,5 +1,4 @@
-import { Etcd3, type IOptions, type IWatchCreateRequest, type Watcher } from 'etcd3';
-import { EtcdKv, type KeyValue, type TxnResponse } from './etcd-kv.js';
+import { EtcdKv, type KeyValue, type TxnResponse, type WatchEvent } from './etcd-kv.js';
 import { ApiError, gone, unavailable } from '../objects/status.js';
 import { isPlainObject, type KubeObject } from '../objects/object.js';
 
@@ -29,10 +28,9 @@ export type WriteResult =
   | { ok: true; object: KubeObject; revision: number }
   | { ok: false; current?: KubeObject };
 
-// etcd3 (used for watches) by default retries and opens a circuit breaker for 5 s after
-// failures, which keeps the API unavailable after etcd is back; the API answers 503 itself instead.
-const neverAborted = new AbortController().signal;
-const passThrough = { execute: <T>(fn: (ctx: { signal: AbortSignal; attempt: number }) => T) => Promise.resolve().then(() => fn({ signal: neverAborted, attempt: 0 })) };
+/** How soon a watch tries to resume after etcd went away, and how far that wait grows. */
+const RESUME_FIRST_MS = 100;
+const RESUME_MAX_MS = 1000;
 
 /** Told of a stored value that is not a JSON object with metadata (written past the API, or damaged). */
 export type OnUndecodable = (key: string, reason: string) => void;
@@ -45,25 +43,18 @@ export type OnUndecodable = (key: string, reason: string) => void;
  * a get of it answers 500 naming the key.
  */
 export class Storage {
-  /** Reads and writes (one unary call each, 5 s deadline). */
+  /** Reads and writes (one unary call each, 5 s deadline), and watches (long-lived streams). */
   private readonly kv: EtcdKv;
-  /** Watches (long-lived streams). */
-  private readonly client: Etcd3;
+  /** Set by close(): watches then stop rather than resume. */
+  private closed = false;
 
   constructor(endpoint: string, private readonly onUndecodable: OnUndecodable) {
     this.kv = new EtcdKv(endpoint, 5000);
-    const options: IOptions = {
-      hosts: endpoint,
-      // Reconnect quickly after an etcd restart (grpc's default backoff grows to minutes).
-      grpcOptions: { 'grpc.max_receive_message_length': -1, 'grpc.initial_reconnect_backoff_ms': 100, 'grpc.max_reconnect_backoff_ms': 1000 },
-      faultHandling: { host: () => passThrough as never, global: passThrough as never },
-    };
-    this.client = new Etcd3(options);
   }
 
   close(): void {
+    this.closed = true;
     this.kv.close();
-    this.client.close();
   }
 
   async get(key: string): Promise<KubeObject | undefined> {
@@ -145,7 +136,8 @@ export class Storage {
   /**
    * Watches every key under `prefix` for changes after `afterRevision`. Answers 410 at once when
    * that revision is compacted. `onError` gets an ApiError when the watch cannot go on;
-   * `onProgress` gets revisions up to which every change has been delivered.
+   * `onProgress` gets revisions up to which every change has been delivered. When etcd goes away
+   * (a restart) the watch resumes from the first revision it has not delivered, once etcd is back.
    */
   async watch(
     prefix: string,
@@ -155,46 +147,83 @@ export class Storage {
     onProgress?: (revision: number) => void,
   ): Promise<() => Promise<void>> {
     await this.checkRevision(prefix, afterRevision);
-    const builder = this.client.watch().prefix(prefix).startRevision(String(afterRevision + 1)).withPreviousKV();
-    // etcd's progress notifications say "every change up to revision R has been sent"; they let
-    // bookmarks of quiet resources move on. etcd3's builder has no option for them, so this sets
-    // the field on the create request it sends.
-    (builder as unknown as { request: IWatchCreateRequest }).request.progress_notify = true;
-    const watcher: Watcher = await call(() => builder.create());
-    watcher.on('data', (res) => {
-      if (res.events.length === 0) {
-        onProgress?.(Number(res.header.revision));
-        return;
-      }
-      const events: StorageEvent[] = [];
-      for (const ev of res.events) {
-        const revision = Number(ev.kv.mod_revision);
-        const key = ev.kv.key.toString();
-        const previous = ev.prev_kv ? this.decode(ev.prev_kv.key, ev.prev_kv.value, Number(ev.prev_kv.mod_revision)) : undefined;
-        if (ev.type === 'Delete') {
-          // A key that never decoded was never shown to a watcher: its deletion is not either.
-          if (!ev.prev_kv || !previous) continue;
-          events.push({ type: 'DELETED', key, object: withRevision(previous, revision), previous, revision, bytes: 2 * ev.prev_kv.value.length });
-        } else {
-          const object = this.decode(ev.kv.key, ev.kv.value, revision);
-          if (!object) continue;
-          // A value that decodes again after it did not is new to every watcher.
-          const added = ev.kv.create_revision === ev.kv.mod_revision || !previous;
-          const bytes = ev.kv.value.length + (ev.prev_kv?.value.length ?? 0);
-          events.push({ type: added ? 'ADDED' : 'MODIFIED', key, object, ...(previous ? { previous } : {}), revision, bytes });
+    /** The first revision not delivered yet: where a resumed watch starts. */
+    let next = afterRevision + 1;
+    let stopped = false;
+    let cancelStream: (() => void) | undefined;
+    let retry: NodeJS.Timeout | undefined;
+    let retryMs = RESUME_FIRST_MS;
+    // etcd cancels a watch whose start revision was compacted away meanwhile.
+    const canceled = (): Promise<ApiError> => this.checkRevision(prefix, next - 1).then(
+      () => new ApiError(500, `the storage watch on ${prefix} was canceled by etcd; watch again`),
+      (err: ApiError) => err,
+    );
+    const open = (first: { resolve: () => void; reject: (err: unknown) => void } | undefined): void => {
+      let created = false;
+      cancelStream = this.kv.watch({ key: Buffer.from(prefix), rangeEnd: prefixEnd(prefix), startRevision: next, prevKv: true, progressNotify: true }, (res) => {
+        if (res.canceled) {
+          stopped = true;
+          cancelStream?.();
+          void canceled().then((err) => (first && !created ? first.reject(err) : onError(err)));
+          return;
         }
+        if (res.created) {
+          created = true;
+          retryMs = RESUME_FIRST_MS;
+          first?.resolve();
+          return;
+        }
+        if (res.events.length === 0) {
+          // A progress notification: every change up to res.revision has been sent.
+          next = Math.max(next, res.revision + 1);
+          onProgress?.(res.revision);
+          return;
+        }
+        const events = this.storageEvents(res.events);
+        next = Math.max(next, (res.events[res.events.length - 1]?.kv.modRevision ?? 0) + 1);
+        if (events.length) onEvents(events);
+      }, (err) => {
+        if (stopped || this.closed) return;
+        if (first && !created) {
+          first.reject(err);
+          return;
+        }
+        retry = setTimeout(() => {
+          retry = undefined;
+          if (!stopped && !this.closed) open(undefined);
+        }, retryMs);
+        retryMs = Math.min(2 * retryMs, RESUME_MAX_MS);
+      });
+    };
+    await call(() => new Promise<void>((resolve, reject) => open({ resolve, reject })));
+    return async () => {
+      stopped = true;
+      if (retry) clearTimeout(retry);
+      cancelStream?.();
+    };
+  }
+
+  /** The changes a watch response holds, as objects: values that do not decode are left out. */
+  private storageEvents(changes: WatchEvent[]): StorageEvent[] {
+    const events: StorageEvent[] = [];
+    for (const ev of changes) {
+      const revision = ev.kv.modRevision;
+      const key = ev.kv.key.toString();
+      const previous = ev.prevKv ? this.decode(ev.prevKv.key, ev.prevKv.value, ev.prevKv.modRevision) : undefined;
+      if (ev.type === 'delete') {
+        // A key that never decoded was never shown to a watcher: its deletion is not either.
+        if (!ev.prevKv || !previous) continue;
+        events.push({ type: 'DELETED', key, object: withRevision(previous, revision), previous, revision, bytes: 2 * ev.prevKv.value.length });
+      } else {
+        const object = this.decode(ev.kv.key, ev.kv.value, revision);
+        if (!object) continue;
+        // A value that decodes again after it did not is new to every watcher.
+        const added = ev.kv.createRevision === ev.kv.modRevision || !previous;
+        const bytes = ev.kv.value.length + (ev.prevKv?.value.length ?? 0);
+        events.push({ type: added ? 'ADDED' : 'MODIFIED', key, object, ...(previous ? { previous } : {}), revision, bytes });
       }
-      if (events.length) onEvents(events);
-    });
-    watcher.on('error', () => {
-      // etcd cancels a watch whose start revision was compacted away meanwhile.
-      const last = Number(watcher.lastRevision() ?? afterRevision + 1) - 1;
-      this.checkRevision(prefix, last).then(
-        () => onError(new ApiError(500, `the storage watch on ${prefix} was canceled by etcd; watch again`)),
-        (err: ApiError) => onError(err),
-      );
-    });
-    return () => watcher.cancel();
+    }
+    return events;
   }
 
   /** Throws 410 Gone when `revision` has been compacted away. */
@@ -206,7 +235,11 @@ export class Storage {
   /** The object stored at `key`, or undefined (reported to onUndecodable) when its value does not decode. */
   private decode(key: Buffer, value: Buffer, revision: number): KubeObject | undefined {
     const parsed = parseStored(value);
-    if (typeof parsed !== 'string') return withRevision(parsed, revision);
+    if (typeof parsed !== 'string') {
+      // Freshly parsed and not shared yet: set in place rather than copied (lists decode thousands).
+      parsed.metadata.resourceVersion = String(revision);
+      return parsed;
+    }
     this.onUndecodable(key.toString(), parsed);
     return undefined;
   }
