@@ -97,7 +97,7 @@ describe(`${testApiServer()} with python3-kubernetes${'version' in found ? ` ${f
 
   itWithPythonKubernetes(found, 'finds NodeWorkload and ConfigMap through the dynamic client\'s discovery, and creates, lists and deletes through it', async (python) => {
     expect(await scenario(python, 'dynamic-discovery')).toEqual({
-      resource: { name: 'nodeworkloads', namespaced: true, shortNames: ['nw'], subresources: ['status'] },
+      resource: { name: 'nodeworkloads', namespaced: true, shortNames: ['nw'], subresources: ['scale', 'status'] },
       listed: ['dynamic'],
       configmaps: { name: 'configmaps', namespaced: true },
     });

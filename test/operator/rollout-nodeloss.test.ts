@@ -52,13 +52,19 @@ afterAll(async () => {
 
 const apply = (yaml: string) => mustKubectl(env!.cluster, ['apply', '-f', '-'], yaml);
 
-/** Records, after every watch event, how many of `workload`'s assignments exist and are ready. */
-function track(workload: string): { minReady: number; maxReplicas: number } {
+/**
+ * Records, after every watch event, how many of `workload`'s assignments exist and are ready,
+ * from the moment the watch has caught up with the `ready` replicas the API already shows (a
+ * watch that lags on a loaded machine would otherwise count the replicas' start as unavailability).
+ */
+async function track(workload: string, ready: number): Promise<{ minReady: number; maxReplicas: number }> {
   const seen = { minReady: Infinity, maxReplicas: 0 };
+  const mine = () => watcher!.list().filter((a) => a.metadata?.labels?.['shopfloor.dev/workload'] === workload);
+  await eventually(`the watch to show ${ready} ready replicas of ${workload}`, () => mine().filter((a) => a.status?.ready === true).length === ready);
   const observe = (): void => {
-    const mine = watcher!.list().filter((a) => a.metadata?.labels?.['shopfloor.dev/workload'] === workload);
-    seen.minReady = Math.min(seen.minReady, mine.filter((a) => a.status?.ready === true).length);
-    seen.maxReplicas = Math.max(seen.maxReplicas, mine.length);
+    const now = mine();
+    seen.minReady = Math.min(seen.minReady, now.filter((a) => a.status?.ready === true).length);
+    seen.maxReplicas = Math.max(seen.maxReplicas, now.length);
   };
   watcher!.addEventHandler({ onAdd: observe, onUpdate: observe, onDelete: observe });
   return seen;
@@ -80,7 +86,7 @@ describe('rolling updates', () => {
     await apply(workloadYaml(ns, name, { mode, replicas: 5, maxPerNode: mode === 'Replicas' ? 1 : undefined, maxUnavailable, image: 'busybox:1.36' }));
     await waitReady(name, 1);
     const before = await listAssignments(env!.cluster, ns, name);
-    const seen = track(name);
+    const seen = await track(name, 5);
     await apply(workloadYaml(ns, name, { mode, replicas: 5, maxPerNode: mode === 'Replicas' ? 1 : undefined, maxUnavailable, image: 'busybox:1.37' }));
     await waitReady(name, 2);
     const after = await listAssignments(env!.cluster, ns, name);
