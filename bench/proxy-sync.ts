@@ -346,11 +346,12 @@ function readArgs(argv: string[]): Args {
       'in-netns': { type: 'string' },
     },
   });
-  const services = wholeNumber('--services', values.services, MAX_SERVICES);
-  // The comparisons' size is always swept too: the cold speedup is taken there.
-  const sizes = [...new Set([...values.sizes.split(',').map((s) => wholeNumber('--sizes', s.trim(), MAX_SWEEP)), services])].sort((a, b) => a - b);
   const part = values['in-netns'];
   if (part !== undefined && part !== 'sweep' && part !== 'compare') throw new Error(`${IN_NETNS} "${part}" must be sweep or compare`);
+  // A sweep process measures one size: any of --sizes.
+  const services = wholeNumber('--services', values.services, part === 'sweep' ? MAX_SWEEP : MAX_SERVICES);
+  // The comparisons' size is always swept too: the cold speedup is taken there.
+  const sizes = [...new Set([...values.sizes.split(',').map((s) => wholeNumber('--sizes', s.trim(), MAX_SWEEP)), services])].sort((a, b) => a - b);
   return { services, sizes, api: !values['no-api'], part };
 }
 
