@@ -82,39 +82,86 @@ describe('endpoints on other nodes', () => {
 });
 
 describe('renderIptablesDiff', () => {
-  it('rewrites the dispatch chains and only the chains of the changed frontend', () => {
+  it('rewrites only the chains of the changed frontend, and edits the long chains rule by rule', () => {
     const before = state([web(eps('10.1.0.1', '10.1.0.2')), dns(eps('10.1.0.5'))], []);
     const after = state([web(eps('10.1.0.1')), dns(eps('10.1.0.5'))], []);
     const f = before.frontends.get('10.96.0.10/TCP/80')!;
-    const d = after.frontends.get('10.96.0.53/UDP/53')!;
+    expect(lines(renderIptablesDiff(C, before, after, diffProxyState(before, after)))).toEqual([
+      '*nat',
+      `:${svcChain(C, f)} - [0:0]`,
+      `-A ${svcChain(C, f)} -p tcp -m tcp -j DNAT --to-destination 10.1.0.1:8080`,
+      '-D SHOPFLOOR-DNAT-MASQ -s 10.1.0.2/32 -d 10.1.0.2/32 -j MASQUERADE',
+      'COMMIT',
+    ]);
+  });
+
+  it('inserts a new frontend\'s rules where a full render puts them, and deletes a removed one\'s by spec', () => {
+    const web2 = { ...web(eps('10.1.0.7')), name: 'web2', clusterIP: '10.96.0.11' };
+    const before = state([web(eps('10.1.0.1')), dns(eps('10.1.0.5'))], ['192.168.1.1']);
+    const after = state([web(eps('10.1.0.1')), web2, dns(eps('10.1.0.5'))], ['192.168.1.1']);
+    const g = after.frontends.get('10.96.0.11/TCP/80')!;
+    const added = lines(renderIptablesDiff(C, before, after, diffProxyState(before, after)));
+    expect(added).toEqual([
+      '*nat',
+      `:${svcChain(C, g)} - [0:0]`,
+      `-A ${svcChain(C, g)} -p tcp -m tcp -j DNAT --to-destination 10.1.0.7:8080`,
+      `-I SHOPFLOOR-SERVICES 2 -d 10.96.0.11/32 -p tcp -m tcp --dport 80 -m comment --comment "shop/web2:http" -j ${svcChain(C, g)}`,
+      '-I SHOPFLOOR-DNAT-MASQ 3 -s 10.1.0.7/32 -d 10.1.0.7/32 -j MASQUERADE',
+      'COMMIT',
+    ]);
+    const full = lines(renderIptablesFull(C, after, none));
+    expect(full.filter((l) => l.startsWith('-A SHOPFLOOR-SERVICES '))[1]).toContain('-d 10.96.0.11/32');
+    expect(full.filter((l) => l.startsWith('-A SHOPFLOOR-DNAT-MASQ '))[2]).toContain('-s 10.1.0.7/32');
+    const removed = lines(renderIptablesDiff(C, after, before, diffProxyState(after, before)));
+    expect(removed).toEqual([
+      '*nat',
+      `:${svcChain(C, g)} - [0:0]`,
+      `-D SHOPFLOOR-SERVICES -d 10.96.0.11/32 -p tcp -m tcp --dport 80 -m comment --comment "shop/web2:http" -j ${svcChain(C, g)}`,
+      '-D SHOPFLOOR-DNAT-MASQ -s 10.1.0.7/32 -d 10.1.0.7/32 -j MASQUERADE',
+      `-X ${svcChain(C, g)}`,
+      'COMMIT',
+    ]);
+  });
+
+  it('leaves the long chains alone when no rule of theirs changed', () => {
+    const before = state([web(eps('10.1.0.1', '10.1.0.2')), dns(eps('10.1.0.5'))], []);
+    const after = state([web(eps('10.1.0.1', '10.1.0.2'), 'RoundRobin'), dns(eps('10.1.0.5'))], []);
+    const text = renderIptablesDiff(C, before, after, diffProxyState(before, after));
+    expect(text).not.toMatch(/SHOPFLOOR-(SERVICES|NODEPORTS|DNAT-MASQ|NO-ENDPOINTS)/);
+    expect(text).not.toContain('*filter');
+  });
+
+  it('moves a frontend that lost its endpoints from SERVICES to NO-ENDPOINTS and deletes its chain', () => {
+    const before = state([web(eps('10.1.0.1'))], []);
+    const after = state([web([])], []);
+    const f = before.frontends.get('10.96.0.10/TCP/80')!;
+    const text = lines(renderIptablesDiff(C, before, after, diffProxyState(before, after)));
+    expect(text).toContain(`-X ${svcChain(C, f)}`);
+    expect(text).toContain(`-D SHOPFLOOR-SERVICES -d 10.96.0.10/32 -p tcp -m tcp --dport 80 -m comment --comment "shop/web:http" -j ${svcChain(C, f)}`);
+    expect(text.slice(text.indexOf('*filter'))).toEqual([
+      '*filter',
+      '-I SHOPFLOOR-NO-ENDPOINTS 1 -d 10.96.0.10/32 -p tcp -m tcp --dport 80 -m comment --comment "shop/web:http has no endpoints" -j REJECT --reject-with tcp-reset',
+      'COMMIT',
+    ]);
+  });
+
+  it('rewrites the dispatch chains when the node addresses changed', () => {
+    const before = state([web(eps('10.1.0.1'), 'Random', 30080)], ['192.168.1.1']);
+    const after = state([web(eps('10.1.0.1'), 'Random', 30080)], ['192.168.1.2']);
     const text = lines(renderIptablesDiff(C, before, after, diffProxyState(before, after)));
     expect(text.filter((l) => l.startsWith(':'))).toEqual([
       ':SHOPFLOOR-SERVICES - [0:0]',
       ':SHOPFLOOR-NODEPORTS - [0:0]',
       ':SHOPFLOOR-MARK-MASQ - [0:0]',
       ':SHOPFLOOR-POSTROUTING - [0:0]',
-      ':SHOPFLOOR-DNAT-MASQ - [0:0]',
-      `:${svcChain(C, f)} - [0:0]`,
       ':SHOPFLOOR-NO-ENDPOINTS - [0:0]',
     ]);
-    expect(text.filter((l) => l.startsWith('-A SHOPFLOOR-DNAT-MASQ '))).toEqual([
-      '-A SHOPFLOOR-DNAT-MASQ -s 10.1.0.1/32 -d 10.1.0.1/32 -j MASQUERADE',
-      '-A SHOPFLOOR-DNAT-MASQ -s 10.1.0.5/32 -d 10.1.0.5/32 -j MASQUERADE',
-    ]);
-    expect(text.join('\n')).not.toContain(svcChain(C, d) + ' -');
+    expect(text).toContain('-A SHOPFLOOR-SERVICES -d 192.168.1.2/32 -j SHOPFLOOR-NODEPORTS');
   });
 
-  it('leaves the DNAT masquerade chain alone when no endpoint address came or went', () => {
-    const before = state([web(eps('10.1.0.1', '10.1.0.2')), dns(eps('10.1.0.5'))], []);
-    const after = state([web(eps('10.1.0.1', '10.1.0.2'), 'RoundRobin'), dns(eps('10.1.0.5'))], []);
-    expect(renderIptablesDiff(C, before, after, diffProxyState(before, after))).not.toContain('SHOPFLOOR-DNAT-MASQ -');
-  });
-
-  it('deletes the chain of a frontend that lost its endpoints', () => {
-    const before = state([web(eps('10.1.0.1'))], []);
-    const after = state([web([])], []);
-    const f = before.frontends.get('10.96.0.10/TCP/80')!;
-    expect(lines(renderIptablesDiff(C, before, after, diffProxyState(before, after)))).toContain(`-X ${svcChain(C, f)}`);
+  it('is empty when no rule changed', () => {
+    const s = state([web(eps('10.1.0.1'))], []);
+    expect(renderIptablesDiff(C, s, s, diffProxyState(s, s))).toBe('');
   });
 });
 

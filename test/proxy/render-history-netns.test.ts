@@ -79,7 +79,10 @@ const iptables = (): RenderTarget<IptablesChains> => {
   return {
     fresh: () => iptablesChains(next++ === 0 ? 'SHOPFLOOR-' : 'SFREF-'),
     full: async (c, state) => void (await runChecked(run, 'iptables-restore', ['--noflush', '--wait'], renderIptablesFull(c, state, await existing(c)))),
-    diff: async (c, applied, desired, diff) => void (await runChecked(run, 'iptables-restore', ['--noflush', '--wait'], renderIptablesDiff(c, applied, desired, diff))),
+    diff: async (c, applied, desired, diff) => {
+      const input = renderIptablesDiff(c, applied, desired, diff);
+      if (input) await runChecked(run, 'iptables-restore', ['--noflush', '--wait'], input);
+    },
     list: (c) => iptablesListing(c),
   };
 };
