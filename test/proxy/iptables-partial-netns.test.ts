@@ -1,8 +1,8 @@
 // iptables mode's incremental restores on the kernel's own tables, with enough services that
-// the long chains (SERVICES, NODEPORTS, NO-ENDPOINTS, DNAT-MASQ) hold hundreds of rules: each
-// one-service change must touch only its own SVC chain and its own rules of the long chains, and
-// leave them as a full render writes them (compared with a full render under another prefix in
-// the same namespace). A restore whose rule to delete is gone must change nothing, and a full
+// the long chains (SERVICES and DNAT-MASQ with their /24 chains, NODEPORTS, NO-ENDPOINTS) hold
+// hundreds of rules: each one-service change must touch only its own SVC chain and its own rules
+// of the long chains, and leave them as a full render writes them (compared with a full render
+// under another prefix in the same namespace). A restore whose rule to delete is gone must change nothing, and a full
 // restore after it must repair the chains, as the proxier's next sync after a failure does.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
@@ -85,7 +85,7 @@ describe('iptables incremental restores in the kernel', () => {
 
   it('changes nothing when a rule it deletes is gone, and a full restore repairs the chains', async () => {
     const save = async () => (await runChecked(run, 'iptables-save', ['-t', 'nat'])).stdout;
-    const first = (await save()).split('\n').find((l) => l.startsWith('-A SHOPFLOOR-SERVICES '))!;
+    const first = (await save()).split('\n').find((l) => l.startsWith('-A SHOPFLOOR-SVCS-'))!;
     const i = Number(/"shop\/s(\d+):http"/.exec(first)![1]);
     // Someone else deletes the rule of service i; removing the service then deletes it again.
     await runChecked(run, 'iptables', ['-w', '-t', 'nat', ...first.replace(/^-A /, '-D ').split(' ').map((w) => w.replaceAll('"', ''))]);
