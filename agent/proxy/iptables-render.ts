@@ -176,11 +176,15 @@ interface BucketItem {
   rules: readonly string[];
 }
 
-/** A chain split by /24: the top chain, the name of each /24's chain, and every rule a state puts in those. */
+/**
+ * A split chain: the top chain, the name of each /24's chain, and the rules a state puts in
+ * those, of every /24 or of the /24s in `only` (`10.96.3`): an incremental render reads every
+ * frontend and endpoint address, and renders the rules of its own /24s only.
+ */
 interface Bucketed {
   top: string;
   chain: (addr: string) => string;
-  items: (state: ProxyState) => Iterable<BucketItem>;
+  items: (state: ProxyState, only?: ReadonlySet<string>) => Iterable<BucketItem>;
 }
 
 function topJump(b: Bucketed, addr: string): string {
@@ -211,25 +215,25 @@ function byKey<T extends { key: string }>(items: T[]): T[] {
 function bucketedEdits(b: Bucketed, applied: ProxyState, desired: ProxyState, changes: readonly BucketItem[], was: (ch: BucketItem) => readonly string[]): { chains: Map<string, string[]>; gone: string[]; edits: string[] } {
   const out = { chains: new Map<string, string[]>(), gone: [] as string[], edits: [] as string[] };
   if (changes.length === 0) return out;
+  /** The changes by /24 (`10.96.3`). */
   const touched = new Map<string, BucketItem[]>();
   for (const ch of changes) {
-    const id = slash24Id(ch.addr);
-    touched.set(id, [...(touched.get(id) ?? []), ch]);
+    const id = slash24(ch.addr);
+    const list = touched.get(id);
+    if (list) list.push(ch);
+    else touched.set(id, [ch]);
   }
-  // One pass over each state: the rules of the touched /24s, and the /24s in use.
+  // One pass over each state for the rules of the touched /24s.
   const scan = (state: ProxyState) => {
-    const inId = new Map<string, BucketItem[]>();
-    const used = new Set<string>();
-    for (const it of b.items(state)) {
+    const inNet = new Map<string, BucketItem[]>();
+    for (const it of b.items(state, new Set(touched.keys()))) {
       if (it.rules.length === 0) continue;
-      const id = slash24Id(it.addr);
-      used.add(id);
-      if (!touched.has(id)) continue;
-      const list = inId.get(id);
+      const id = slash24(it.addr);
+      const list = inNet.get(id);
       if (list) list.push(it);
-      else inId.set(id, [it]);
+      else inNet.set(id, [it]);
     }
-    return { inId, used };
+    return inNet;
   };
   const before = scan(applied);
   const after = scan(desired);
@@ -238,16 +242,16 @@ function bucketedEdits(b: Bucketed, applied: ProxyState, desired: ProxyState, ch
   for (const [id, mine] of touched) {
     const addr = mine[0]!.addr;
     const chain = b.chain(addr);
-    const now = after.inId.get(id) ?? [];
+    const now = after.get(id) ?? [];
     if (now.length === 0) {
       // Out of use: the chain goes whole, with the jump to it.
       out.gone.push(chain);
       topDeletes.push(topJump(b, addr));
       continue;
     }
-    if (!before.inId.has(id)) {
+    if (!before.has(id)) {
       out.chains.set(chain, byKey([...now]).flatMap((it) => it.rules));
-      topInserts.push({ key: id, rules: [topJump(b, addr)] });
+      topInserts.push({ key: slash24Id(addr), rules: [topJump(b, addr)] });
       continue;
     }
     const inserts = mine.filter((ch) => ch.rules.length > 0);
@@ -256,7 +260,10 @@ function bucketedEdits(b: Bucketed, applied: ProxyState, desired: ProxyState, ch
     out.edits.push(...editLines(chain, mine.flatMap(was), inserts, (key) => at(key, 0)));
   }
   const ids = topInserts.map((i) => i.key).sort();
-  const at = ids.length === 0 ? () => 0 : insertPositions(ids, 1, after.used, (id) => id, () => [1]);
+  // Where a /24 that comes into use goes, among those in use: a pass that renders every rule,
+  // as rare as a new /24.
+  const used = () => new Set([...b.items(desired)].filter((it) => it.rules.length > 0).map((it) => slash24Id(it.addr)));
+  const at = ids.length === 0 ? () => 0 : insertPositions(ids, 1, used(), (id) => id, () => [1]);
   out.edits.push(...editLines(b.top, topDeletes, topInserts, (id) => at(id, 0)));
   return out;
 }
@@ -271,8 +278,10 @@ function masqBuckets(c: IptablesChains): Bucketed {
   return {
     top: c.dnatMasq,
     chain,
-    *items(state) {
-      for (const ip of state.endpointIPs.keys()) yield { addr: ip, key: masqOrder(ip, state), rules: [dnatMasqRule(chain(ip), ip, state.remoteIPs.has(ip))] };
+    *items(state, only) {
+      for (const ip of state.endpointIPs.keys()) {
+        if (!only || only.has(slash24(ip))) yield { addr: ip, key: masqOrder(ip, state), rules: [dnatMasqRule(chain(ip), ip, state.remoteIPs.has(ip))] };
+      }
     },
   };
 }
@@ -290,8 +299,10 @@ function serviceBuckets(c: IptablesChains): Bucketed {
   return {
     top: c.services,
     chain: (vip) => svcsChain(c, vip),
-    *items(state) {
-      for (const f of state.frontends.values()) yield { addr: f.vip, key: f.key, rules: frontendDispatch(c, f, state.nodeAddresses).services };
+    *items(state, only) {
+      for (const f of state.frontends.values()) {
+        if (!only || only.has(slash24(f.vip))) yield { addr: f.vip, key: f.key, rules: frontendDispatch(c, f, state.nodeAddresses).services };
+      }
     },
   };
 }
