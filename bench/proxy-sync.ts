@@ -95,7 +95,7 @@ async function ours(run: Runner, backend: ProxyBackend, n: number, changes: bool
   const adds: number[] = [];
   const edits: number[] = [];
   const dels: number[] = [];
-  const reps = backend.mode === 'iptables' ? 1 : NFT_REPEATS;
+  const reps = backend.mode === 'iptables' ? REPEATS : NFT_REPEATS;
   // Endpoint addresses past every service's, so that each change brings new ones.
   const fresh = (r: number) => (n + NFT_REPEATS + r) * ENDPOINTS;
   for (let r = 0; r < reps; r++) {
@@ -391,7 +391,7 @@ if (args.part) {
 } else {
   const n = args.services;
   const at = n.toLocaleString('en');
-  console.log(`proxy-sync: ${ENDPOINTS} endpoints per service, Shopfloor's nftables changes are medians of ${NFT_REPEATS}, the kube-proxy-like layout's of ${REPEATS} (iptables: one); cold and add end on a connection to the VIP forwarded`);
+  console.log(`proxy-sync: ${ENDPOINTS} endpoints per service, Shopfloor's nftables changes are medians of ${NFT_REPEATS}, the kube-proxy-like layout's and Shopfloor's iptables mode's of ${REPEATS}; cold and add end on a connection to the VIP forwarded`);
   const bySize = new Map<number, Figures>();
   for (const size of args.sizes) bySize.set(size, await inFreshNetns([IN_NETNS, 'sweep', '--services', String(size)]));
   const perSize: Figures = {};
