@@ -135,12 +135,17 @@ function elementStatements(T: string, verb: 'add' | 'delete', set: string, items
   return chunks(items).map((c) => `${verb} element ${T} ${set} { ${c.join(', ')} }`);
 }
 
+/** An element as a statement lists it: `key : value` to add to a map, `key` otherwise. */
+function elementText(e: Element, withValue: boolean): string {
+  return withValue && e.value !== undefined ? `${e.key} : ${e.value}` : e.key;
+}
+
 function groupByMap(elements: readonly Element[], withValues: boolean): Map<string, string[]> {
   const byMap = new Map<string, string[]>();
   for (const e of elements) {
     let list = byMap.get(e.map);
     if (!list) byMap.set(e.map, (list = []));
-    list.push(withValues && e.value !== undefined ? `${e.key} : ${e.value}` : e.key);
+    list.push(elementText(e, withValues));
   }
   return byMap;
 }
@@ -202,21 +207,36 @@ function servicesRules(T: string, state: ProxyState): string[] {
 
 /**
  * The whole table, replacing whatever is there in the same transaction (add + delete + add makes
- * it work whether or not the table exists). Used at start, for the periodic full resync, and
- * after a failed apply.
+ * it work whether or not the table exists), one statement (with its newline) at a time, so that
+ * the backend streams it to nft: at 100,000 services it is 25 MB of text, and built whole
+ * (with an element object per element) it held about 190 MB at once. Elements go out in
+ * statements of ELEMENTS_PER_STATEMENT as each map's fill. Used at start, for the periodic full
+ * resync, and after a failed apply.
  */
-export function renderNftFull(table: string, state: ProxyState): string {
+export function* renderNftFullStatements(table: string, state: ProxyState): Generator<string> {
   const T = tableRef(table);
-  const lines = [`add table ${T}`, `delete table ${T}`, ...skeleton(T)];
-  for (const { group } of state.groups.values()) lines.push(...addGroupLines(T, groupChain(group)));
-  lines.push(...servicesRules(T, state));
-  const elements: Element[] = [];
-  for (const f of state.frontends.values()) elements.push(...frontendElements(f));
-  for (const [map, items] of groupByMap(elements, true)) lines.push(...elementStatements(T, 'add', map, items));
-  lines.push(...elementStatements(T, 'add', 'nodeport-ips', state.nodeAddresses));
-  lines.push(...elementStatements(T, 'add', 'hairpin', [...state.endpointIPs.keys()].map((ip) => `${ip} . ${ip}`)));
-  lines.push(...elementStatements(T, 'add', 'remote-endpoints', [...state.remoteIPs.keys()]));
-  return lines.join('\n') + '\n';
+  for (const l of [`add table ${T}`, `delete table ${T}`, ...skeleton(T)]) yield l + '\n';
+  for (const { group } of state.groups.values()) for (const l of addGroupLines(T, groupChain(group))) yield l + '\n';
+  for (const l of servicesRules(T, state)) yield l + '\n';
+  const pending = new Map<string, string[]>();
+  function* add(map: string, item: string): Generator<string> {
+    let list = pending.get(map);
+    if (!list) pending.set(map, (list = []));
+    list.push(item);
+    if (list.length < ELEMENTS_PER_STATEMENT) return;
+    yield `add element ${T} ${map} { ${list.join(', ')} }\n`;
+    pending.set(map, []);
+  }
+  for (const f of state.frontends.values()) for (const e of frontendElements(f)) yield* add(e.map, elementText(e, true));
+  for (const a of state.nodeAddresses) yield* add('nodeport-ips', a);
+  for (const ip of state.endpointIPs.keys()) yield* add('hairpin', `${ip} . ${ip}`);
+  for (const ip of state.remoteIPs.keys()) yield* add('remote-endpoints', ip);
+  for (const [map, list] of pending) if (list.length > 0) yield `add element ${T} ${map} { ${list.join(', ')} }\n`;
+}
+
+/** renderNftFullStatements as one text (tests, and the fakes' history checks). */
+export function renderNftFull(table: string, state: ProxyState): string {
+  return [...renderNftFullStatements(table, state)].join('');
 }
 
 /**
