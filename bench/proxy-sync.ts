@@ -1,14 +1,16 @@
-// Service-rule sync speed, in a private network namespace: Shopfloor's nftables layout (per-service
-// state only in map elements) against a kube-proxy-like layout generated here (a vmap into a chain
-// per service that numgen-jumps into a chain per endpoint), and Shopfloor's iptables mode, fed
-// in-process; then, through one kube-apiserver holding the same services both ways
-// (kube-proxy-run.ts), the real kube-proxy (Services and EndpointSlices) and the agent's service
-// proxy (NodeWorkloads and NodeAssignments), nftables and iptables modes, each run a process of
-// its own in a fresh namespace. Cold full syncs of 1,000 and N services (default 10,000) × 3
-// endpoints; one-service add, endpoint change and delete at N. Cold and add end once a connection
-// to the VIP is forwarded (proxy-netns.ts). Ends with one JSON line of the figures.
+// Service-rule sync speed, in private network namespaces. First Shopfloor's nftables proxier,
+// fed in-process as the agent feeds it, at each of --sizes services × 3 endpoints (default
+// 1,000, 10,000, 40,000 and 100,000; a process per size, so that its RSS is that size's): cold
+// full sync, one-service add, endpoint change and delete, and how they grow (`change_growth`,
+// `cold_growth`). Then, at --services N (default 10,000), the kube-proxy-like layout generated
+// here (a vmap into a chain per service that numgen-jumps into a chain per endpoint) and
+// Shopfloor's iptables mode; then, through one kube-apiserver holding the same services both
+// ways (kube-proxy-run.ts), the real kube-proxy (Services and EndpointSlices) and the agent's
+// service proxy (NodeWorkloads and NodeAssignments), nftables and iptables modes, each run a
+// process of its own in a fresh namespace (--no-api leaves this part out). Cold and add end once
+// a connection to the VIP is forwarded (proxy-netns.ts). Ends with one JSON line of the figures.
 //
-//   SHOPFLOOR_TOOLS_BIN=$(bash scripts/build-tools.sh --bin-dir) npm run bench -- proxy-sync [--services 10000]
+//   SHOPFLOOR_TOOLS_BIN=$(bash scripts/build-tools.sh --bin-dir) npm run bench -- proxy-sync [--sizes 1000,10000,40000,100000] [--services 10000] [--no-api]
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -21,7 +23,7 @@ import { runChecked, spawnRunner, type Runner } from '../agent/exec.js';
 import { IptablesBackend } from '../agent/proxy/iptables-backend.js';
 import { proxyMetrics } from '../agent/proxy/metrics.js';
 import type { Service } from '../agent/proxy/model.js';
-import { buildProxyState } from '../agent/proxy/service-catalog.js';
+import { ServiceCatalog } from '../agent/proxy/service-catalog.js';
 import { NftBackend } from '../agent/proxy/nft-backend.js';
 import { DEFAULT_PROXY_TABLE } from '../agent/proxy/proxy-names.js';
 import { Proxier } from '../agent/proxy/proxier.js';
@@ -33,6 +35,8 @@ import { listenAsEndpoints, routeProbeRanges, untilForwarded } from './proxy-net
 import { ENDPOINTS, endpointIP, modelService, vip } from './service-objects.js';
 
 const REPEATS = 5;
+/** Shopfloor's nftables changes take a few ms each: more of them make a steadier median. */
+const NFT_REPEATS = 15;
 
 function services(n: number): Service[] {
   return Array.from({ length: n }, (_, i) => modelService(i));
@@ -55,47 +59,62 @@ async function mustSync(p: Proxier, full: boolean): Promise<void> {
   if (!(await p.sync(full))) throw new Error(`a ${full ? 'full' : 'partial'} sync failed; run with the agent's logger to see nft's stderr`);
 }
 
-/** Shopfloor's layout, through the real proxier: cold full sync, then incremental changes. */
-async function ours(run: Runner, backend: ProxyBackend, n: number, changes: boolean): Promise<{ cold: number; rssMb: number; add?: number; change?: number; del?: number }> {
+/** One size's figures of Shopfloor's proxier: seconds, and the process's memory in MB. */
+interface OursFigures {
+  cold: number;
+  rssMb: number;
+  maxRssMb: number;
+  add?: number;
+  change?: number;
+  del?: number;
+}
+
+/**
+ * Shopfloor's layout, through the real proxier fed as the agent feeds it: a service catalog
+ * changed one service at a time, handed over with the keys each change touched. Cold full sync,
+ * then incremental changes.
+ */
+async function ours(run: Runner, backend: ProxyBackend, n: number, changes: boolean): Promise<OursFigures> {
   await backend.cleanup();
   const p = proxierFor(backend, run);
-  const base = services(n);
-  p.setState(buildProxyState(base, []).state);
+  const catalog = new ServiceCatalog();
+  for (const svc of services(n)) catalog.setService(`${svc.namespace}/${svc.name}`, svc);
+  p.setState(catalog.state);
+  const set = (svc: Service, present = true) => p.setState(catalog.state, catalog.setService(`${svc.namespace}/${svc.name}`, present ? svc : undefined).changed);
   // Synced, then forwarded: the check kube-proxy's run ends on too (kube-proxy-run.ts).
   const cold = await timed(async () => {
     await mustSync(p, true);
     await untilForwarded(vip(n - 1));
   });
   const rssMb = process.memoryUsage().rss / 2 ** 20;
+  const maxRssMb = () => process.resourceUsage().maxRSS / 1024;
   if (!changes) {
     await p.stop();
-    return { cold, rssMb };
+    return { cold, rssMb, maxRssMb: maxRssMb() };
   }
   const adds: number[] = [];
   const edits: number[] = [];
   const dels: number[] = [];
-  const reps = backend.mode === 'iptables' ? 1 : REPEATS;
-  // The proxier is told which frontend changed, as the agent's service catalog tells it.
-  const keyOf = (s: Service) => `${s.clusterIP}/TCP/80`;
+  const reps = backend.mode === 'iptables' ? REPEATS : NFT_REPEATS;
+  // Endpoint addresses past every service's, so that each change brings new ones.
+  const fresh = (r: number) => (n + NFT_REPEATS + r) * ENDPOINTS;
   for (let r = 0; r < reps; r++) {
-    const extra = modelService(n + r, 3 * 65536 - ENDPOINTS * (r + 1));
-    p.setState(buildProxyState([...base, extra], []).state, [keyOf(extra)]);
+    const extra = modelService(n + r);
+    set(extra);
     adds.push(
       await timed(async () => {
         await mustSync(p, false);
         await untilForwarded(extra.clusterIP);
       }),
     );
-    const edited = [...base];
-    edited[n >> 1] = modelService(n >> 1, 3 * 65536 - 100 - r * ENDPOINTS);
-    p.setState(buildProxyState([...edited, extra], []).state, [keyOf(edited[n >> 1]!)]);
+    set(modelService(n >> 1, fresh(r)));
     edits.push(await timed(() => mustSync(p, false)));
-    p.setState(buildProxyState(edited, []).state, [keyOf(extra)]);
+    set(extra, false);
     dels.push(await timed(() => mustSync(p, false)));
   }
   await p.stop();
   await backend.cleanup();
-  return { cold, rssMb, add: median(adds), change: median(edits), del: median(dels) };
+  return { cold, rssMb, maxRssMb: maxRssMb(), add: median(adds), change: median(edits), del: median(dels) };
 }
 
 // The kube-proxy-like layout, written here only for comparison.
@@ -194,50 +213,56 @@ const ms = (s: number | undefined) => (s === undefined ? NaN : Math.round(s * 1e
 const sec = (s: number) => Math.round(s * 1000) / 1000;
 const mb = (m: number) => Math.round(m * 10) / 10;
 
-/** Shopfloor's proxy and the kube-proxy-like layout, in this process's own network namespace; returns the JSON figures. */
-async function measure(n: number): Promise<Figures> {
+/** Shopfloor's nftables proxier at one size, in this process's own network namespace (a process per size, so that its RSS is that size's alone). */
+async function sweep(n: number): Promise<Figures> {
   const run = spawnRunner();
   const at = n.toLocaleString('en');
-  console.log(`proxy-sync: ${ENDPOINTS} endpoints per service, changes are medians of ${REPEATS} (iptables: one); cold and add end on a connection to the VIP forwarded`);
+  const o = await ours(run, new NftBackend(run, DEFAULT_PROXY_TABLE), n, true);
+  const slowest = Math.max(o.add!, o.change!, o.del!);
+  console.log(`shopfloor nftables   ${at.padStart(7)} services: cold ${sec(o.cold)} s; add ${ms(o.add)} ms, endpoint change ${ms(o.change)} ms, delete ${ms(o.del)} ms; RSS ${mb(o.rssMb)} MB after the cold sync, ${mb(o.maxRssMb)} MB at most`);
+  return { cold_s: sec(o.cold), change_ms: ms(slowest), add_ms: ms(o.add), endpoint_change_ms: ms(o.change), delete_ms: ms(o.del), rss_mb: mb(o.rssMb), max_rss_mb: mb(o.maxRssMb) };
+}
 
-  const nft = new NftBackend(run, DEFAULT_PROXY_TABLE);
-  const ours1k = await ours(run, nft, 1000, false);
-  console.log(`shopfloor nftables   cold  1,000 services: ${sec(ours1k.cold)} s`);
-  const oursN = await ours(run, nft, n, true);
-  console.log(`shopfloor nftables   cold ${at} services: ${sec(oursN.cold)} s; at ${at}: add ${ms(oursN.add)} ms, endpoint change ${ms(oursN.change)} ms, delete ${ms(oursN.del)} ms; bench process RSS ${mb(oursN.rssMb)} MB`);
-
+/** The kube-proxy-like layout and Shopfloor's iptables mode at n, in this process's own network namespace. */
+async function compare(n: number): Promise<Figures> {
+  const run = spawnRunner();
+  const at = n.toLocaleString('en');
   const kp1k = await kubeProxyLike(run, 1000, false);
   console.log(`kube-proxy-like nft  cold  1,000 services: ${sec(kp1k.cold)} s`);
   const kpN = await kubeProxyLike(run, n, true);
   console.log(`kube-proxy-like nft  cold ${at} services: ${sec(kpN.cold)} s; at ${at}: add ${ms(kpN.add)} ms, endpoint change ${ms(kpN.change)} ms, delete ${ms(kpN.del)} ms`);
-
-  const ipt = new IptablesBackend(run, DEFAULT_PROXY_TABLE);
-  const iptN = await ours(run, ipt, n, true);
+  const iptN = await ours(run, new IptablesBackend(run, DEFAULT_PROXY_TABLE), n, true);
   const version = (await runChecked(run, 'iptables', ['--version'])).stdout.trim();
   console.log(`shopfloor iptables   cold ${at} services: ${sec(iptN.cold)} s; at ${at}: add ${ms(iptN.add)} ms, endpoint change ${ms(iptN.change)} ms, delete ${ms(iptN.del)} ms (${version})`);
-
-  const change = Math.max(oursN.add!, oursN.change!, oursN.del!);
-  const speedup = kpN.cold / oursN.cold;
-  console.log(`cold ${at} speedup over the kube-proxy-like layout: ${speedup.toFixed(1)}x (goal ≥ 10x); cold ${at} ${sec(oursN.cold)} s (goal ≤ 2 s at 10,000); slowest one-service change ${ms(change)} ms (goal ≤ 20 ms)`);
   return {
-    services: n,
-    cold1k_s: sec(ours1k.cold),
-    cold10k_s: sec(oursN.cold),
-    change10k_ms: ms(change),
-    add10k_ms: ms(oursN.add),
-    endpoint_change10k_ms: ms(oursN.change),
-    delete10k_ms: ms(oursN.del),
-    rss_mb: mb(oursN.rssMb),
     kubeproxy_cold1k_s: sec(kp1k.cold),
-    kubeproxy_cold10k_s: sec(kpN.cold),
-    kubeproxy_add10k_ms: ms(kpN.add),
-    kubeproxy_endpoint_change10k_ms: ms(kpN.change),
-    kubeproxy_delete10k_ms: ms(kpN.del),
-    cold_speedup: Math.round(speedup * 10) / 10,
-    iptables_cold10k_s: sec(iptN.cold),
-    iptables_add10k_ms: ms(iptN.add),
-    iptables_change10k_ms: ms(Math.max(iptN.add!, iptN.change!, iptN.del!)),
+    kubeproxy_cold_s: sec(kpN.cold),
+    kubeproxy_add_ms: ms(kpN.add),
+    kubeproxy_endpoint_change_ms: ms(kpN.change),
+    kubeproxy_delete_ms: ms(kpN.del),
+    iptables_cold_s: sec(iptN.cold),
+    iptables_add_ms: ms(iptN.add),
+    iptables_endpoint_change_ms: ms(iptN.change),
+    iptables_delete_ms: ms(iptN.del),
+    iptables_change_ms: ms(Math.max(iptN.add!, iptN.change!, iptN.del!)),
   };
+}
+
+/**
+ * How the sweep's figures grow: `change_growth`, the slowest one-service change at the largest
+ * size ÷ at the smallest; `cold_growth`, the cold sync's largest growth between two neighbouring
+ * sizes, scaled to 4× the services (4 is linear).
+ */
+function growth(bySize: ReadonlyMap<number, Figures>): Figures {
+  const sizes = [...bySize.keys()].sort((a, b) => a - b);
+  const at = (n: number) => bySize.get(n)!;
+  let cold = 0;
+  for (let i = 1; i < sizes.length; i++) {
+    const [a, b] = [sizes[i - 1]!, sizes[i]!];
+    cold = Math.max(cold, (at(b).cold_s! / at(a).cold_s!) ** (Math.log(4) / Math.log(b / a)));
+  }
+  const round = (x: number) => Math.round(x * 100) / 100;
+  return { change_growth: round(at(sizes.at(-1)!).change_ms! / at(sizes[0]!).change_ms!), cold_growth: round(cold) };
 }
 
 /** One proxy run's figures, named `<prefix>_cold_s`, `<prefix>_change_ms`, `<prefix>_rss_mb`. */
@@ -289,44 +314,93 @@ async function throughTheApi(n: number): Promise<Figures> {
 
 const IPTABLES_CHANGES = 3;
 const IN_NETNS = '--in-netns';
+/** Through the API, and the kube-proxy-like layout, whose changes take endpoint addresses from 3 × 65,536 down. */
 const MAX_SERVICES = 40_000;
+/** vip() and endpointIP() run out past this many. */
+const MAX_SWEEP = 1_000_000;
+const DEFAULT_SIZES = '1000,10000,40000,100000';
 
-function readServices(argv: string[]): number {
-  const { values } = parseArgs({ args: argv, options: { services: { type: 'string', default: '10000' }, 'in-netns': { type: 'boolean', default: false } } });
-  const n = Number(values.services);
-  if (!Number.isInteger(n) || n < 10 || n > MAX_SERVICES) throw new Error(`--services "${values.services}" must be a whole number from 10 to ${MAX_SERVICES}`);
+interface Args {
+  /** The comparisons' size: the kube-proxy-like layout, iptables mode, and both proxies through the API. */
+  services: number;
+  /** Shopfloor's nftables proxier at each of these. */
+  sizes: number[];
+  api: boolean;
+  /** Inside the namespace: which part this process measures. */
+  part?: 'sweep' | 'compare';
+}
+
+function wholeNumber(flag: string, value: string, max: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 10 || n > max) throw new Error(`${flag} "${value}" must be a whole number from 10 to ${max.toLocaleString('en')}`);
   return n;
 }
 
-// Shopfloor's side re-runs this file inside a network namespace of its own, so that its rules
-// never touch the host and nft is spawned directly, as the agent spawns it; it prints its
-// figures as a JSON line last, which this process takes up.
-const n = readServices(process.argv.slice(2));
-if (process.argv.includes(IN_NETNS)) {
-  await routeProbeRanges(spawnRunner());
-  const endpoints = await listenAsEndpoints();
-  try {
-    console.log(JSON.stringify(await measure(n)));
-  } finally {
-    endpoints.close();
-  }
-} else {
+function readArgs(argv: string[]): Args {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      services: { type: 'string', default: '10000' },
+      sizes: { type: 'string', default: DEFAULT_SIZES },
+      'no-api': { type: 'boolean', default: false },
+      'in-netns': { type: 'string' },
+    },
+  });
+  const part = values['in-netns'];
+  if (part !== undefined && part !== 'sweep' && part !== 'compare') throw new Error(`${IN_NETNS} "${part}" must be sweep or compare`);
+  // A sweep process measures one size: any of --sizes.
+  const services = wholeNumber('--services', values.services, part === 'sweep' ? MAX_SWEEP : MAX_SERVICES);
+  // The comparisons' size is always swept too: the cold speedup is taken there.
+  const sizes = [...new Set([...values.sizes.split(',').map((s) => wholeNumber('--sizes', s.trim(), MAX_SWEEP)), services])].sort((a, b) => a - b);
+  return { services, sizes, api: !values['no-api'], part };
+}
+
+/** Runs this file with `args` in a fresh network namespace; resolves with the JSON line it prints last, passing on the rest. */
+async function inFreshNetns(args: string[]): Promise<Figures> {
   const ip = spawnRunner();
   const netns = `sfbench-${randomBytes(3).toString('hex')}`;
   await runChecked(ip, 'ip', ['netns', 'add', netns]);
   let last = '';
   try {
-    const child = spawn('ip', ['netns', 'exec', netns, process.execPath, '--import', 'tsx', fileURLToPath(import.meta.url), IN_NETNS, '--services', String(n)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn('ip', ['netns', 'exec', netns, process.execPath, '--import', 'tsx', fileURLToPath(import.meta.url), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
     createInterface({ input: child.stdout }).on('line', (l) => {
       if (l.startsWith('{')) last = l;
       else console.log(l);
     });
-    process.exitCode = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? 1)));
+    const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? 1)));
+    if (code !== 0) throw new Error(`proxy-sync ${args.join(' ')} exited with ${code}; its output above says why`);
   } finally {
     await ip('ip', ['netns', 'del', netns]);
   }
-  if (process.exitCode === 0) {
-    const ours = JSON.parse(last) as Figures;
-    console.log(JSON.stringify({ ...ours, ...(await throughTheApi(n)) }));
+  return JSON.parse(last) as Figures;
+}
+
+// Shopfloor's side re-runs this file inside network namespaces of its own, so that its rules
+// never touch the host and nft is spawned directly, as the agent spawns it: one process per
+// sweep size, then one for the comparisons. Each prints its figures as a JSON line last, which
+// this process takes up.
+const args = readArgs(process.argv.slice(2));
+if (args.part) {
+  await routeProbeRanges(spawnRunner());
+  const endpoints = await listenAsEndpoints();
+  try {
+    console.log(JSON.stringify(args.part === 'sweep' ? await sweep(args.services) : await compare(args.services)));
+  } finally {
+    endpoints.close();
   }
+} else {
+  const n = args.services;
+  const at = n.toLocaleString('en');
+  console.log(`proxy-sync: ${ENDPOINTS} endpoints per service, Shopfloor's nftables changes are medians of ${NFT_REPEATS}, the kube-proxy-like layout's and Shopfloor's iptables mode's of ${REPEATS}; cold and add end on a connection to the VIP forwarded`);
+  const bySize = new Map<number, Figures>();
+  for (const size of args.sizes) bySize.set(size, await inFreshNetns([IN_NETNS, 'sweep', '--services', String(size)]));
+  const perSize: Figures = {};
+  for (const [size, f] of bySize) for (const [k, v] of Object.entries(f)) perSize[k.replace(/_(s|ms|mb)$/, `_${size}_$1`)] = v;
+  const grew = growth(bySize);
+  const cmp = await inFreshNetns([IN_NETNS, 'compare', '--services', String(n)]);
+  const speedup = cmp.kubeproxy_cold_s! / bySize.get(n)!.cold_s!;
+  console.log(`change_growth ${grew.change_growth} (slowest one-service change at ${args.sizes.at(-1)!.toLocaleString('en')} ÷ at ${args.sizes[0]!.toLocaleString('en')}; goal ≤ 1.5), cold_growth ${grew.cold_growth} per 4× services (4 is linear)`);
+  console.log(`cold ${at} speedup over the kube-proxy-like layout: ${speedup.toFixed(1)}x (goal ≥ 10x); iptables one-service change at ${at}: ${cmp.iptables_change_ms} ms`);
+  const ours: Figures = { services: n, ...perSize, ...grew, ...cmp, cold_speedup: Math.round(speedup * 10) / 10 };
+  console.log(JSON.stringify(args.api ? { ...ours, ...(await throughTheApi(n)) } : ours));
 }

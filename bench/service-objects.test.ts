@@ -7,6 +7,7 @@ describe('the proxy benchmark services', () => {
     expect(vips.size).toBe(10_005);
     expect(vip(0)).toBe('10.96.1.0');
     expect(vip(10_004)).toBe('10.96.40.20');
+    expect(vip(100_004)).toBe('10.97.135.164');
   });
 
   it('describes service i the same way to both proxies', () => {

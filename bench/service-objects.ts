@@ -9,15 +9,19 @@ import type { KubeObject } from '../kube/types.js';
 export const ENDPOINTS = 3;
 export const SERVICE_PORT = 80;
 export const ENDPOINT_PORT = 8080;
-/** Holds every vip(i); vip(0) starts past the range's first /24, which kube-apiserver keeps for the `kubernetes` Service. */
-export const VIP_RANGE = '10.96.0.0/16';
+/**
+ * Holds every vip(i) (a /12, the largest range kube-apiserver takes, so that the benchmark's
+ * largest sizes fit); vip(0) starts past the range's first /24, which kube-apiserver keeps for
+ * the `kubernetes` Service.
+ */
+export const VIP_RANGE = '10.96.0.0/12';
 /** Holds every endpointIP(j): kube-proxy's clusterCIDR. */
 export const ENDPOINT_RANGE = '10.128.0.0/9';
 export const NAMESPACE = 'bench';
 
 export function vip(i: number): string {
   const v = i + 256;
-  return `10.96.${v >> 8}.${v & 255}`;
+  return `10.${96 + (v >> 16)}.${(v >> 8) & 255}.${v & 255}`;
 }
 
 export function endpointIP(j: number): string {

@@ -205,7 +205,7 @@ export const upCommand: Command = {
           '  npx shopfloor logs nw/hello           # a replica\'s container log (-f follows)',
           proxyMode === 'nftables'
             ? '  nft list table ip shopfloor           # the VIP rules the agent programmed'
-            : '  iptables -t nat -S SHOPFLOOR-SERVICES # the VIP rules the agent programmed',
+            : '  iptables-save -t nat | grep SHOPFLOOR # the VIP rules the agent programmed',
           '',
           '  kubectl wait --for=condition=Ready nw/hello',
           '  curl http://$(kubectl get nw hello -o jsonpath={.status.clusterIP})/',

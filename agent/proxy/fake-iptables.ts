@@ -2,7 +2,8 @@
 // them, for tests that apply many rendered inputs and compare the tables they leave. It knows
 // the lines iptables-render.ts writes and refuses any other, and enforces what iptables-restore
 // refuses: each table's section applies at its COMMIT or not at all; a rule's chain, and a jump's
-// target chain, must exist; a chain is deleted only when it is empty and nothing jumps to it.
+// target chain, must exist; a rule deleted by spec (-D) must be there; a rule is inserted (-I) at
+// 1 to one past the last; a chain is deleted only when it is empty and nothing jumps to it.
 // Declaring a chain of ours creates it, or flushes it when it exists (--noflush keeps the rest).
 
 import type { IptablesTable } from './iptables-render.js';
@@ -46,6 +47,12 @@ export class FakeIptables {
         return;
       }
       if (!table || !next) return fail('a line outside a table section');
+      const chains = next;
+      const mustHaveTarget = (rule: string): void => {
+        const target = jumpTarget(rule);
+        if (target === undefined) fail('a rule without a target');
+        if (!TARGETS.has(target!) && !chains.has(target!)) fail(`no chain or target ${target}`);
+      };
       if (line === 'COMMIT') {
         this.tables[table] = next;
         table = undefined;
@@ -58,10 +65,22 @@ export class FakeIptables {
         next.set(m[1]!, []);
       } else if ((m = /^-A ([^\s]+) (.+)$/.exec(line))) {
         const rules = next.get(m[1]!) ?? fail(`no chain ${m[1]}`);
-        const target = jumpTarget(line);
-        if (target === undefined) fail('a rule without a target');
-        if (!TARGETS.has(target!) && !next.has(target!)) fail(`no chain or target ${target}`);
+        mustHaveTarget(line);
         rules.push(line);
+      } else if ((m = /^-D ([^\s]+) (.+)$/.exec(line))) {
+        const rules = next.get(m[1]!) ?? fail(`no chain ${m[1]}`);
+        // iptables deletes the first rule that matches the spec.
+        const at = rules.indexOf(`-A ${m[1]} ${m[2]}`);
+        if (at < 0) fail('no such rule');
+        rules.splice(at, 1);
+      } else if ((m = /^-I ([^\s]+) (\d+) (.+)$/.exec(line))) {
+        const rules = next.get(m[1]!) ?? fail(`no chain ${m[1]}`);
+        const at = Number(m[2]);
+        const rule = `-A ${m[1]} ${m[3]}`;
+        mustHaveTarget(rule);
+        // iptables inserts at 1 to one past the last rule.
+        if (at < 1 || at > rules.length + 1) fail(`no position ${at} in a chain of ${rules.length} rules`);
+        rules.splice(at - 1, 0, rule);
       } else if ((m = /^-X ([^\s]+)$/.exec(line))) {
         const name = m[1]!;
         const rules = next.get(name) ?? fail(`no chain ${name}`);

@@ -4,7 +4,7 @@
 // not model fails loudly instead of passing unchecked. What it enforces is what the kernel
 // refuses: a transaction applies whole or not at all; a table, chain, set or map must exist
 // before it is used; an element cannot be deleted when absent nor re-added with another value;
-// a chain that a rule or a map element still jumps to cannot be deleted.
+// a chain that a rule or a map element still jumps to cannot be deleted, nor a set a rule reads.
 
 interface FakeSet {
   /** The declaration between the braces, e.g. `type ipv4_addr;`. */
@@ -58,6 +58,8 @@ const DELETE_TABLE = /^delete table ip ([\w-]+)$/;
 const ADD_SET = /^add (set|map) ip ([\w-]+) ([\w-]+) \{ (.+) \}$/;
 const ADD_CHAIN = /^add chain ip ([\w-]+) ([\w-]+)(?: \{ (.+) \})?$/;
 const DELETE_CHAIN = /^delete chain ip ([\w-]+) ([\w-]+)$/;
+const FLUSH_CHAIN = /^flush chain ip ([\w-]+) ([\w-]+)$/;
+const DELETE_SET = /^delete set ip ([\w-]+) ([\w-]+)$/;
 const ADD_RULE = /^add rule ip ([\w-]+) ([\w-]+) (.+)$/;
 const ELEMENTS = /^(add|delete) element ip ([\w-]+) ([\w-]+) \{ (.+) \}$/;
 
@@ -124,6 +126,16 @@ function applyLine(tables: Map<string, FakeTable>, line: string): void {
     for (const [other, c] of t.chains) if (other !== name && c.rules.some((r) => verdictTargets(r).includes(name))) throw new Error(`chain ${name} is in use by a rule of ${other}`);
     for (const [set, s] of t.sets) for (const v of s.elements.values()) if (v !== undefined && verdictTargets(v).includes(name)) throw new Error(`chain ${name} is in use by an element of ${set}`);
     t.chains.delete(name);
+  } else if ((m = FLUSH_CHAIN.exec(line))) {
+    const chain = mustTable(tables, m[1]!).chains.get(m[2]!);
+    if (!chain) throw new Error(`no chain ${m[2]}`);
+    chain.rules = [];
+  } else if ((m = DELETE_SET.exec(line))) {
+    const t = mustTable(tables, m[1]!);
+    const name = m[2]!;
+    if (!t.sets.has(name)) throw new Error(`no set ${name}`);
+    for (const [chain, c] of t.chains) if (c.rules.some((r) => setReferences(r).includes(name))) throw new Error(`set ${name} is in use by a rule of ${chain}`);
+    t.sets.delete(name);
   } else if ((m = ADD_RULE.exec(line))) {
     const t = mustTable(tables, m[1]!);
     const chain = t.chains.get(m[2]!);

@@ -29,7 +29,8 @@ export class IptablesBackend implements ProxyBackend {
 
   async apply(applied: ProxyState, desired: ProxyState, diff: ProxyDiff, full: boolean): Promise<void> {
     if (!full) {
-      await runChecked(this.run, 'iptables-restore', RESTORE_ARGS, renderIptablesDiff(this.chains, applied, desired, diff));
+      const text = renderIptablesDiff(this.chains, applied, desired, diff);
+      if (text) await runChecked(this.run, 'iptables-restore', RESTORE_ARGS, text);
       return;
     }
     await runChecked(this.run, 'iptables-restore', RESTORE_ARGS, renderIptablesFull(this.chains, desired, await this.existingChains()));

@@ -1,8 +1,8 @@
 import type { ProxyBackend } from './backend.js';
-import { runChecked, type Runner } from '../exec.js';
+import { runChecked, runCheckedStreaming, type Runner } from '../exec.js';
 import type { ProxyDiff } from './model-diff.js';
 import type { ProxyState } from './model.js';
-import { nftCounts, renderNftCleanup, renderNftDiff, renderNftFull } from './nft-render.js';
+import { nftCounts, renderNftCleanup, renderNftDiff, renderNftFullStatements } from './nft-render.js';
 import { NftSession, SESSION_MAX_BYTES } from './nft-session.js';
 import { proxyNames } from './proxy-names.js';
 
@@ -28,9 +28,13 @@ export class NftBackend implements ProxyBackend {
   }
 
   async apply(applied: ProxyState, desired: ProxyState, diff: ProxyDiff, full: boolean): Promise<void> {
-    const text = full ? renderNftFull(this.table, desired) : renderNftDiff(this.table, applied, desired, diff);
+    if (full) {
+      await runCheckedStreaming(this.run, 'nft', NFT_ARGS, renderNftFullStatements(this.table, desired));
+      return;
+    }
+    const text = renderNftDiff(this.table, applied, desired, diff);
     if (!text) return;
-    if (full || text.length > SESSION_MAX_BYTES) await runChecked(this.run, 'nft', NFT_ARGS, text);
+    if (text.length > SESSION_MAX_BYTES) await runChecked(this.run, 'nft', NFT_ARGS, text);
     else await this.session.apply(text);
   }
 

@@ -23,15 +23,16 @@ describe('renderNftFull', () => {
     expect(lines(full).every((l) => l.includes(' ip shopfloor'))).toBe(true);
   });
 
-  it('dispatches by one map lookup and balances in a chain shared by endpoint count', () => {
+  it('dispatches by one set lookup per group and balances in a chain shared by endpoint count', () => {
     expect(lines(full)).toEqual(
       expect.arrayContaining([
-        'add rule ip shopfloor services ip daddr . meta l4proto . th dport vmap @service-ips',
+        'add rule ip shopfloor services ip daddr . meta l4proto . th dport @lb-tcp-random-2-frontends goto lb-tcp-random-2',
+        'add rule ip shopfloor services ip daddr @nodeport-ips meta l4proto . th dport @np-tcp-random-2-frontends goto np-tcp-random-2',
         'add rule ip shopfloor lb-tcp-random-2 dnat to ip daddr . tcp dport . numgen random mod 2 map @tcp-endpoints',
         'add rule ip shopfloor np-tcp-random-2 meta mark set meta mark | 0x2000 dnat to tcp dport . numgen random mod 2 map @tcp-nodeport-endpoints',
-        'add element ip shopfloor service-ips { 10.96.0.10 . tcp . 80 : goto lb-tcp-random-2 }',
+        'add element ip shopfloor lb-tcp-random-2-frontends { 10.96.0.10 . tcp . 80 }',
         'add element ip shopfloor tcp-endpoints { 10.96.0.10 . 80 . 0 : 10.1.0.1 . 8080, 10.96.0.10 . 80 . 1 : 10.1.0.2 . 8080 }',
-        'add element ip shopfloor service-nodeports { tcp . 30080 : goto np-tcp-random-2 }',
+        'add element ip shopfloor np-tcp-random-2-frontends { tcp . 30080 }',
         'add element ip shopfloor tcp-nodeport-endpoints { 30080 . 0 : 10.1.0.1 . 8080, 30080 . 1 : 10.1.0.2 . 8080 }',
         'add element ip shopfloor nodeport-ips { 192.168.1.1 }',
         'add element ip shopfloor hairpin { 10.1.0.1 . 10.1.0.1, 10.1.0.2 . 10.1.0.2 }',
@@ -67,17 +68,33 @@ describe('renderNftDiff', () => {
     expect(renderNftDiff(TABLE, s, s, diffProxyState(s, s))).toBe('');
   });
 
-  it('sends only the elements of a changed service, new chains first and unused chains last', () => {
+  it('sends only the elements of a changed service, new groups first and unused groups last', () => {
     const before = state([web(eps('10.1.0.1', '10.1.0.2')), dns(eps('10.1.0.5'))], []);
     const after = state([web(eps('10.1.0.1', '10.1.0.2', '10.1.0.3')), dns(eps('10.1.0.5'))], []);
     expect(lines(renderNftDiff(TABLE, before, after, diffProxyState(before, after)))).toEqual([
       'add chain ip shopfloor lb-tcp-random-3',
       'add rule ip shopfloor lb-tcp-random-3 dnat to ip daddr . tcp dport . numgen random mod 3 map @tcp-endpoints',
-      'delete element ip shopfloor service-ips { 10.96.0.10 . tcp . 80 }',
+      'add set ip shopfloor lb-tcp-random-3-frontends { type ipv4_addr . inet_proto . inet_service; }',
+      'delete element ip shopfloor lb-tcp-random-2-frontends { 10.96.0.10 . tcp . 80 }',
+      'flush chain ip shopfloor services',
+      'add rule ip shopfloor services ip daddr . meta l4proto . th dport @lb-tcp-random-3-frontends goto lb-tcp-random-3',
+      'add rule ip shopfloor services ip daddr . meta l4proto . th dport @lb-udp-random-1-frontends goto lb-udp-random-1',
       'add element ip shopfloor hairpin { 10.1.0.3 . 10.1.0.3 }',
-      'add element ip shopfloor service-ips { 10.96.0.10 . tcp . 80 : goto lb-tcp-random-3 }',
+      'add element ip shopfloor lb-tcp-random-3-frontends { 10.96.0.10 . tcp . 80 }',
       'add element ip shopfloor tcp-endpoints { 10.96.0.10 . 80 . 2 : 10.1.0.3 . 8080 }',
+      'delete set ip shopfloor lb-tcp-random-2-frontends',
       'delete chain ip shopfloor lb-tcp-random-2',
+    ]);
+  });
+
+  it('leaves the services chain alone while no group comes or goes', () => {
+    const before = state([web(eps('10.1.0.1', '10.1.0.2')), dns(eps('10.1.0.5'))], []);
+    const after = state([web(eps('10.1.0.1', '10.1.0.3')), dns(eps('10.1.0.5'))], []);
+    expect(lines(renderNftDiff(TABLE, before, after, diffProxyState(before, after)))).toEqual([
+      'delete element ip shopfloor tcp-endpoints { 10.96.0.10 . 80 . 1 }',
+      'delete element ip shopfloor hairpin { 10.1.0.2 . 10.1.0.2 }',
+      'add element ip shopfloor hairpin { 10.1.0.3 . 10.1.0.3 }',
+      'add element ip shopfloor tcp-endpoints { 10.96.0.10 . 80 . 1 : 10.1.0.3 . 8080 }',
     ]);
   });
 
@@ -85,14 +102,17 @@ describe('renderNftDiff', () => {
     const before = state([web(eps('10.1.0.1'), 'Random', 30080)], ['192.168.1.1']);
     const after = state([web([], 'Random', 30080)], ['192.168.1.1']);
     expect(lines(renderNftDiff(TABLE, before, after, diffProxyState(before, after)))).toEqual([
-      'delete element ip shopfloor service-ips { 10.96.0.10 . tcp . 80 }',
+      'delete element ip shopfloor lb-tcp-random-1-frontends { 10.96.0.10 . tcp . 80 }',
       'delete element ip shopfloor tcp-endpoints { 10.96.0.10 . 80 . 0 }',
-      'delete element ip shopfloor service-nodeports { tcp . 30080 }',
+      'delete element ip shopfloor np-tcp-random-1-frontends { tcp . 30080 }',
       'delete element ip shopfloor tcp-nodeport-endpoints { 30080 . 0 }',
+      'flush chain ip shopfloor services',
       'delete element ip shopfloor hairpin { 10.1.0.1 . 10.1.0.1 }',
       'add element ip shopfloor no-endpoint-services { 10.96.0.10 . tcp . 80 }',
       'add element ip shopfloor no-endpoint-nodeports { tcp . 30080 }',
+      'delete set ip shopfloor lb-tcp-random-1-frontends',
       'delete chain ip shopfloor lb-tcp-random-1',
+      'delete set ip shopfloor np-tcp-random-1-frontends',
       'delete chain ip shopfloor np-tcp-random-1',
     ]);
   });

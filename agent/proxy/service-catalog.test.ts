@@ -54,8 +54,8 @@ describe('buildProxyState', () => {
       'shop/web:admin: nodePort 30080/TCP is already used by shop/web:http; served without it',
       'shop/web:again: port 80/TCP is listed again (first by shop/web:http); left out',
     ]);
-    const npElements = renderNftFull(DEFAULT_PROXY_TABLE, state).split('\n').filter((l) => l.startsWith('add element ip shopfloor service-nodeports'));
-    expect(npElements).toEqual(['add element ip shopfloor service-nodeports { tcp . 30080 : goto np-tcp-random-1, udp . 30080 : goto np-udp-random-1 }']);
+    const npElements = renderNftFull(DEFAULT_PROXY_TABLE, state).split('\n').filter((l) => /^add element ip shopfloor np-.*-frontends/.test(l));
+    expect(npElements).toEqual(['add element ip shopfloor np-tcp-random-1-frontends { tcp . 30080 }', 'add element ip shopfloor np-udp-random-1-frontends { udp . 30080 }']);
   });
 
   it('leaves out a load-balancing mode or protocol the rules cannot express, naming it', () => {

@@ -5,23 +5,37 @@
 import { dropFrontend, emptyState, isIPv4, putFrontend, serviceFrontends, type Frontend, type ProxyState, type Service } from './model.js';
 import { sameFrontend } from './model-diff.js';
 
-function first(ids: ReadonlySet<string>): string | undefined {
+/**
+ * Who claims each key: one id, as nearly every key has, or a set of them when services clash.
+ * A set for every key would cost about 100 bytes a frontend, 10 MB at 100,000 services.
+ */
+type Claims = Map<string, string | Set<string>>;
+
+function claimants(index: Claims, key: string): Iterable<string> {
+  const ids = index.get(key);
+  return ids === undefined ? [] : typeof ids === 'string' ? [ids] : ids;
+}
+
+function first(ids: Iterable<string>): string | undefined {
   let min: string | undefined;
   for (const id of ids) if (min === undefined || id < min) min = id;
   return min;
 }
 
-function claim(index: Map<string, Set<string>>, key: string, id: string): void {
-  let ids = index.get(key);
-  if (!ids) index.set(key, (ids = new Set()));
-  ids.add(id);
+function claim(index: Claims, key: string, id: string): void {
+  const ids = index.get(key);
+  if (ids === undefined || ids === id) index.set(key, id);
+  else if (typeof ids === 'string') index.set(key, new Set([ids, id]));
+  else ids.add(id);
 }
 
-function release(index: Map<string, Set<string>>, key: string, id: string): void {
+function release(index: Claims, key: string, id: string): void {
   const ids = index.get(key);
-  if (!ids) return;
-  ids.delete(id);
-  if (ids.size === 0) index.delete(key);
+  if (ids === id) index.delete(key);
+  else if (ids instanceof Set) {
+    ids.delete(id);
+    if (ids.size === 1) index.set(key, first(ids)!);
+  }
 }
 
 const nodePortKey = (f: Frontend) => `${f.protocol}/${f.nodePort}`;
@@ -29,11 +43,11 @@ const nodePortKey = (f: Frontend) => `${f.protocol}/${f.nodePort}`;
 export class ServiceCatalog {
   /** The live desired state; changed in place, hand it to the proxier with the changed keys. */
   readonly state: ProxyState = emptyState();
-  /** Each service's frontends as it asks for them, by `namespace/name`. */
-  private readonly wanted = new Map<string, Map<string, Frontend>>();
-  private readonly keyClaims = new Map<string, Set<string>>();
-  private readonly nodePortClaims = new Map<string, Set<string>>();
-  /** Each service's own problems (bad fields). */
+  /** Each service's frontends as it asks for them (a few: one per port), by `namespace/name`. */
+  private readonly wanted = new Map<string, Frontend[]>();
+  private readonly keyClaims: Claims = new Map();
+  private readonly nodePortClaims: Claims = new Map();
+  /** The services with problems of their own (bad fields), by `namespace/name`. */
   private readonly fieldProblems = new Map<string, string[]>();
   /** Clashes lost, by frontend key, as of the last time the key was resolved. */
   private readonly clashes = new Map<string, string[]>();
@@ -46,13 +60,13 @@ export class ServiceCatalog {
   setService(id: string, service: Service | undefined): { changed: string[]; problems: string[] } {
     const affected = new Set<string>();
     const touchNodePort = (npKey: string): void => {
-      for (const other of this.nodePortClaims.get(npKey) ?? []) {
-        for (const f of this.wanted.get(other)?.values() ?? []) if (f.nodePort !== undefined && nodePortKey(f) === npKey) affected.add(f.key);
+      for (const other of claimants(this.nodePortClaims, npKey)) {
+        for (const f of this.wanted.get(other) ?? []) if (f.nodePort !== undefined && nodePortKey(f) === npKey) affected.add(f.key);
       }
     };
     const old = this.wanted.get(id);
     if (old) {
-      for (const f of old.values()) {
+      for (const f of old) {
         affected.add(f.key);
         release(this.keyClaims, f.key, id);
         if (f.nodePort !== undefined) {
@@ -66,9 +80,7 @@ export class ServiceCatalog {
     if (service) {
       const built = serviceFrontends(service);
       own = built.problems;
-      const mine = new Map<string, Frontend>();
       for (const f of built.frontends) {
-        mine.set(f.key, f);
         affected.add(f.key);
         claim(this.keyClaims, f.key, id);
         if (f.nodePort !== undefined) {
@@ -76,13 +88,13 @@ export class ServiceCatalog {
           touchNodePort(nodePortKey(f));
         }
       }
-      this.wanted.set(id, mine);
+      this.wanted.set(id, built.frontends);
     }
-    if (service) this.fieldProblems.set(id, own);
+    if (own.length > 0) this.fieldProblems.set(id, own);
     else this.fieldProblems.delete(id);
     const changed: string[] = [];
     for (const key of affected) if (this.resolve(key)) changed.push(key);
-    const lost = [...(this.wanted.get(id)?.keys() ?? [])].flatMap((k) => (this.clashes.get(k) ?? []).filter((m) => m.startsWith(`${id}:`)));
+    const lost = (this.wanted.get(id) ?? []).flatMap((f) => (this.clashes.get(f.key) ?? []).filter((m) => m.startsWith(`${id}:`)));
     return { changed, problems: [...own, ...lost] };
   }
 
@@ -107,19 +119,20 @@ export class ServiceCatalog {
 
   /** Recomputes the frontend at `key` from its claimants; returns whether it changed. */
   private resolve(key: string): boolean {
-    const claimants = this.keyClaims.get(key);
-    const owner = claimants ? first(claimants) : undefined;
-    let next = owner === undefined ? undefined : this.wanted.get(owner)?.get(key);
+    const ids = [...claimants(this.keyClaims, key)];
+    const owner = first(ids);
+    const wantedAt = (id: string) => this.wanted.get(id)?.find((f) => f.key === key);
+    let next = owner === undefined ? undefined : wantedAt(owner);
     const notes: string[] = [];
-    for (const id of [...(claimants ?? [])].sort()) {
-      const loser = this.wanted.get(id)?.get(key);
+    for (const id of ids.sort()) {
+      const loser = wantedAt(id);
       if (id !== owner && loser && next) notes.push(`${loser.service}: ${next.vip}:${next.port}/${next.protocol} is already served for ${next.service}; left out`);
     }
     if (next?.nodePort !== undefined) {
       const np = next.nodePort;
-      const npOwner = first(this.nodePortClaims.get(nodePortKey(next)) ?? new Set());
+      const npOwner = first(claimants(this.nodePortClaims, nodePortKey(next)));
       if (npOwner !== undefined && npOwner !== owner) {
-        const winner = [...(this.wanted.get(npOwner)?.values() ?? [])].find((f) => f.nodePort === np && f.protocol === next!.protocol);
+        const winner = this.wanted.get(npOwner)?.find((f) => f.nodePort === np && f.protocol === next!.protocol);
         notes.push(`${next.service}: nodePort ${np}/${next.protocol} is already used by ${winner?.service ?? npOwner}; served without it`);
         next = { ...next };
         delete next.nodePort;

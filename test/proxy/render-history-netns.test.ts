@@ -5,9 +5,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { runChecked, spawnRunner, type Runner } from '../../agent/exec.js';
-import { iptablesChains, parseOurChains, renderIptablesDiff, renderIptablesFull, type IptablesChains, type IptablesTable } from '../../agent/proxy/iptables-render.js';
+import { iptablesChains, renderIptablesDiff, renderIptablesFull, type IptablesChains } from '../../agent/proxy/iptables-render.js';
 import { renderNftDiff, renderNftFull } from '../../agent/proxy/nft-render.js';
 import { replayHistory, type RenderTarget } from '../../agent/proxy/test-fixtures.js';
+import { existingChains, iptablesListing } from '../netns/iptables.js';
 
 const HISTORIES = 3;
 const STEPS = 25;
@@ -41,25 +42,6 @@ async function nftListing(table: string): Promise<unknown> {
   return { others: others.sort(), rules: Object.fromEntries(Object.entries(rules).sort(([a], [b]) => a.localeCompare(b))) };
 }
 
-/** `iptables-save` of our chains, rules chain by chain, with the prefix taken out. */
-async function iptablesListing(c: IptablesChains): Promise<unknown> {
-  const out: Record<string, unknown> = {};
-  for (const table of ['nat', 'filter'] as IptablesTable[]) {
-    const lines = (await runChecked(run, 'iptables-save', ['-t', table])).stdout.split('\n').filter((l) => l.includes(c.prefix)).map((l) => l.replaceAll(c.prefix, 'P-'));
-    const rules: Record<string, string[]> = {};
-    for (const l of lines.filter((x) => x.startsWith('-A '))) (rules[l.split(' ')[1]!] ??= []).push(l);
-    out[table] = { chains: lines.filter((l) => l.startsWith(':')).sort(), rules: Object.fromEntries(Object.entries(rules).sort(([a], [b]) => a.localeCompare(b))) };
-  }
-  return out;
-}
-
-async function existing(c: IptablesChains): Promise<{ nat: Set<string>; filter: Set<string> }> {
-  return {
-    nat: parseOurChains(c, (await runChecked(run, 'iptables-save', ['-t', 'nat'])).stdout),
-    filter: parseOurChains(c, (await runChecked(run, 'iptables-save', ['-t', 'filter'])).stdout),
-  };
-}
-
 // The diffs go into the first table or prefix, the full renders of each step into the second.
 const nft = (): RenderTarget<string> => {
   let next = 0;
@@ -78,9 +60,12 @@ const iptables = (): RenderTarget<IptablesChains> => {
   let next = 0;
   return {
     fresh: () => iptablesChains(next++ === 0 ? 'SHOPFLOOR-' : 'SFREF-'),
-    full: async (c, state) => void (await runChecked(run, 'iptables-restore', ['--noflush', '--wait'], renderIptablesFull(c, state, await existing(c)))),
-    diff: async (c, applied, desired, diff) => void (await runChecked(run, 'iptables-restore', ['--noflush', '--wait'], renderIptablesDiff(c, applied, desired, diff))),
-    list: (c) => iptablesListing(c),
+    full: async (c, state) => void (await runChecked(run, 'iptables-restore', ['--noflush', '--wait'], renderIptablesFull(c, state, await existingChains(run, c)))),
+    diff: async (c, applied, desired, diff) => {
+      const input = renderIptablesDiff(c, applied, desired, diff);
+      if (input) await runChecked(run, 'iptables-restore', ['--noflush', '--wait'], input);
+    },
+    list: (c) => iptablesListing(run, c),
   };
 };
 
