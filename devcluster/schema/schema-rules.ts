@@ -66,11 +66,18 @@ export function ruleProblems(schema: JSONSchemaProps, field: string): StatusCaus
   return causes;
 }
 
+/** Schemas by whether they have a rule anywhere in them: asked on every write, and a schema changes only with its CRD. */
+const withRules = new WeakMap<JSONSchemaProps, boolean>();
+
 /** Whether a schema has a rule anywhere in it. */
 export function hasRules(schema: JSONSchemaProps): boolean {
-  if (schema['x-kubernetes-validations']?.length) return true;
-  const children = [...Object.values(schema.properties ?? {}), ...(isPlainObject(schema.additionalProperties) ? [schema.additionalProperties] : []), ...(schema.items ? [schema.items] : [])];
-  return children.some(hasRules);
+  let known = withRules.get(schema);
+  if (known === undefined) {
+    const children = [...Object.values(schema.properties ?? {}), ...(isPlainObject(schema.additionalProperties) ? [schema.additionalProperties] : []), ...(schema.items ? [schema.items] : [])];
+    known = Boolean(schema['x-kubernetes-validations']?.length) || children.some(hasRules);
+    withRules.set(schema, known);
+  }
+  return known;
 }
 
 /** What kube-apiserver says in place of the rules when a value has the wrong type or is outside its enum: rules may rely on both. */
