@@ -202,6 +202,7 @@ export const upCommand: Command = {
           '  kubectl apply -f examples/hello.yaml  # a NodeWorkload with a service VIP',
           '  kubectl get nw,na                     # placement, readiness, VIP',
           '  kubectl describe nw hello             # conditions and events',
+          '  kubectl scale nw/hello --replicas=3   # more replicas behind the same VIP',
           '  npx shopfloor logs nw/hello           # a replica\'s container log (-f follows)',
           proxyMode === 'nftables'
             ? '  nft list table ip shopfloor           # the VIP rules the agent programmed'
