@@ -37,6 +37,8 @@ describe('planReconcile', () => {
     expect(describeActions(withReplicas.actions)).toEqual(['delete web-a (its NodeWorkload is being deleted)']);
     // A terminating replica still holds the VIP: nothing more until it is gone.
     expect(planReconcile(observation({ workload: deleting, assignments: [assignmentObject('web-b', 'n2', { metadata: terminating })] })).actions).toEqual([]);
+    // So does one this operator deleted that the cache still shows as it was (the view hides it).
+    expect(planReconcile(observation({ workload: deleting, unconfirmedDeletes: 1 })).actions).toEqual([]);
     expect(describeActions(planReconcile(observation({ workload: deleting })).actions)).toEqual(['releaseVip', 'dropFinalizer']);
     // Without the finalizer nothing waits for the replicas.
     const plain = workloadObject({}, { deletionTimestamp: '2026-03-01T11:59:00Z' });

@@ -74,8 +74,10 @@ export function planReconcile(o: Observation): ReconcilePlan {
   if (workload.metadata?.deletionTimestamp) {
     // Without the finalizer nothing waits for the replicas; ownerReference GC removes them.
     if (!hasFinalizer) return { kind: 'deleting', workload, actions: [{ kind: 'releaseVip' }] };
-    // Terminating assignments (an agent may hold them while it stops containers) still use the VIP.
-    if (o.assignments.length) return { kind: 'deleting', workload, actions: deletes(o.assignments.filter(notTerminating), 'its NodeWorkload is being deleted') };
+    // Terminating assignments (an agent may hold them while it stops containers) still use the
+    // VIP, and so do deleted ones the cache still shows without a deletionTimestamp: the address
+    // is released only once the cache shows every one of them gone.
+    if (o.assignments.length || o.unconfirmedDeletes > 0) return { kind: 'deleting', workload, actions: deletes(o.assignments.filter(notTerminating), 'its NodeWorkload is being deleted') };
     return { kind: 'deleting', workload, actions: [{ kind: 'releaseVip' }, { kind: 'dropFinalizer' }] };
   }
 

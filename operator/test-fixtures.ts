@@ -44,6 +44,7 @@ export function observation(over: Partial<Observation> = {}): Observation {
     workload: workloadObject(),
     assignments,
     takenNames: new Set(assignments.map((a) => a.metadata?.name ?? '')),
+    unconfirmedDeletes: 0,
     nodes: [liveNode('n1'), liveNode('n2'), liveNode('n3')],
     usage: new Map(),
     vip: undefined,

@@ -29,6 +29,11 @@ export interface Observation {
   assignments: NodeAssignmentObject[];
   /** Assignment names in use (in the cache, or being created or deleted): a new one never reuses them. */
   takenNames: ReadonlySet<string>;
+  /**
+   * Assignments the cache still shows that `assignments` leaves out, because this operator has
+   * deleted them and the cache has not shown that yet: they may still use the workload's VIP.
+   */
+  unconfirmedDeletes: number;
   nodes: readonly PlanNode[];
   /** What every node holds, over every workload. */
   usage: ReadonlyMap<string, NodeUsage>;
@@ -90,6 +95,7 @@ function withCheckedStatus(workload: NodeWorkloadObject | undefined): { workload
 export function observeWorkload(s: ObserveSources, key: string): Observation {
   const cached = s.assignments.byIndex(BY_WORKLOAD, key);
   const assignments = s.expectations.view(key, cached);
+  const shown = new Set(assignments);
   const stored = s.workloads.get(key);
   const { workload, errors } = withCheckedStatus(stored);
   return {
@@ -100,6 +106,7 @@ export function observeWorkload(s: ObserveSources, key: string): Observation {
     statusErrors: errors,
     assignments,
     takenNames: new Set([...cached, ...assignments].map((a) => a.metadata?.name ?? '')),
+    unconfirmedDeletes: cached.length - cached.filter((a) => shown.has(a)).length,
     nodes: s.nodes.nodes(),
     usage: s.usage.usage(),
     vip: s.vips.held(key),
