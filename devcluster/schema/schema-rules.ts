@@ -120,7 +120,7 @@ export function brokenRules(schema: JSONSchemaProps, value: unknown, old: unknow
 }
 
 function judge(r: ValidationRule, schema: JSONSchemaProps, value: unknown, old: unknown, path: string): StatusCause | undefined {
-  const field = `${path}${r.fieldPath ?? ''}`;
+  const field = path ? `${path}${r.fieldPath ?? ''}` : (r.fieldPath ?? '').slice(1) || '<root>';
   const type = schema.type ?? 'object';
   let result: CelResult;
   try {
