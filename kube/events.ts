@@ -7,6 +7,7 @@ import { silentLogger, type Logger } from './logger.js';
 import { eventsDroppedMetric } from './metrics.js';
 import { EVENTS } from './resource.js';
 import type { KubeObject } from './types.js';
+import { shorten } from './shorten.js';
 
 export type EventType = 'Normal' | 'Warning';
 
@@ -131,7 +132,7 @@ export class EventRecorder {
         resourceVersion: meta.resourceVersion,
       },
       reason,
-      message: message.length > 1024 ? `${message.slice(0, 1021)}...` : message,
+      message: shorten(message, 1024),
       type,
       count,
       firstTimestamp: rfc3339(now),

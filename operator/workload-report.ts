@@ -6,6 +6,7 @@ import type { NodeAssignmentObject } from './objects.js';
 import type { ReconcilePlan } from './reconcile-plan.js';
 import { invalidSpecStatus, plural, workloadStatus, type Problem } from './status.js';
 import type { Observation } from './workload-observe.js';
+import { shorten } from '../kube/shorten.js';
 
 export interface WorkloadEvent {
   type: 'Normal' | 'Warning';
@@ -89,7 +90,7 @@ export function reportFor({ observation: o, plan, outcome }: ReportInput): Repor
   const { placement } = plan;
   const problems: Problem[] = [];
   if (outcome.error) {
-    const message = outcome.error.message.length > 400 ? `${outcome.error.message.slice(0, 397)}...` : outcome.error.message;
+    const message = shorten(outcome.error.message, 400);
     problems.push({ reason: 'WriteFailed', message: `could not write NodeAssignments (retrying): ${message}` });
   }
   const vip = outcome.vip?.result;

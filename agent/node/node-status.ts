@@ -7,6 +7,7 @@ import { withConditions } from '../../kube/status.js';
 import type { ProxyMode } from '../proxy/backend.js';
 import type { ProxySyncReport } from '../proxy/proxier.js';
 import type { NodeResources } from './capacity.js';
+import { shorten } from '../../kube/shorten.js';
 
 /** Well-known node labels, as kubelet sets them on a Node, so nodeSelectors read the same. */
 export const LABEL_HOSTNAME = 'kubernetes.io/hostname';
@@ -111,7 +112,7 @@ function proxyStatus(r: ProxySyncReport): NonNullable<NodeAgentStatus['proxy']> 
     servicePorts: r.servicePorts,
     rules: r.rules,
     inSync: r.inSync,
-    ...(r.error ? { message: r.error.length > 300 ? `${r.error.slice(0, 297)}...` : r.error } : {}),
+    ...(r.error ? { message: shorten(r.error, 300) } : {}),
   };
 }
 

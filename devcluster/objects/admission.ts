@@ -63,9 +63,10 @@ export function admit(info: ResourceInfo, version: VersionInfo, object: KubeObje
     const schemaCauses = validateSchema(body, object);
     // As kube-apiserver: a value of the wrong type or outside its enum keeps the rules from
     // running (they may rely on both), and says so; other schema errors leave them to run.
-    const blocked = hasRules(body) && schemaCauses.some((c) => c.reason === 'FieldValueTypeInvalid' || c.reason === 'FieldValueNotSupported');
+    const rules = hasRules(body);
+    const blocked = rules && schemaCauses.some((c) => c.reason === 'FieldValueTypeInvalid' || c.reason === 'FieldValueNotSupported');
     const scaleCauses = version.scale ? scaleValueProblems(object, version.scale) : [];
-    causes.push(...scaleCauses, ...(blocked ? [RULES_NOT_CHECKED] : []), ...schemaCauses, ...(blocked || !hasRules(body) ? [] : checkRules(body, object, current, '')));
+    causes.push(...scaleCauses, ...(blocked ? [RULES_NOT_CHECKED] : []), ...schemaCauses, ...(rules && !blocked ? checkRules(body, object, current, '') : []));
   }
   if (info.builtin && info.resource === 'customresourcedefinitions') {
     causes.push(...validateCrd(object));

@@ -8,6 +8,7 @@ import { isPlainObject } from './object.js';
 import type { StatusCause } from './status.js';
 import { badRequest } from './status.js';
 import { missing, valueAt } from '../patch/fieldset.js';
+import { SIMPLE_PATH } from '../schema/schema-rules.js';
 
 /** Where a resource keeps what its Scale shows: `.spec.…` replicas, `.status.…` replicas and selector. */
 export interface ScalePaths {
@@ -27,8 +28,6 @@ export const SCALE_COLUMNS: PrinterColumn[] = [
 ];
 
 const INT32_MAX = 2 ** 31 - 1;
-// A simple dotted path, as kube-apiserver requires: no array indexes, no quoting.
-const simplePath = /^(\.[A-Za-z0-9_-]+)+$/;
 
 /** The problems of a CRD version's `subresources.scale`, each naming its field. */
 export function scalePathProblems(scale: unknown, field: string): StatusCause[] {
@@ -41,7 +40,7 @@ export function scalePathProblems(scale: unknown, field: string): StatusCause[] 
       if (required) causes.push({ reason: 'FieldValueRequired', field: at, message: 'Required value' });
       return;
     }
-    if (typeof value !== 'string' || !simplePath.test(value) || !under.some((prefix) => value.startsWith(prefix))) {
+    if (typeof value !== 'string' || !SIMPLE_PATH.test(value) || !under.some((prefix) => value.startsWith(prefix))) {
       causes.push({ reason: 'FieldValueInvalid', field: at, message: `Invalid value: ${JSON.stringify(value)}: should be a json path under ${under.join(' or ')}` });
     }
   };

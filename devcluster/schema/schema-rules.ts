@@ -23,7 +23,8 @@ const REASONS: Record<string, (type: string) => string> = {
   FieldValueForbidden: () => 'Forbidden: ',
   FieldValueDuplicate: (type) => `Duplicate value: ${JSON.stringify(type)}: `,
 };
-const simplePath = /^(\.[A-Za-z0-9_-]+)+$/;
+/** A simple dotted path (`.spec.replicas`), as kube-apiserver takes them in a rule's fieldPath and a CRD's scale paths: no indexes, no quoting. */
+export const SIMPLE_PATH = /^(\.[A-Za-z0-9_-]+)+$/;
 // A rule that reads the stored value (a transition rule) is judged only on an update that has one.
 const readsOldSelf = /\boldSelf\b/;
 
@@ -53,7 +54,7 @@ export function ruleProblems(schema: JSONSchemaProps, field: string): StatusCaus
     if (r.messageExpression !== undefined) {
       causes.push({ reason: 'FieldValueForbidden', field: `${at}.messageExpression`, message: 'Forbidden: the devcluster does not evaluate messageExpression; give the message as message' });
     }
-    if (r.fieldPath !== undefined && !simplePath.test(r.fieldPath)) {
+    if (r.fieldPath !== undefined && !SIMPLE_PATH.test(r.fieldPath)) {
       causes.push({ reason: 'FieldValueInvalid', field: `${at}.fieldPath`, message: `Invalid value: ${JSON.stringify(r.fieldPath)}: must be a simple path such as .replicas` });
     }
     if (r.reason !== undefined && !(r.reason in REASONS)) {

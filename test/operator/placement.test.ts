@@ -4,10 +4,7 @@
 // deletion with the VIP finalizer.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { parse, stringify } from 'yaml';
-import { runOperator, type RunningOperator } from '../../operator/index.js';
-import { SimulatedAgents } from '../sim/simulated-agents.js';
 import {
-  SYSTEM_NAMESPACE,
   condition,
   eventually,
   getWorkload,
@@ -15,33 +12,26 @@ import {
   mustKubectl,
   notYet,
   perNode,
-  startOperatorTestCluster,
+  startOperatorSuite,
   suffix,
   workloadYaml,
-  type OperatorTestCluster,
+  type OperatorSuite,
 } from './support.js';
 
 const ns = `place-${suffix()}`;
-let env: OperatorTestCluster | undefined;
-let sim: SimulatedAgents | undefined;
-let op: RunningOperator | undefined;
+let env: OperatorSuite | undefined;
 
 beforeAll(async () => {
-  env = await startOperatorTestCluster(ns);
-  sim = new SimulatedAgents({ client: env.client, namespace: SYSTEM_NAMESPACE, readyAfterMs: 300 });
-  await sim.add([
+  env = await startOperatorSuite(ns, [
     { name: 'n1', labels: { disk: 'ssd', zone: 'a' }, cpu: '4', memory: '8Gi' },
     { name: 'n2', labels: { disk: 'ssd', zone: 'b' }, cpu: '1', memory: '2Gi' },
     { name: 'n3', labels: { disk: 'hdd', zone: 'a' }, cpu: '4', memory: '8Gi' },
     { name: 'n4', labels: { zone: 'b' }, cpu: '2', memory: '4Gi' },
-  ]);
-  op = await runOperator({ kubeConfig: env.cluster.kubeConfig, leaderElect: false, metricsAddress: false });
+  ], 300);
 }, 120_000);
 
 afterAll(async () => {
-  await op?.stop();
-  await sim?.stop();
-  await env?.cluster.stop();
+  await env?.stop();
 }, 60_000);
 
 const apply = (yaml: string) => mustKubectl(env!.cluster, ['apply', '-f', '-'], yaml);
@@ -102,8 +92,8 @@ describe('placement against the devcluster', () => {
   });
 
   it('takes the replica off a node that stops matching, and places on one that starts to', async () => {
-    await sim!.relabel('n2', { disk: 'hdd', zone: 'b' });
-    await sim!.relabel('n4', { disk: 'ssd', zone: 'b' });
+    await env!.sim.relabel('n2', { disk: 'hdd', zone: 'b' });
+    await env!.sim.relabel('n4', { disk: 'ssd', zone: 'b' });
     await eventually('agent-ssd to move from n2 to n4', async () => {
       const nas = await listAssignments(env!.cluster, ns, 'agent-ssd');
       const nodes = perNode(nas);

@@ -2,29 +2,20 @@
 // down as a user does it, reading the Scale a HorizontalPodAutoscaler reads, the preconditions
 // kubectl offers, a negative count, and an EveryNode workload, which has no count to scale.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { runOperator, type RunningOperator } from '../../operator/index.js';
-import { SimulatedAgents } from '../sim/simulated-agents.js';
-import { SYSTEM_NAMESPACE, condition, eventually, notYet, getWorkload, listAssignments, mustKubectl, startOperatorTestCluster, suffix, workloadYaml, type OperatorTestCluster } from './support.js';
+import { eventually, getWorkload, condition, listAssignments, mustKubectl, notYet, startOperatorSuite, suffix, workloadYaml, type OperatorSuite } from './support.js';
 
 const ns = `scale-${suffix()}`;
-let env: OperatorTestCluster | undefined;
-let sim: SimulatedAgents | undefined;
-let op: RunningOperator | undefined;
+let env: OperatorSuite | undefined;
 
 beforeAll(async () => {
-  env = await startOperatorTestCluster(ns);
-  sim = new SimulatedAgents({ client: env.client, namespace: SYSTEM_NAMESPACE, readyAfterMs: 200 });
-  await sim.add([
+  env = await startOperatorSuite(ns, [
     { name: 'n1', labels: {}, cpu: '4', memory: '8Gi' },
     { name: 'n2', labels: {}, cpu: '4', memory: '8Gi' },
-  ]);
-  op = await runOperator({ kubeConfig: env.cluster.kubeConfig, leaderElect: false, metricsAddress: false });
+  ], 200);
 }, 120_000);
 
 afterAll(async () => {
-  await op?.stop();
-  await sim?.stop();
-  await env?.cluster.stop();
+  await env?.stop();
 }, 60_000);
 
 const kubectl = (args: string[], input?: string) => env!.cluster.kubectl(args, input === undefined ? {} : { input });

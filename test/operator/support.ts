@@ -5,6 +5,8 @@ import { stringify } from 'yaml';
 import { KubeClient } from '../../kube/client.js';
 import { startTestCluster, type TestCluster } from '../harness/test-cluster.js';
 import type { NodeAssignmentObject, NodeWorkloadObject } from '../../operator/objects.js';
+import { runOperator, type RunningOperator } from '../../operator/index.js';
+import { SimulatedAgents, type SimulatedNode } from '../sim/simulated-agents.js';
 
 export { eventually, notYet } from '../harness/eventually.js';
 
@@ -30,6 +32,33 @@ export async function startOperatorTestCluster(namespace: string): Promise<Opera
     throw err;
   }
   return { cluster, client: new KubeClient(cluster.kubeConfig) };
+}
+
+export interface OperatorSuite extends OperatorTestCluster {
+  sim: SimulatedAgents;
+  op: RunningOperator;
+  /** Stops the operator, the simulated agents and the cluster, in that order. */
+  stop(): Promise<void>;
+}
+
+/** What most operator suites run against: the cluster, simulated agents for `nodes`, and one operator that does not elect a leader. */
+export async function startOperatorSuite(namespace: string, nodes: SimulatedNode[], readyAfterMs: number): Promise<OperatorSuite> {
+  const env = await startOperatorTestCluster(namespace);
+  const sim = new SimulatedAgents({ client: env.client, namespace: SYSTEM_NAMESPACE, readyAfterMs });
+  let op: RunningOperator | undefined;
+  const stop = async (): Promise<void> => {
+    await op?.stop();
+    await sim.stop();
+    await env.cluster.stop();
+  };
+  try {
+    await sim.add(nodes);
+    op = await runOperator({ kubeConfig: env.cluster.kubeConfig, leaderElect: false, metricsAddress: false });
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { ...env, sim, op, stop };
 }
 
 export async function mustKubectl(cluster: TestCluster, args: string[], input?: string): Promise<string> {
