@@ -29,7 +29,7 @@ ajv.addKeyword({
   validate: function rules(_rules: unknown, data: unknown, parentSchema?: AnySchemaObject, ctx?: DataValidationCxt): boolean {
     const at = ctx?.instancePath ?? '';
     const broken = brokenRules(parentSchema as JSONSchemaProps, data, undefined, '');
-    (rules as { errors?: Partial<ErrorObject>[] }).errors = broken.map((c) => ({ keyword: 'x-kubernetes-validations', instancePath: `${at}${(c.field ?? '').replace(/\./g, '/')}`, message: c.message, params: {} }));
+    (rules as { errors?: Partial<ErrorObject>[] }).errors = broken.map((c) => ({ keyword: 'x-kubernetes-validations', instancePath: [at, ...(c.field && c.field !== '<root>' ? c.field.split('.') : [])].join('/'), message: c.message, params: {} }));
     return broken.length === 0;
   },
 });
