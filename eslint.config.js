@@ -17,4 +17,12 @@ export default tseslint.config(
     files: ['**/*.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
   },
+  {
+    // The floor page's script runs in the browser, not in Node (tsconfig.page.json checks its types).
+    files: ['operator/floor/page/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries([...['window', 'document', 'fetch', 'sessionStorage', 'requestAnimationFrame', 'setTimeout', 'setInterval', 'clearInterval', 'AbortController', 'TextDecoderStream', 'URL', 'Intl', 'console'].map((g) => [g, 'readonly']), ['process', 'off']]),
+    },
+  },
 );
