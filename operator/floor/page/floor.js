@@ -199,7 +199,10 @@ function amountEl(label, amount, show) {
   const text = allocatable === undefined
     ? `${show(requested)} requested (allocatable not reported yet)`
     : `${show(requested)} of ${show(allocatable)}${share === undefined ? '' : ` (${Math.round(share * 100)} %)`}`;
-  const bar = h('span', { class: `bar${share !== undefined && share > 1 ? ' over' : ''}`, 'aria-hidden': 'true' }, h('span', { class: 'fill', style: `width: ${Math.min(100, Math.round((share ?? 0) * 100))}%` }));
+  const fill = h('span', { class: 'fill' });
+  // Through the CSSOM: the server's Content-Security-Policy (default-src 'self') refuses style attributes.
+  fill.style.width = `${Math.min(100, Math.round((share ?? 0) * 100))}%`;
+  const bar = h('span', { class: `bar${share !== undefined && share > 1 ? ' over' : ''}`, 'aria-hidden': 'true' }, fill);
   return h('div', { class: 'amount' }, h('dt', {}, label), h('dd', {}, h('span', { class: 'amount-text' }, text), bar));
 }
 
