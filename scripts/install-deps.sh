@@ -2,9 +2,17 @@
 # Installs what Shopfloor needs on a Debian machine: npm packages, and (as root) the Debian
 # packages for the real parts — etcd, containerd, runc, crun, CNI plugins, nftables, iptables,
 # conntrack, busybox-static, and python3-kubernetes (the Python client the client suites drive,
-# test/clients/). Idempotent: installs only what is missing, after one apt-get update.
+# test/clients/). With --test (`npm test`), also what only the tests need: chromium, the browser
+# the floor page's suite drives (test/floor/). Idempotent: installs only what is missing, after
+# one apt-get update.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+for_tests=false
+case ${1:-} in
+  --test) for_tests=true ;;
+  '') ;;
+  *) echo "usage: install-deps.sh [--test]" >&2; exit 2 ;;
+esac
 
 # command-or-file → Debian package that provides it
 declare -A wanted=(
@@ -22,6 +30,7 @@ declare -A wanted=(
   # Debian's python3 reads it from here; python3-kubernetes brings python3 along.
   [/usr/lib/python3/dist-packages/kubernetes/__init__.py]=python3-kubernetes
 )
+if $for_tests; then wanted[/usr/bin/chromium]=chromium; fi
 missing=()
 for need in "${!wanted[@]}"; do
   if [[ $need == /* ]]; then [[ -e $need ]] && continue

@@ -7,7 +7,7 @@
 # Jest's JSON results land in test-results/jest.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh
+bash scripts/install-deps.sh --test
 # The real Kubernetes parts (tools/versions.env), built once into a cache outside the clone; the
 # suites that run against kube-apiserver as well as the devcluster, the pod suites on containerd 2
 # as well as Debian's, and the Helm chart's suites (helm), find them through this.
