@@ -17,7 +17,7 @@ import { stripUnreadMetadata } from '../kube/strip-metadata.js';
 import { CriClient } from './cri/client.js';
 import { spawnRunner, type Runner } from './exec.js';
 import { DEFAULT_LOG_SERVER_ADDRESS, LogServer } from './logs/log-server.js';
-import { WebhookReviewer } from './logs/webhook-auth.js';
+import { WebhookReviewer } from '../kube/webhook-auth.js';
 import { POD_CIDR_ALLOCATED, allocatedPodCidr } from './node/allocated-pod-cidr.js';
 import { MirrorAssignments } from './node/mirror-assignments.js';
 import { nodeLabels } from './node/node-status.js';

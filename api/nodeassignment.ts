@@ -89,3 +89,17 @@ export function workloadIndex(assignment: LabelledObject): string[] {
   const key = workloadKeyOf(assignment);
   return key ? [key] : [];
 }
+
+/**
+ * A container's message while it waits out its CrashLoopBackOff, in kubelet's words; the floor
+ * page reads the wait back (crashLoopBackOffSeconds) to show when the next try comes.
+ */
+export function crashLoopBackOffMessage(waitMs: number, container: string, assignmentKey: string): string {
+  return `back-off ${Math.ceil(waitMs / 1000)}s restarting failed container=${container} pod=${assignmentKey}`;
+}
+
+/** The seconds a CrashLoopBackOff message says are left, when it is one. */
+export function crashLoopBackOffSeconds(message: string): number | undefined {
+  const m = /^back-off (\d+)s\b/.exec(message);
+  return m ? Number(m[1]) : undefined;
+}

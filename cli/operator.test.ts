@@ -10,6 +10,7 @@ describe('parseOperatorFlags', () => {
       vipCidr: '10.250.0.0/16',
       podCidrs: undefined,
       metricsAddress: '127.0.0.1:8080',
+      floorAddress: '127.0.0.1:8090',
       leaderElect: true,
       logLevel: 'info',
       nodeLossGraceMs: 60_000,

@@ -3,7 +3,7 @@
 import { DEFAULT_SYSTEM_NAMESPACE } from '../api/index.js';
 import { describeSource } from '../kube/config.js';
 import { createLogger, type LogLevel } from '../kube/logger.js';
-import { DEFAULT_METRICS_ADDRESS, DEFAULT_NODE_LOSS_GRACE_MS, DEFAULT_VIP_CIDR, runOperator } from '../operator/index.js';
+import { DEFAULT_FLOOR_ADDRESS, DEFAULT_METRICS_ADDRESS, DEFAULT_NODE_LOSS_GRACE_MS, DEFAULT_VIP_CIDR, runOperator } from '../operator/index.js';
 import { parseCidr } from '../operator/ipv4.js';
 import { EXAMPLE_CLUSTER_POD_CIDR, DEFAULT_NODE_CIDR_MASK_SIZE, podCidrRange, type PodCidrRange } from '../operator/pod-cidr-plan.js';
 import { UsageError, type Command } from './command.js';
@@ -25,6 +25,9 @@ Every flag has an environment variable; the flag wins.
   --node-cidr-mask-size <n>  prefix length of each node's pod range (SHOPFLOOR_NODE_CIDR_MASK_SIZE; default ${DEFAULT_NODE_CIDR_MASK_SIZE})
   --metrics-address <h:p>    /metrics, /healthz, /readyz address, or "off"
                              (SHOPFLOOR_METRICS_ADDRESS; default ${DEFAULT_METRICS_ADDRESS})
+  --floor-address <h:p>      the floor page: every node, desired beside actual, live; or "off"
+                             (SHOPFLOOR_FLOOR_ADDRESS; default ${DEFAULT_FLOOR_ADDRESS}). Off loopback its data
+                             needs a bearer token allowed to list nodeworkloads (TokenReview, SubjectAccessReview)
   --leader-elect <bool>      campaign for the leader Lease before acting: true or false
                              (SHOPFLOOR_LEADER_ELECT; default true)
   --log-level <level>        fatal, error, warn, info, debug, trace or silent (SHOPFLOOR_LOG_LEVEL; default info)
@@ -42,6 +45,7 @@ export interface OperatorFlags {
   /** Where allocated node pod ranges come from; undefined when none are handed out. */
   podCidrs: PodCidrRange | undefined;
   metricsAddress: string | false;
+  floorAddress: string | false;
   leaderElect: boolean;
   logLevel: LogLevel;
   nodeLossGraceMs: number;
@@ -75,6 +79,7 @@ export const OPERATOR_FLAGS = {
   'cluster-pod-cidr': optionalFlag(text, { env: ['SHOPFLOOR_CLUSTER_POD_CIDR'] }),
   'node-cidr-mask-size': flag(wholeNumber(8, 30), { env: ['SHOPFLOOR_NODE_CIDR_MASK_SIZE'], default: String(DEFAULT_NODE_CIDR_MASK_SIZE) }),
   'metrics-address': flag(listenAddress('127.0.0.1:8080, 0.0.0.0:8080'), { env: ['SHOPFLOOR_METRICS_ADDRESS'], default: DEFAULT_METRICS_ADDRESS }),
+  'floor-address': flag(listenAddress('127.0.0.1:8090, 0.0.0.0:8090'), { env: ['SHOPFLOOR_FLOOR_ADDRESS'], default: DEFAULT_FLOOR_ADDRESS }),
   'leader-elect': flag(boolean, { env: ['SHOPFLOOR_LEADER_ELECT'], default: 'true' }),
   'log-level': LOG_LEVEL_FLAG,
   'node-loss-grace': flag(seconds(0), { env: ['SHOPFLOOR_NODE_LOSS_GRACE'], default: String(DEFAULT_NODE_LOSS_GRACE_MS / 1000) }),
@@ -90,6 +95,7 @@ export function parseOperatorFlags(argv: string[], env: Record<string, string | 
     vipCidr: f['vip-cidr'],
     podCidrs: clusterPodRange(f['cluster-pod-cidr'], f['node-cidr-mask-size']),
     metricsAddress: f['metrics-address'],
+    floorAddress: f['floor-address'],
     leaderElect: f['leader-elect'],
     logLevel: f['log-level'],
     nodeLossGraceMs: f['node-loss-grace'],
@@ -112,6 +118,7 @@ export const operatorCommand: Command = {
       vipCidr: flags.vipCidr,
       ...(flags.podCidrs ? { podCidrs: flags.podCidrs } : {}),
       metricsAddress: flags.metricsAddress,
+      floorAddress: flags.floorAddress,
       leaderElect: flags.leaderElect,
       nodeLossGraceMs: flags.nodeLossGraceMs,
       workers: flags.workers,

@@ -27,6 +27,7 @@ describe('parseUpFlags', () => {
       'pod-cidr': parseAgentFlags([], {}, host).podCIDR,
       'proxy-mode': 'nftables',
       'metrics-address': parseOperatorFlags([], {}).metricsAddress,
+      'floor-address': parseOperatorFlags([], {}).floorAddress,
       'agent-metrics-address': parseAgentFlags([], {}, host).metricsAddress,
       'node-loss-grace': parseOperatorFlags([], {}).nodeLossGraceMs,
       'log-level': 'info',

@@ -12,7 +12,7 @@ import { loadKubeConfig } from '../kube/config.js';
 import { createLogger } from '../kube/logger.js';
 import { textLogDestination } from '../kube/log-text.js';
 import { NAMESPACES } from '../kube/resource.js';
-import { DEFAULT_METRICS_ADDRESS as OPERATOR_METRICS_ADDRESS, DEFAULT_NODE_LOSS_GRACE_MS, DEFAULT_VIP_CIDR, runOperator } from '../operator/index.js';
+import { DEFAULT_FLOOR_ADDRESS, DEFAULT_METRICS_ADDRESS as OPERATOR_METRICS_ADDRESS, DEFAULT_NODE_LOSS_GRACE_MS, DEFAULT_VIP_CIDR, runOperator } from '../operator/index.js';
 import { DEFAULT_BRIDGE, DEFAULT_POD_CIDR, agentFlags, hostAddresses } from './agent.js';
 import { POD_CIDR_ALLOCATED } from '../agent/node/allocated-pod-cidr.js';
 import { DEFAULT_NODE_CIDR_MASK_SIZE, EXAMPLE_CLUSTER_POD_CIDR } from '../operator/pod-cidr-plan.js';
@@ -59,6 +59,7 @@ export const UP_FLAGS = {
   'cluster-pod-cidr': OPERATOR_FLAGS['cluster-pod-cidr'],
   'proxy-mode': AGENT_FLAGS['proxy-mode'],
   'metrics-address': OPERATOR_FLAGS['metrics-address'],
+  'floor-address': OPERATOR_FLAGS['floor-address'],
   'agent-metrics-address': AGENT_FLAGS['metrics-address'],
   'node-loss-grace': OPERATOR_FLAGS['node-loss-grace'],
   'log-level': LOG_LEVEL_FLAG,
@@ -100,7 +101,7 @@ export const upCommand: Command = {
   summary: 'Run a whole single-node Shopfloor locally: the devcluster with Shopfloor\'s CRDs, the operator, and the agent with its own containerd.',
   usage: [
     'usage: shopfloor up [--data-dir DIR] [--api-server NAME] [--port N] [--vip-cidr CIDR] [--pod-cidr CIDR] [--cluster-pod-cidr CIDR] [--proxy-mode MODE] [--metrics-address HOST:PORT]',
-    '                    [--agent-metrics-address HOST:PORT] [--node-loss-grace SECS] [--log-level LEVEL] [--log-format FORMAT]',
+    '                    [--floor-address HOST:PORT] [--agent-metrics-address HOST:PORT] [--node-loss-grace SECS] [--log-level LEVEL] [--log-format FORMAT]',
     '',
     '  --data-dir DIR             state (etcd data, certificates, kubeconfig); default .shopfloor',
     '  --api-server NAME          devcluster (default: Shopfloor\'s own, needs nothing built) or kube-apiserver',
@@ -113,6 +114,7 @@ export const upCommand: Command = {
     `                             or this one) a /${DEFAULT_NODE_CIDR_MASK_SIZE} of its own from here, e.g. ${EXAMPLE_CLUSTER_POD_CIDR}; default none`,
     '  --proxy-mode MODE          how service VIPs are programmed on this host: nftables (default) or iptables',
     `  --metrics-address HOST:PORT  operator /metrics, /healthz, /readyz, or off; default ${OPERATOR_METRICS_ADDRESS}`,
+    `  --floor-address HOST:PORT  the floor page (every node, desired beside actual, live), or off; default ${DEFAULT_FLOOR_ADDRESS}`,
     `  --agent-metrics-address HOST:PORT  agent /metrics, /healthz, /readyz, or off; default ${AGENT_METRICS_ADDRESS}`,
     `  --node-loss-grace SECS     how long a node's Lease may be expired before its replicas are placed elsewhere; default ${DEFAULT_NODE_LOSS_GRACE_MS / 1000}`,
     '  --log-level LEVEL          trace, debug, info, warn, error, fatal; default info',
@@ -159,6 +161,7 @@ export const upCommand: Command = {
         vipCidr: flags['vip-cidr'],
         ...(podCidrs ? { podCidrs } : {}),
         metricsAddress: flags['metrics-address'],
+        floorAddress: flags['floor-address'],
         nodeLossGraceMs: flags['node-loss-grace'],
         logger: partLogger('operator'),
       });
@@ -196,6 +199,7 @@ export const upCommand: Command = {
         [
           `Shopfloor is up: the ${flags['api-server'].name} serves ${cluster.url}; metrics of the operator: ${metricsAt(operator.metricsUrl)},`,
           `of the agent (pods on containerd, service proxy in ${proxyMode} mode): ${metricsAt(agent.metricsUrl)}.`,
+          ...(operator.floorUrl ? [`The floor, every node with what it was asked to run beside what it runs, live: ${operator.floorUrl}`] : []),
           '',
           `  export KUBECONFIG=${join(dataDir, 'kubeconfig')}`,
           '  kubectl get crds                      # nodeworkloads, nodeassignments, nodeagents',

@@ -2,7 +2,8 @@
 // reverse: the caches of workloads, assignments, NodeAgents and node Leases; the node monitor on
 // top of them; the event recorder; and the leader election, which runs the NodeWorkload
 // controller (and, when it has a cluster pod range, the nodes' pod range allocation) only while
-// this replica leads. Around them, the metrics/health server.
+// this replica leads; and the floor (floor/), a read-only page of every node fed by those caches,
+// served by every replica, leader or not. Around them, the metrics/health server.
 import { hostname } from 'node:os';
 import type { Registry } from 'prom-client';
 import { BY_WORKLOAD, DEFAULT_SYSTEM_NAMESPACE, LABEL_MANAGED_BY, LABEL_NODE, MANAGED_BY_VALUE, workloadIndex } from '../api/index.js';
@@ -27,9 +28,14 @@ import { PodCidrController } from './pod-cidr-controller.js';
 import type { PodCidrRange } from './pod-cidr-plan.js';
 import { DEFAULT_VIP_CIDR, VipAllocator } from './vip-allocator.js';
 import { WorkloadController } from './workload-controller.js';
+import { FloorFeed } from './floor/floor-feed.js';
+import { DEFAULT_FLOOR_ADDRESS, FloorServer, isLoopback } from './floor/floor-server.js';
+import { WebhookReviewer } from '../kube/webhook-auth.js';
+import { systemClock } from '../kube/clock.js';
 
 export { DEFAULT_VIP_CIDR } from './vip-allocator.js';
 export { DEFAULT_NODE_LOSS_GRACE_MS } from './liveness.js';
+export { DEFAULT_FLOOR_ADDRESS } from './floor/floor-server.js';
 
 /** Name of the leader-election Lease in the system namespace. */
 export const LEADER_LEASE_NAME = 'shopfloor-operator';
@@ -51,6 +57,12 @@ export interface OperatorOptions {
   leaderElect?: boolean;
   /** host:port of the metrics/health server (port 0: any free port); false for none. */
   metricsAddress?: string | false;
+  /**
+   * host:port of the floor page (port 0: any free port); false, the default, for none (the
+   * command's --floor-address serves it at 127.0.0.1:8090). Off loopback its data needs a token
+   * allowed to list NodeWorkloads.
+   */
+  floorAddress?: string | false;
   logger?: Logger;
   registry?: Registry;
   /** How long a node may be gone before Replicas workloads get replacements. Default 60 s. */
@@ -69,6 +81,8 @@ export interface OperatorOptions {
 export interface RunningOperator {
   /** `http://host:port` of /metrics, /healthz and /readyz, when served. */
   readonly metricsUrl: string | undefined;
+  /** `http://host:port/` of the floor page, when served. */
+  readonly floorUrl: string | undefined;
   /**
    * Resolves with the reason when the operator cannot go on (it lost the leader Lease, or a part
    * failed): it has stopped acting; stop it and exit non-zero. Pending while all is well.
@@ -93,6 +107,7 @@ export interface OperatorAssembly {
   /** The /readyz checks: the caches, then every part. A follower is ready too. */
   readonly readiness: Record<string, Check>;
   readonly leadership: Leadership;
+  readonly floor: FloorServer | undefined;
 }
 
 export function assembleOperator(options: OperatorOptions): OperatorAssembly {
@@ -117,7 +132,8 @@ export function assembleOperator(options: OperatorOptions): OperatorAssembly {
 
   const identity = options.identity ?? `${hostname()}_${process.pid}_${Math.random().toString(16).slice(2, 8)}`;
   const events = new EventRecorder({ client, component: 'shopfloor-operator', instance: identity, registry, logger });
-  const nodes = new NodeMonitor({ agents, leases, nodeLossGraceMs: options.nodeLossGraceMs ?? DEFAULT_NODE_LOSS_GRACE_MS, ...(options.clock ? { clock: options.clock } : {}) });
+  const nodeLossGraceMs = options.nodeLossGraceMs ?? DEFAULT_NODE_LOSS_GRACE_MS;
+  const nodes = new NodeMonitor({ agents, leases, nodeLossGraceMs, ...(options.clock ? { clock: options.clock } : {}) });
   const workloadController = new WorkloadController({
     client,
     workloads,
@@ -137,25 +153,38 @@ export function assembleOperator(options: OperatorOptions): OperatorAssembly {
       : undefined;
   const podCidrs = options.podCidrs ? new PodCidrController({ client, agents, range: options.podCidrs, events, logger, registry, ...(options.clock ? { clock: options.clock } : {}) }) : undefined;
   const leadership = new Leadership({ elector, runnables: [workloadController, ...(podCidrs ? [podCidrs] : [])] });
+  const floorListen = options.floorAddress ? parseListenAddress(options.floorAddress, DEFAULT_FLOOR_ADDRESS, 'floor address') : undefined;
+  const feed = floorListen ? new FloorFeed({ workloads, assignments, agents, leases, namespace, nodes, nodeLossGraceMs, ...(options.clock ? { clock: options.clock } : {}) }) : undefined;
+  const floor =
+    feed && floorListen
+      ? new FloorServer({
+          ...floorListen,
+          feed,
+          logger,
+          registry,
+          ...(isLoopback(floorListen.host) ? {} : { reviewer: new WebhookReviewer({ client, clock: options.clock ?? systemClock }) }),
+        })
+      : undefined;
 
   const parts: Part[] = [
     cachesPart(caches),
     nodes,
     // Events still queued when the controllers stop are written before the client closes.
     { name: 'events', start: async () => {}, ready: () => true, stop: () => events.flush() },
+    ...(feed && floor ? [feed, floor] : []),
     leadership,
   ];
   const readiness = {
     ...Object.fromEntries(Object.entries(caches).map(([resource, cache]) => [resource, syncedCheck(resource, cache)])),
     ...Object.fromEntries(parts.map((p) => [p.name, () => p.ready()])),
   };
-  return { registry, logger, client, parts, readiness, leadership };
+  return { registry, logger, client, parts, readiness, leadership, floor };
 }
 
 export async function runOperator(options: OperatorOptions): Promise<RunningOperator> {
   const metricsAddress = options.metricsAddress === undefined ? DEFAULT_METRICS_ADDRESS : options.metricsAddress;
   const address = metricsAddress === false ? undefined : parseListenAddress(metricsAddress, DEFAULT_METRICS_ADDRESS);
-  const { registry, logger, client, parts, readiness, leadership } = assembleOperator(options);
+  const { registry, logger, client, parts, readiness, leadership, floor } = assembleOperator(options);
 
   // The server first: should its address be taken, nothing else has started yet.
   let server: HealthServer | undefined;
@@ -175,6 +204,7 @@ export async function runOperator(options: OperatorOptions): Promise<RunningOper
   let stopping: Promise<void> | undefined;
   return {
     metricsUrl: server?.url,
+    floorUrl: floor?.url,
     failed: started.failed,
     isLeader: () => leadership.isLeader(),
     stop: () =>

@@ -9,7 +9,7 @@ import { silentLogger } from '../../kube/logger.js';
 import type { ObservedPod } from '../pods/observed.js';
 import { running, sandbox, template } from '../pods/test-fixtures.js';
 import { LogServer, type LogSource } from './log-server.js';
-import type { Decision, ResourceAttributes, Reviewer, UserInfo } from './webhook-auth.js';
+import type { Decision, ResourceAttributes, Reviewer, UserInfo } from '../../kube/webhook-auth.js';
 
 /**
  * A fake of the API server's reviews: the devcluster knows only its administrator, so a second

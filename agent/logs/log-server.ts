@@ -22,7 +22,7 @@ import type { DesiredAssignment } from '../pods/pod-sync.js';
 import { chooseLogInstance } from './log-instance.js';
 import { readLog } from './log-reader.js';
 import { LOG_PATH_PREFIX, LogRequestError, parseLogOptions, parseLogPath } from './log-request.js';
-import type { ResourceAttributes, Reviewer, UserInfo } from './webhook-auth.js';
+import { AccessRefused, requestUser, requireAccess, type ResourceAttributes, type Reviewer } from '../../kube/webhook-auth.js';
 
 /** Not kubelet's 10250: the agent may run on a node beside a kubelet. */
 export const DEFAULT_LOG_SERVER_ADDRESS = '0.0.0.0:10350';
@@ -132,8 +132,9 @@ export class LogServer implements Part {
     try {
       await this.serve(req, res, abort.signal);
     } catch (err) {
-      const known = err instanceof LogRequestError;
+      const known = err instanceof LogRequestError || err instanceof AccessRefused;
       if (!known) this.o.logger.error({ url: req.url, err: (err as Error).message }, 'log request failed');
+      else if (err instanceof AccessRefused) this.o.logger.info({ url: req.url, status: err.status, err: err.message }, 'log request refused');
       this.answer(res, known ? err.status : 500, known ? err.message : `internal error: ${(err as Error).message}`);
     } finally {
       this.open.delete(abort);
@@ -142,17 +143,13 @@ export class LogServer implements Part {
   }
 
   private async serve(req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {
-    const user = await this.authenticate(req.headers.authorization);
+    const user = await requestUser(this.o.reviewer, req.headers.authorization);
     if (req.method !== 'GET') throw new LogRequestError(405, `method ${req.method} is not allowed; the log server answers GET`);
     const url = new URL(req.url ?? '/', 'https://agent');
     const target = parseLogPath(url.pathname, url.searchParams);
     if (!target) throw new LogRequestError(404, `nothing is served at ${url.pathname}; the log server answers GET ${LOG_PATH_PREFIX}<namespace>/<assignment>/<container>`);
     const attributes = logAttributes(target.namespace, target.name);
-    const decision = await this.review('authorize', () => this.o.reviewer.authorize(user, attributes));
-    if (!decision.allowed) {
-      this.o.logger.info({ user: user.username, namespace: target.namespace, name: target.name }, 'log request denied');
-      throw new LogRequestError(403, `Forbidden (user=${user.username}, verb=get, resource=nodeassignments, subresource=log, namespace=${target.namespace}, name=${target.name})${decision.reason ? `: ${decision.reason}` : ''}`);
-    }
+    await requireAccess(this.o.reviewer, user, attributes);
     const options = parseLogOptions(url.searchParams, this.o.clock.now());
     const key = `${target.namespace}/${target.name}`;
     const desired = this.o.pods.desired(key);
@@ -178,24 +175,6 @@ export class LogServer implements Part {
       ...(this.o.stateCheckPeriodMs !== undefined ? { stateCheckPeriodMs: this.o.stateCheckPeriodMs } : {}),
     });
     res.end();
-  }
-
-  private async authenticate(header: string | undefined): Promise<UserInfo> {
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
-    if (!m) throw new LogRequestError(401, 'Unauthorized: send Authorization: Bearer <token> with a token the API server authenticates');
-    const user = await this.review('authenticate', () => this.o.reviewer.authenticate(m[1] as string));
-    if (!user) throw new LogRequestError(401, 'Unauthorized: the API server does not authenticate this token');
-    return user;
-  }
-
-  /** A review the API server could not answer is 503: the request may be tried again. */
-  private async review<T>(what: string, ask: () => Promise<T>): Promise<T> {
-    try {
-      return await ask();
-    } catch (err) {
-      this.o.logger.warn({ err: (err as Error).message }, `cannot ${what} a log request`);
-      throw new LogRequestError(503, `cannot ${what} the request: the API server did not answer the review (${(err as Error).message}); try again`);
-    }
   }
 
   private answer(res: ServerResponse, status: number, message: string): void {

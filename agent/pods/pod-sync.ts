@@ -4,7 +4,7 @@
 // container, which a restarted agent simply finds again.
 import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { effectivePullPolicy, type Container, type NodeAssignment } from '../../api/index.js';
+import { crashLoopBackOffMessage, effectivePullPolicy, type Container, type NodeAssignment } from '../../api/index.js';
 import type { Clock } from '../../kube/clock.js';
 import type { ReconcileResult } from '../../kube/controller.js';
 import type { Logger } from '../../kube/logger.js';
@@ -155,7 +155,7 @@ export class PodSync {
     const waiting = this.waitingFor(key);
     const next = acted ? planFor(after) : plan;
     for (const b of next.backingOff) {
-      waiting.set(b.name, { reason: 'CrashLoopBackOff', message: `back-off ${Math.ceil(b.remainingMs / 1000)}s restarting failed container=${b.name} pod=${key}` });
+      waiting.set(b.name, { reason: 'CrashLoopBackOff', message: crashLoopBackOffMessage(b.remainingMs, b.name, key) });
     }
     const status = podStatus({
       template: desired.template,

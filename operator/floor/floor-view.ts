@@ -103,9 +103,10 @@ export interface ServiceView {
   /** Absent until the operator has allocated it. */
   clusterIP?: string;
   ports: { name?: string; port: number; protocol: string; targetPort: string; nodePort?: number }[];
+  /** Every replica, ready or not: only ready ones receive traffic. */
   endpoints: { assignment: string; node: string; podIP?: string; ready: boolean }[];
-  /** Every node's agent: whether its rules hold what the API asks for. */
-  agents: { node: string; inSync: boolean; lastSyncTime?: string; rules: number; message?: string }[];
+  // Whether each agent's rules hold this service is its node card's `proxy`: an agent syncs every
+  // service at once, and a copy in each service would make every service new on every sync.
 }
 
 export type FloorItem = NodeCard | AssignmentRow | WorkloadView | ServiceView;

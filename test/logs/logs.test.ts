@@ -10,7 +10,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
 import { LABEL_MANAGED_BY, MANAGED_BY_VALUE, type LogServerEndpoint, type NodeAgent } from '../../api/index.js';
-import { WebhookReviewer } from '../../agent/logs/webhook-auth.js';
+import { WebhookReviewer } from '../../kube/webhook-auth.js';
 import { logAttributes } from '../../agent/logs/log-server.js';
 import { KubeClient } from '../../kube/client.js';
 import { systemClock } from '../../kube/clock.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { FakeClock } from '../../kube/fake-clock.js';
+import { FakeClock } from './fake-clock.js';
 import { VerdictCache } from './verdict-cache.js';
 
 describe('VerdictCache', () => {

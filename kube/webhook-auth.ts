@@ -1,13 +1,14 @@
-// kubelet's webhook authentication and authorization, for the agent's log server: a bearer
-// token is a user only if the API server's TokenReview says so, and the user may read a log
-// only if its SubjectAccessReview allows it. Verdicts are cached (verdict-cache.ts), keyed by a
-// hash of the token, never the token itself. The agent's own credentials need
+// kubelet's webhook authentication and authorization, for the servers Shopfloor runs beside the
+// API server (the agent's log server, the operator's floor): a bearer token is a user only if the
+// API server's TokenReview says so, and the user may do what a request asks only if its
+// SubjectAccessReview allows it. Verdicts are cached (verdict-cache.ts), keyed by a
+// hash of the token, never the token itself. The server's own credentials need
 // `create tokenreviews` and `create subjectaccessreviews` (the system:auth-delegator ClusterRole).
 import { createHash } from 'node:crypto';
-import type { KubeClient } from '../../kube/client.js';
-import type { Clock } from '../../kube/clock.js';
-import { SUBJECT_ACCESS_REVIEWS, TOKEN_REVIEWS } from '../../kube/resource.js';
-import type { KubeObject } from '../../kube/types.js';
+import type { KubeClient } from './client.js';
+import type { Clock } from './clock.js';
+import { SUBJECT_ACCESS_REVIEWS, TOKEN_REVIEWS } from './resource.js';
+import type { KubeObject } from './types.js';
 import { VerdictCache } from './verdict-cache.js';
 
 export interface UserInfo {
@@ -32,7 +33,7 @@ export interface Decision {
   reason: string;
 }
 
-/** Who a token is and what a user may do; the log server asks only this. */
+/** Who a token is and what a user may do; the servers ask only this. */
 export interface Reviewer {
   /** The user a bearer token is, or undefined when the API server does not authenticate it. */
   authenticate(token: string): Promise<UserInfo | undefined>;
@@ -92,4 +93,42 @@ export class WebhookReviewer implements Reviewer {
     this.decisions.set(key, decision, decision.allowed ? (this.o.allowedTtlMs ?? 300_000) : (this.o.deniedTtlMs ?? 30_000));
     return decision;
   }
+}
+
+/** A request refused for its credentials: 401 without a user, 403 when not allowed, 503 when the API server did not answer. */
+export class AccessRefused extends Error {
+  constructor(
+    readonly status: 401 | 403 | 503,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A review the API server could not answer is 503: the request may be tried again. */
+async function review<T>(what: string, ask: () => Promise<T>): Promise<T> {
+  try {
+    return await ask();
+  } catch (err) {
+    throw new AccessRefused(503, `cannot ${what} the request: the API server did not answer the review (${(err as Error).message}); try again`);
+  }
+}
+
+/** The user of a request's `Authorization: Bearer` header; throws AccessRefused. */
+export async function requestUser(reviewer: Reviewer, authorization: string | undefined): Promise<UserInfo> {
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
+  if (!m) throw new AccessRefused(401, 'Unauthorized: send Authorization: Bearer <token> with a token the API server authenticates');
+  const user = await review('authenticate', () => reviewer.authenticate(m[1] as string));
+  if (!user) throw new AccessRefused(401, 'Unauthorized: the API server does not authenticate this token');
+  return user;
+}
+
+/** Resolves when `user` may do `attributes`; throws AccessRefused (403 names the user and the attributes). */
+export async function requireAccess(reviewer: Reviewer, user: UserInfo, attributes: ResourceAttributes): Promise<void> {
+  const decision = await review('authorize', () => reviewer.authorize(user, attributes));
+  if (decision.allowed) return;
+  // kubelet's words: the attributes but the group, which the resource implies.
+  const { group: _implied, ...named } = attributes;
+  const asked = Object.entries({ user: user.username, ...named }).map(([k, v]) => `${k}=${v}`).join(', ');
+  throw new AccessRefused(403, `Forbidden (${asked})${decision.reason ? `: ${decision.reason}` : ''}`);
 }

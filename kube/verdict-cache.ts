@@ -2,7 +2,7 @@
 // reconnects) does not cost a TokenReview and a SubjectAccessReview each: kubelet caches
 // authentications for 2 minutes, allowed decisions for 5 and denials for 30 seconds. Bounded:
 // past `maxEntries` the oldest entry goes. Pure but for the injected clock.
-import type { Clock } from '../../kube/clock.js';
+import type { Clock } from './clock.js';
 
 export class VerdictCache<V> {
   private readonly entries = new Map<string, { value: V; expiresAt: number }>();
