@@ -55,7 +55,11 @@ const itemId = (kind: FloorKind, key: string): string => `${kind} ${key}`;
 export class FloorFeed implements Part {
   readonly name = 'floor-feed';
   private readonly clock: Clock;
-  private readonly items = new Map<string, { item: FloorItem; json: string }>();
+  /**
+   * Every item as the JSON it is sent as: what a change is compared with, and what a snapshot is
+   * joined from. Only the text is kept: a tenth of the memory of the objects it was made from.
+   */
+  private readonly items = new Map<string, string>();
   private readonly dirty = { nodes: new Set<string>(), workloads: new Set<string>(), assignments: new Set<string>() };
   /** Workloads whose view has replicas left unplaced. */
   private readonly blocked = new Set<string>();
@@ -136,9 +140,10 @@ export class FloorFeed implements Part {
     this.listeners.clear();
   }
 
-  /** The whole floor now. */
-  snapshot(): FloorSnapshot {
-    return { serverTime: new Date(this.clock.now()).toISOString(), items: [...this.items.values()].map((e) => e.item) };
+  /** The whole floor now, as a FloorSnapshot's JSON. */
+  snapshotJson(): string {
+    const head: Omit<FloorSnapshot, 'items'> = { serverTime: new Date(this.clock.now()).toISOString() };
+    return `${JSON.stringify(head).slice(0, -1)},"items":[${[...this.items.values()].join(',')}]}`;
   }
 
   /** Calls `listener` with every change from now on; the returned function stops that. */
@@ -166,8 +171,8 @@ export class FloorFeed implements Part {
         return;
       }
       const json = JSON.stringify(item);
-      if (this.items.get(id)?.json === json) return;
-      this.items.set(id, { item, json });
+      if (this.items.get(id) === json) return;
+      this.items.set(id, json);
       upsert.push(item);
     };
     const { nodes, workloads, assignments } = this.dirty;

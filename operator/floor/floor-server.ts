@@ -55,7 +55,7 @@ export interface FloorServerOptions {
   host: string;
   /** 0 picks a free port. */
   port: number;
-  feed: Pick<FloorFeed, 'snapshot' | 'subscribe'>;
+  feed: Pick<FloorFeed, 'snapshotJson' | 'subscribe'>;
   /** Checks tokens when the host is not loopback; required then. */
   reviewer?: Reviewer;
   logger: Logger;
@@ -153,7 +153,7 @@ export class FloorServer implements Part {
         await requireAccess(this.o.reviewer!, user, FLOOR_ATTRIBUTES);
       }
       if (path === FLOOR_PATHS.snapshot) {
-        const body = JSON.stringify(this.o.feed.snapshot());
+        const body = this.o.feed.snapshotJson();
         res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
         res.end(req.method === 'HEAD' ? undefined : body);
         return;
@@ -176,7 +176,7 @@ export class FloorServer implements Part {
     this.streams.add(stream);
     this.open?.set(this.streams.size);
     res.on('close', () => this.close(stream));
-    this.send(stream, event('snapshot', JSON.stringify(this.o.feed.snapshot())));
+    this.send(stream, event('snapshot', this.o.feed.snapshotJson()));
   }
 
   private broadcast(change: FloorChange): void {
