@@ -221,7 +221,8 @@ function nodeHead(node, headingId) {
       proxy === undefined
         ? 'Service rules: not reported yet'
         : h('span', {},
-          `Service rules: ${proxy.inSync ? 'in sync' : 'NOT in sync'}, ${count(proxy.rules, 'rule')} for ${count(proxy.servicePorts, 'service port')}`,
+          // An agent that stopped reporting may have rules that no longer hold: say the report is old.
+          `Service rules${node.state === 'Unknown' ? ' (its last report)' : ''}: ${proxy.inSync ? 'in sync' : 'NOT in sync'}, ${count(proxy.rules, 'rule')} for ${count(proxy.servicePorts, 'service port')}`,
           proxy.lastSyncTime === undefined ? '' : h('span', {}, ', synced ', timeEl(proxy.lastSyncTime)),
           proxy.message ? `: ${proxy.message}` : '')),
     node.podCIDR === undefined ? null : h('p', { class: 'cidr' }, `Pod range ${node.podCIDR}`));
@@ -233,10 +234,11 @@ function nodeCard(node) {
   const tbody = h('tbody', { class: 'rows' });
   const card = h('section', { class: 'card node', 'data-kind': 'node', 'data-key': node.key, 'data-state': node.state, 'aria-labelledby': headingId },
     nodeHead(node, headingId),
-    h('table', { class: 'rows-table' },
+    // Wrapped: a narrow screen scrolls the table, not the page.
+    h('div', { class: 'table-wrap' }, h('table', { class: 'rows-table' },
       h('caption', {}, `Replicas on ${node.key}`),
       h('thead', {}, h('tr', {}, ...['Replica', 'Workload', 'Phase', 'Ready', 'Restarts', 'Reason', 'Pod IP', 'Differences'].map((c) => h('th', { scope: 'col' }, c)))),
-      tbody),
+      tbody)),
     h('p', { class: 'no-rows' }, 'No replicas on this node.'));
   return card;
 }
@@ -431,7 +433,7 @@ function refreshSummary() {
   rules.replaceChildren('Service rules: ', ...reported.flatMap((c, i) => {
     const p = /** @type {NonNullable<NodeCard['proxy']>} */ (c.proxy);
     return [i === 0 ? '' : '; ', h('span', { class: p.inSync ? 'ok' : 'bad', 'data-node': c.key },
-      `${c.key} ${p.inSync ? 'in sync' : 'NOT in sync'}`,
+      `${c.key} ${p.inSync ? 'in sync' : 'NOT in sync'}${c.state === 'Unknown' ? ' when it last reported' : ''}`,
       p.lastSyncTime === undefined ? '' : h('span', {}, ' (synced ', timeEl(p.lastSyncTime), ')'),
       p.message ? `: ${p.message}` : '')];
   }), '.');
