@@ -6,26 +6,24 @@
 // and a stopped agent's card turns Unknown while its replica's replacement appears on the other
 // node. A screenshot of the floor is left in test-results/floor/ (or $SHOPFLOOR_TEST_ARTIFACTS).
 import { execFile } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { PAUSE_IMAGE } from '../harness/containerd.js';
 import { eventually, notYet } from '../harness/eventually.js';
 import { AgentProcess, MachineNetns, UpProcess } from '../e2e/up-harness.js';
+import { laptopPage, launchChromium, screenshot as saveScreenshot } from './browser.js';
 
 const run = promisify(execFile);
 
 /** The second node's Lease and the operator's grace period, as in two-node.test.ts: a lost node is replaced within seconds. */
 const LEASE_SECONDS = 6;
 const GRACE_SECONDS = 2;
-const CHROMIUM = '/usr/bin/chromium';
 /** The workload the page is watched for. */
 const WORKLOAD = 'web';
-/** Where the screenshot goes: a CI job's artifacts dir, or test-results/ beside jest's results. */
-const ARTIFACTS = resolve(process.env.SHOPFLOOR_TEST_ARTIFACTS ?? 'test-results', 'floor');
 
 const netns = new MachineNetns();
 const dir1 = mkdtempSync(join(tmpdir(), 'sf-floor-a-'));
@@ -63,17 +61,6 @@ function floorUrl(): string {
   return url;
 }
 
-/**
- * Chromium inside the namespace, where the floor listens on its loopback: playwright talks to the
- * browser over pipes, which nsenter passes on.
- */
-function chromiumInNetns(): string {
-  const wrapper = join(browserDir, 'chromium-in-netns');
-  writeFileSync(wrapper, `#!/bin/sh\nexec nsenter --net=/run/netns/${netns.name} ${CHROMIUM} "$@"\n`);
-  chmodSync(wrapper, 0o755);
-  return wrapper;
-}
-
 /** `<name> <node>` of each NodeAssignment of the workload, sorted. */
 async function assignments(): Promise<string[]> {
   const out = await kubectl('get', 'na', '-l', `shopfloor.dev/workload=${WORKLOAD}`, '-o', 'jsonpath={range .items[*]}{.metadata.name} {.spec.nodeName}{"\\n"}{end}');
@@ -107,23 +94,16 @@ async function workloadSays(counts: Record<string, number>, problems: string): P
   }, 60_000, 250);
 }
 
-async function screenshot(name: string): Promise<void> {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  await page.screenshot({ path: join(ARTIFACTS, name), fullPage: true });
+function screenshot(name: string): Promise<void> {
+  return saveScreenshot(page, name);
 }
 
 beforeAll(async () => {
   await netns.create();
   await up.start();
   agent2.start();
-  browser = await chromium.launch({
-    executablePath: chromiumInNetns(),
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  // A laptop's screen: the page must read well there.
-  page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
-  page.on('pageerror', (err) => pageErrors.push(err.message));
+  browser = await launchChromium(netns, browserDir);
+  page = await laptopPage(browser, pageErrors);
   await page.goto(floorUrl());
   // From here on the page must follow everything without a reload.
   page.on('framenavigated', (frame) => {
