@@ -456,16 +456,23 @@ function tick() {
 /** @type {Pending[]} */
 let queue = [];
 let frame = 0;
+/** @type {ReturnType<typeof setTimeout> | undefined} */
+let fallback;
 
 /** @param {Pending} event */
 function enqueue(event) {
   // A snapshot replaces everything: what came before it need not be drawn.
   if (event.type === 'snapshot') queue = [event];
   else queue.push(event);
-  if (frame === 0) frame = requestAnimationFrame(flush);
+  if (frame !== 0) return;
+  frame = requestAnimationFrame(flush);
+  // A hidden tab gets no frames: a timer (throttled there, but not stopped) keeps the queue from growing all day.
+  fallback = setTimeout(flush, 1000);
 }
 
 function flush() {
+  cancelAnimationFrame(frame);
+  clearTimeout(fallback);
   frame = 0;
   const batch = queue;
   queue = [];
