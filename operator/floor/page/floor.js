@@ -397,6 +397,14 @@ function applyChange(change) {
   for (const item of change.upsert) upsert(item);
 }
 
+/** What the service rules line says now, to draw it only when that changes. */
+let rulesSaid = '';
+
+/** @param {HTMLElement} el @param {string} text */
+function setText(el, text) {
+  if (el.textContent !== text) el.textContent = text;
+}
+
 /** The lines that sum the floor up: they read every item, which is cheap beside drawing any. */
 function refreshSummary() {
   let nodes = 0;
@@ -418,14 +426,18 @@ function refreshSummary() {
     } else if (item.kind === 'workload') workloads += 1;
     else services += 1;
   }
-  byId('summary-nodes').textContent = `Nodes: ${nodesReady} of ${nodes} ready`;
-  byId('summary-replicas').textContent = `Replicas: ${replicasReady} of ${replicas} ready`;
+  setText(byId('summary-nodes'), `Nodes: ${nodesReady} of ${nodes} ready`);
+  setText(byId('summary-replicas'), `Replicas: ${replicasReady} of ${replicas} ready`);
   byId('nodes-empty').hidden = nodes > 0;
   byId('workloads-empty').hidden = workloads > 0;
   byId('services-empty').hidden = services > 0;
   // Each agent syncs every service at once: whether its rules hold them is its node's to say.
   const rules = byId('service-rules');
   const reported = cards.filter((c) => c.proxy !== undefined).sort((a, b) => collator.compare(a.key, b.key));
+  // Drawn again only when what it says changes, not on every Lease renewal.
+  const said = JSON.stringify(reported.map((c) => [c.key, c.state === 'Unknown', c.proxy]));
+  if (said === rulesSaid) return;
+  rulesSaid = said;
   if (reported.length === 0) {
     rules.textContent = 'Service rules: no agent has reported yet.';
     return;
@@ -499,7 +511,7 @@ function flush() {
 function setConnection(state, text) {
   const el = byId('connection');
   el.dataset['state'] = state;
-  if (el.textContent !== text) el.textContent = text;
+  setText(el, text);
   byId('floor').classList.toggle('stale', state !== 'live');
 }
 
