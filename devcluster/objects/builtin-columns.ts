@@ -106,3 +106,21 @@ export const serviceColumns: PrinterColumn[] = [
   age,
   { name: 'Selector', type: 'string', priority: 1, description: 'Route service traffic to pods with label keys and values matching this selector.', compute: (o) => formatLabels(field(o, 'spec', 'selector')) },
 ];
+
+type Rule = { host?: unknown };
+const ingressRules = (o: KubeObject): Rule[] => {
+  const rules = field(o, 'spec', 'rules');
+  return Array.isArray(rules) ? (rules as Rule[]) : [];
+};
+
+/** kubectl's columns of an Ingress: its class, the hosts its rules answer, its address, its ports. */
+export const ingressColumns: PrinterColumn[] = [
+  { name: 'Class', type: 'string', description: 'The IngressClass that implements it.', compute: (o) => String(field(o, 'spec', 'ingressClassName') ?? '<none>') },
+  { name: 'Hosts', type: 'string', description: 'The hosts its rules answer.', compute: (o) => ingressRules(o).map((r) => (typeof r.host === 'string' ? r.host : '*')).join(',') || '*' },
+  { name: 'Address', type: 'string', description: 'Where its load balancer is.', compute: (o) => {
+    const lb = field(o, 'status', 'loadBalancer', 'ingress');
+    return Array.isArray(lb) ? lb.map((i: { ip?: string; hostname?: string }) => i.ip ?? i.hostname ?? '').join(',') : '';
+  } },
+  { name: 'Ports', type: 'string', description: 'The ports it serves: 80, and 443 with TLS.', compute: (o) => (Array.isArray(field(o, 'spec', 'tls')) && (field(o, 'spec', 'tls') as unknown[]).length ? '80, 443' : '80') },
+  age,
+];

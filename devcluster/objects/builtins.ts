@@ -1,6 +1,6 @@
 import type { KubeObject } from './object.js';
 import type { PrinterColumn, ResourceInfo } from './registry.js';
-import { age, daemonSetColumns, deploymentColumns, serviceColumns } from './builtin-columns.js';
+import { age, daemonSetColumns, deploymentColumns, ingressColumns, serviceColumns } from './builtin-columns.js';
 import { coreEventToEventsV1, eventsV1ToCoreEvent } from './event-conversion.js';
 import { selfSubjectAccessReview, selfSubjectRulesReview, subjectAccessReview, tokenReview } from '../access/reviews.js';
 
@@ -93,6 +93,7 @@ const specs: BuiltinSpec[] = [
     initialStatus: { currentNumberScheduled: 0, desiredNumberScheduled: 0, numberMisscheduled: 0, numberReady: 0 },
   },
   { group: '', version: 'v1', resource: 'services', kind: 'Service', namespaced: true, shortNames: ['svc'], categories: ['all'], hasStatus: true, initialStatus: { loadBalancer: {} }, columns: serviceColumns },
+  { group: 'networking.k8s.io', version: 'v1', resource: 'ingresses', kind: 'Ingress', namespaced: true, shortNames: ['ing'], hasStatus: true, initialStatus: { loadBalancer: {} }, columns: ingressColumns },
   { group: 'authentication.k8s.io', version: 'v1', resource: 'tokenreviews', kind: 'TokenReview', namespaced: false, review: tokenReview },
   { group: 'authorization.k8s.io', version: 'v1', resource: 'subjectaccessreviews', kind: 'SubjectAccessReview', namespaced: false, review: subjectAccessReview },
   { group: 'authorization.k8s.io', version: 'v1', resource: 'selfsubjectaccessreviews', kind: 'SelfSubjectAccessReview', namespaced: false, review: selfSubjectAccessReview },

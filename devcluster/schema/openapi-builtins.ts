@@ -144,6 +144,7 @@ export const builtinSchemas: Record<string, JSONSchemaProps> = {
   Event: { type: 'object', description: 'Event is a report of an event somewhere in the cluster.', 'x-kubernetes-preserve-unknown-fields': true },
   Lease: { type: 'object', description: 'Lease defines a lease concept.', properties: { spec: { type: 'object', properties: { holderIdentity: str('The holder of the lease.'), leaseDurationSeconds: { type: 'integer', format: 'int32' }, acquireTime: { type: 'string', format: 'date-time' }, renewTime: { type: 'string', format: 'date-time' }, leaseTransitions: { type: 'integer', format: 'int32' } } } } },
   CustomResourceDefinition: { type: 'object', description: 'CustomResourceDefinition represents a resource that should be exposed on the API server.', properties: { spec: open('The resource to serve.'), status: open('The state of the definition.') } },
+  Ingress: { type: 'object', description: 'Ingress: rules routing outside traffic to Services; stored, not routed, by the devcluster.', properties: { spec: open('The rules of the Ingress.'), status: open('The load balancer the Ingress has.') } },
   Role: { type: 'object', description: 'Role: stored, not enforced, by the devcluster.', 'x-kubernetes-preserve-unknown-fields': true },
   RoleBinding: { type: 'object', description: 'RoleBinding: stored, not enforced, by the devcluster.', 'x-kubernetes-preserve-unknown-fields': true },
   ClusterRole: { type: 'object', description: 'ClusterRole: stored, not enforced, by the devcluster.', 'x-kubernetes-preserve-unknown-fields': true },

@@ -19,7 +19,7 @@ export interface Access {
   verbs: readonly string[];
   scope: Scope;
   /** Granted only while this chart value is true (the code that needs it runs only then). */
-  onlyWith?: 'agent.logServer.enabled';
+  onlyWith?: 'agent.logServer.enabled' | 'operator.floor.enabled';
 }
 
 export interface ComponentAccess {
@@ -41,6 +41,8 @@ export const API_ACCESS: Record<'operator' | 'agent', ComponentAccess> = {
       { group: GROUP, resource: 'nodeassignments/status', verbs: ['patch'], scope: 'cluster' },
       { group: GROUP, resource: 'nodeagents', verbs: ['list', 'watch', 'patch'], scope: 'cluster' },
       { group: '', resource: 'events', verbs: ['create', 'patch'], scope: 'cluster' },
+      { group: 'authentication.k8s.io', resource: 'tokenreviews', verbs: ['create'], scope: 'cluster', onlyWith: 'operator.floor.enabled' },
+      { group: 'authorization.k8s.io', resource: 'subjectaccessreviews', verbs: ['create'], scope: 'cluster', onlyWith: 'operator.floor.enabled' },
       { group: COORDINATION, resource: 'leases', verbs: ['get', 'list', 'watch', 'create', 'update'], scope: 'namespace' },
     ],
   },

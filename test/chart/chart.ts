@@ -37,6 +37,11 @@ export const IPTABLES_MODE: ValueSet = { name: 'iptables mode', values: { 'agent
 export const SERVICE_MONITOR_ON: ValueSet = { name: 'ServiceMonitor on', values: { 'metrics.serviceMonitor.enabled': true, 'metrics.serviceMonitor.labels': { release: 'prometheus' } }, apiVersions: [SERVICE_MONITOR_API] };
 export const RBAC_OFF: ValueSet = { name: 'RBAC off', values: { 'rbac.create': false } };
 export const LOG_SERVER_OFF: ValueSet = { name: 'log server off', values: { 'agent.logServer.enabled': false } };
+export const FLOOR_OFF: ValueSet = { name: 'floor off', values: { 'operator.floor.enabled': false } };
+export const FLOOR_INGRESS: ValueSet = {
+  name: 'floor behind an Ingress',
+  values: { 'operator.floor.ingress': { enabled: true, className: 'nginx', host: 'floor.example.com', annotations: { 'example.com/auth': 'none' }, tls: [{ hosts: ['floor.example.com'], secretName: 'floor-tls' }] } },
+};
 export const EXISTING_SERVICE_ACCOUNTS: ValueSet = {
   name: 'existing ServiceAccounts',
   values: { 'operator.serviceAccount': { create: false, name: 'ops-operator' }, 'agent.serviceAccount': { create: false, name: 'ops-agent' } },
@@ -63,7 +68,7 @@ export const SINGLE_OPERATOR: ValueSet = {
 };
 
 /** Every value set the suites render, lint and apply. */
-export const VALUE_SETS: readonly ValueSet[] = [DEFAULTS, EXTERNAL_RUNTIME, IPTABLES_MODE, SERVICE_MONITOR_ON, RBAC_OFF, LOG_SERVER_OFF, EXISTING_SERVICE_ACCOUNTS, SINGLE_OPERATOR];
+export const VALUE_SETS: readonly ValueSet[] = [DEFAULTS, EXTERNAL_RUNTIME, IPTABLES_MODE, SERVICE_MONITOR_ON, RBAC_OFF, LOG_SERVER_OFF, FLOOR_OFF, FLOOR_INGRESS, EXISTING_SERVICE_ACCOUNTS, SINGLE_OPERATOR];
 
 /** helm's flags for the values of a value set. */
 export function valueFlags(set: ValueSet): string[] {

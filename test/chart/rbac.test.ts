@@ -7,7 +7,7 @@ import type { IClusterRole } from 'kubernetes-models/rbac.authorization.k8s.io/v
 import type { IClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding';
 import { API_ACCESS, type Access, type Scope } from './api-access.js';
 import { apiCallsOf, permissionKey, type ApiCall } from './api-calls.js';
-import { DEFAULTS, EXISTING_SERVICE_ACCOUNTS, LOG_SERVER_OFF, NAMESPACE, render, type RenderedObject, type ValueSet } from './chart.js';
+import { DEFAULTS, EXISTING_SERVICE_ACCOUNTS, FLOOR_OFF, LOG_SERVER_OFF, NAMESPACE, render, type RenderedObject, type ValueSet } from './chart.js';
 import { sourceProgram, type SourceProgram } from './source-graph.js';
 
 type Component = keyof typeof API_ACCESS;
@@ -69,7 +69,7 @@ describe('the RBAC of the chart', () => {
     expect(new Set(derived.map(permissionKey))).toEqual(new Set(table.map((t) => t.slice(t.indexOf(' ') + 1))));
   }, 120_000);
 
-  it.each(COMPONENTS.flatMap((c) => [DEFAULTS, LOG_SERVER_OFF].map((set) => [c, set.name, set] as [Component, string, ValueSet])))(
+  it.each(COMPONENTS.flatMap((c) => [DEFAULTS, LOG_SERVER_OFF, FLOOR_OFF].map((set) => [c, set.name, set] as [Component, string, ValueSet])))(
     "renders the %s's Role and ClusterRole as api-access.ts says, with %s",
     async (component, _name, set) => {
       expect(rendered(await render(set), component)).toEqual(expand(API_ACCESS[component].access, set.values));

@@ -23,6 +23,8 @@ import {
   DEFAULTS,
   EXISTING_SERVICE_ACCOUNTS,
   EXTERNAL_RUNTIME,
+  FLOOR_INGRESS,
+  FLOOR_OFF,
   IPTABLES_MODE,
   LOG_SERVER_OFF,
   NAMESPACE,
@@ -160,9 +162,9 @@ describe('charts/shopfloor', () => {
 });
 
 describe('the operator Deployment', () => {
-  it("passes flags the operator takes, with the binary's own defaults but a metrics address on the pod's IP and a cluster pod range", async () => {
+  it("passes flags the operator takes, with the binary's own defaults but metrics and floor addresses on the pod's IP and a cluster pod range", async () => {
     const { container } = operatorOf(await render(DEFAULTS));
-    expect(operatorFlags(container)).toEqual({ ...parseOperatorFlags([], {}), namespace: NAMESPACE, metricsAddress: '0.0.0.0:8080', podCidrs: podCidrRange(EXAMPLE_CLUSTER_POD_CIDR, DEFAULT_NODE_CIDR_MASK_SIZE) });
+    expect(operatorFlags(container)).toEqual({ ...parseOperatorFlags([], {}), namespace: NAMESPACE, metricsAddress: '0.0.0.0:8080', floorAddress: '0.0.0.0:8090', podCidrs: podCidrRange(EXAMPLE_CLUSTER_POD_CIDR, DEFAULT_NODE_CIDR_MASK_SIZE) });
     expect(operatorFlags(container).vipCidr).toBe(DEFAULT_VIP_CIDR);
   });
 
@@ -207,6 +209,27 @@ describe('the operator Deployment', () => {
     expect(deployment.spec!.template.metadata!.labels).toMatchObject(service.spec!.selector!);
     expect(service.spec!.ports).toEqual([{ name: 'metrics', port: 8080, targetPort: 'metrics', protocol: 'TCP' }]);
     expect(container.ports?.find((p) => p.name === 'metrics')?.containerPort).toBe(portOf(operatorFlags(container).metricsAddress));
+  });
+
+  it('serves the floor through a Service of its own, behind an Ingress only when asked, and not at all when off', async () => {
+    const objects = await render(DEFAULTS);
+    const { deployment, container } = operatorOf(objects);
+    const service = objectOf(objects, 'Service', '-operator-floor') as unknown as IService;
+    expect(service.spec!.selector).toEqual(deployment.spec!.selector.matchLabels);
+    expect(service.spec!.ports).toEqual([{ name: 'floor', port: 8090, targetPort: 'floor', protocol: 'TCP' }]);
+    expect(container.ports?.find((p) => p.name === 'floor')?.containerPort).toBe(portOf(operatorFlags(container).floorAddress));
+    expect(objects.filter((o) => o.kind === 'Ingress')).toEqual([]);
+
+    const ingress = objectOf(await render(FLOOR_INGRESS), 'Ingress', '-operator-floor') as unknown as { spec: Record<string, unknown> };
+    expect(ingress.spec).toEqual({
+      ingressClassName: 'nginx',
+      tls: [{ hosts: ['floor.example.com'], secretName: 'floor-tls' }],
+      rules: [{ host: 'floor.example.com', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: service.metadata!.name, port: { name: 'floor' } } } }] } }],
+    });
+
+    const off = await render(FLOOR_OFF);
+    expect(operatorFlags(operatorOf(off).container).floorAddress).toBe(false);
+    expect(off.filter((o) => o.metadata.name.endsWith('-floor'))).toEqual([]);
   });
 });
 

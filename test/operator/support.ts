@@ -5,7 +5,7 @@ import { stringify } from 'yaml';
 import { KubeClient } from '../../kube/client.js';
 import { startTestCluster, type TestCluster } from '../harness/test-cluster.js';
 import type { NodeAssignmentObject, NodeWorkloadObject } from '../../operator/objects.js';
-import { runOperator, type RunningOperator } from '../../operator/index.js';
+import { runOperator, type OperatorOptions, type RunningOperator } from '../../operator/index.js';
 import { SimulatedAgents, type SimulatedNode } from '../sim/simulated-agents.js';
 
 export { eventually, notYet } from '../harness/eventually.js';
@@ -42,7 +42,7 @@ export interface OperatorSuite extends OperatorTestCluster {
 }
 
 /** What most operator suites run against: the cluster, simulated agents for `nodes`, and one operator that does not elect a leader. */
-export async function startOperatorSuite(namespace: string, nodes: SimulatedNode[], readyAfterMs: number): Promise<OperatorSuite> {
+export async function startOperatorSuite(namespace: string, nodes: SimulatedNode[], readyAfterMs: number, options: Partial<OperatorOptions> = {}): Promise<OperatorSuite> {
   const env = await startOperatorTestCluster(namespace);
   const sim = new SimulatedAgents({ client: env.client, namespace: SYSTEM_NAMESPACE, readyAfterMs });
   let op: RunningOperator | undefined;
@@ -53,7 +53,7 @@ export async function startOperatorSuite(namespace: string, nodes: SimulatedNode
   };
   try {
     await sim.add(nodes);
-    op = await runOperator({ kubeConfig: env.cluster.kubeConfig, leaderElect: false, metricsAddress: false });
+    op = await runOperator({ kubeConfig: env.cluster.kubeConfig, leaderElect: false, metricsAddress: false, ...options });
   } catch (err) {
     await stop();
     throw err;
