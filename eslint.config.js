@@ -22,7 +22,7 @@ export default tseslint.config(
     files: ['operator/floor/page/**/*.js'],
     languageOptions: {
       sourceType: 'module',
-      globals: Object.fromEntries([...['window', 'document', 'fetch', 'sessionStorage', 'requestAnimationFrame', 'setTimeout', 'setInterval', 'clearInterval', 'AbortController', 'TextDecoderStream', 'URL', 'Intl', 'console'].map((g) => [g, 'readonly']), ['process', 'off']]),
+      globals: Object.fromEntries([...['window', 'document', 'fetch', 'sessionStorage', 'requestAnimationFrame', 'cancelAnimationFrame', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'AbortController', 'TextDecoderStream', 'URL', 'Intl', 'console'].map((g) => [g, 'readonly']), ['process', 'off']]),
     },
   },
 );

@@ -221,7 +221,8 @@ function nodeHead(node, headingId) {
       proxy === undefined
         ? 'Service rules: not reported yet'
         : h('span', {},
-          `Service rules: ${proxy.inSync ? 'in sync' : 'NOT in sync'}, ${count(proxy.rules, 'rule')} for ${count(proxy.servicePorts, 'service port')}`,
+          // An agent that stopped reporting may have rules that no longer hold: say the report is old.
+          `Service rules${node.state === 'Unknown' ? ' (its last report)' : ''}: ${proxy.inSync ? 'in sync' : 'NOT in sync'}, ${count(proxy.rules, 'rule')} for ${count(proxy.servicePorts, 'service port')}`,
           proxy.lastSyncTime === undefined ? '' : h('span', {}, ', synced ', timeEl(proxy.lastSyncTime)),
           proxy.message ? `: ${proxy.message}` : '')),
     node.podCIDR === undefined ? null : h('p', { class: 'cidr' }, `Pod range ${node.podCIDR}`));
@@ -233,10 +234,11 @@ function nodeCard(node) {
   const tbody = h('tbody', { class: 'rows' });
   const card = h('section', { class: 'card node', 'data-kind': 'node', 'data-key': node.key, 'data-state': node.state, 'aria-labelledby': headingId },
     nodeHead(node, headingId),
-    h('table', { class: 'rows-table' },
+    // Wrapped: a narrow screen scrolls the table, not the page.
+    h('div', { class: 'table-wrap' }, h('table', { class: 'rows-table' },
       h('caption', {}, `Replicas on ${node.key}`),
       h('thead', {}, h('tr', {}, ...['Replica', 'Workload', 'Phase', 'Ready', 'Restarts', 'Reason', 'Pod IP', 'Differences'].map((c) => h('th', { scope: 'col' }, c)))),
-      tbody),
+      tbody)),
     h('p', { class: 'no-rows' }, 'No replicas on this node.'));
   return card;
 }
@@ -395,6 +397,14 @@ function applyChange(change) {
   for (const item of change.upsert) upsert(item);
 }
 
+/** What the service rules line says now, to draw it only when that changes. */
+let rulesSaid = '';
+
+/** @param {HTMLElement} el @param {string} text */
+function setText(el, text) {
+  if (el.textContent !== text) el.textContent = text;
+}
+
 /** The lines that sum the floor up: they read every item, which is cheap beside drawing any. */
 function refreshSummary() {
   let nodes = 0;
@@ -416,14 +426,18 @@ function refreshSummary() {
     } else if (item.kind === 'workload') workloads += 1;
     else services += 1;
   }
-  byId('summary-nodes').textContent = `Nodes: ${nodesReady} of ${nodes} ready`;
-  byId('summary-replicas').textContent = `Replicas: ${replicasReady} of ${replicas} ready`;
+  setText(byId('summary-nodes'), `Nodes: ${nodesReady} of ${nodes} ready`);
+  setText(byId('summary-replicas'), `Replicas: ${replicasReady} of ${replicas} ready`);
   byId('nodes-empty').hidden = nodes > 0;
   byId('workloads-empty').hidden = workloads > 0;
   byId('services-empty').hidden = services > 0;
   // Each agent syncs every service at once: whether its rules hold them is its node's to say.
   const rules = byId('service-rules');
   const reported = cards.filter((c) => c.proxy !== undefined).sort((a, b) => collator.compare(a.key, b.key));
+  // Drawn again only when what it says changes, not on every Lease renewal.
+  const said = JSON.stringify(reported.map((c) => [c.key, c.state === 'Unknown', c.proxy]));
+  if (said === rulesSaid) return;
+  rulesSaid = said;
   if (reported.length === 0) {
     rules.textContent = 'Service rules: no agent has reported yet.';
     return;
@@ -431,7 +445,7 @@ function refreshSummary() {
   rules.replaceChildren('Service rules: ', ...reported.flatMap((c, i) => {
     const p = /** @type {NonNullable<NodeCard['proxy']>} */ (c.proxy);
     return [i === 0 ? '' : '; ', h('span', { class: p.inSync ? 'ok' : 'bad', 'data-node': c.key },
-      `${c.key} ${p.inSync ? 'in sync' : 'NOT in sync'}`,
+      `${c.key} ${p.inSync ? 'in sync' : 'NOT in sync'}${c.state === 'Unknown' ? ' when it last reported' : ''}`,
       p.lastSyncTime === undefined ? '' : h('span', {}, ' (synced ', timeEl(p.lastSyncTime), ')'),
       p.message ? `: ${p.message}` : '')];
   }), '.');
@@ -454,16 +468,23 @@ function tick() {
 /** @type {Pending[]} */
 let queue = [];
 let frame = 0;
+/** @type {ReturnType<typeof setTimeout> | undefined} */
+let fallback;
 
 /** @param {Pending} event */
 function enqueue(event) {
   // A snapshot replaces everything: what came before it need not be drawn.
   if (event.type === 'snapshot') queue = [event];
   else queue.push(event);
-  if (frame === 0) frame = requestAnimationFrame(flush);
+  if (frame !== 0) return;
+  frame = requestAnimationFrame(flush);
+  // A hidden tab gets no frames: a timer (throttled there, but not stopped) keeps the queue from growing all day.
+  fallback = setTimeout(flush, 1000);
 }
 
 function flush() {
+  cancelAnimationFrame(frame);
+  clearTimeout(fallback);
   frame = 0;
   const batch = queue;
   queue = [];
@@ -490,7 +511,7 @@ function flush() {
 function setConnection(state, text) {
   const el = byId('connection');
   el.dataset['state'] = state;
-  if (el.textContent !== text) el.textContent = text;
+  setText(el, text);
   byId('floor').classList.toggle('stale', state !== 'live');
 }
 
