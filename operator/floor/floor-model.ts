@@ -52,7 +52,7 @@ function leaseRenewTime(lease: Lease | undefined): string | undefined {
 function nodeState(i: NodeCardInput): { state: NodeState; stateWords: Words } {
   const v = i.verdict;
   if (v?.health === 'Lost' && v.expiredAt !== undefined) {
-    return { state: 'Unknown', stateWords: { text: 'lost {time}: the agent stopped renewing its Lease, and its Replicas replicas are placed elsewhere', time: iso(v.expiredAt + i.graceMs) } };
+    return { state: 'Unknown', stateWords: { text: 'lost {time}: the agent stopped renewing its Lease; replicas of Replicas workloads are placed elsewhere, EveryNode ones wait for it', time: iso(v.expiredAt + i.graceMs) } };
   }
   if (v?.health === 'Expired' && v.expiredAt !== undefined) {
     return { state: 'Unknown', stateWords: { text: `stopped reporting {time}: its Lease expired; replicas move after ${Math.round(i.graceMs / 1000)} s`, time: iso(v.expiredAt) } };

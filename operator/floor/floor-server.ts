@@ -145,6 +145,12 @@ export class FloorServer implements Part {
         res.end(req.method === 'HEAD' ? undefined : page.body);
         return;
       }
+      if (path === '/favicon.ico') {
+        // Browsers ask for one on their own; the floor has none, and says so without an error.
+        res.writeHead(204, SECURITY_HEADERS);
+        res.end();
+        return;
+      }
       if (path !== FLOOR_PATHS.events && path !== FLOOR_PATHS.snapshot) {
         return this.answer(res, 404, `nothing is served at ${path}: the floor is at ${FLOOR_PATHS.page}, its data at ${FLOOR_PATHS.snapshot} and ${FLOOR_PATHS.events}`);
       }

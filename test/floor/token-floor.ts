@@ -29,7 +29,7 @@ const floors: FloorItem[][] = [
 let floor = floors[0]!;
 const listeners = new Set<(change: FloorChange) => void>();
 const feed = {
-  snapshot: (): FloorSnapshot => ({ serverTime: new Date().toISOString(), items: floor }),
+  snapshotJson: (): string => JSON.stringify({ serverTime: new Date().toISOString(), items: floor } satisfies FloorSnapshot),
   subscribe(listener: (change: FloorChange) => void): () => void {
     listeners.add(listener);
     return () => listeners.delete(listener);
