@@ -5,7 +5,9 @@
 // the first build of every item, one replica's status change built and sent (the work a change
 // costs, which must not grow with the floor), the snapshot's size and the feed's own heap per
 // assignment (beyond the caches it reads). Then, at the largest size, the operator's heap with 0 and with PAGES open pages after
-// the same burst of changes: what a page costs the operator.
+// the same burst of changes: what a page costs the operator. Last, the whole path on a real
+// devcluster: a replica's status written to the API (as its agent writes it; simulated agents
+// stand in for the nodes) until the change reaches an open page, LATENCY_SAMPLES times.
 //
 //   npm run bench -- floor [--sizes 1000,5000,20000] [--pages 50]
 import { request } from 'node:http';
@@ -21,10 +23,17 @@ import type { NodeAgentObject } from '../operator/node-monitor.js';
 import { BY_NODE, type NodeAssignmentObject, type NodeWorkloadObject } from '../operator/objects.js';
 import type { PlanNode } from '../operator/plan.js';
 import { median } from './median.js';
+import { KubeClient } from '../kube/client.js';
+import { NODE_ASSIGNMENTS, NODE_WORKLOADS, NAMESPACES } from '../kube/resource.js';
+import { runOperator } from '../operator/index.js';
+import { FloorStream } from '../test/harness/floor-stream.js';
+import { startTestCluster } from '../test/harness/test-cluster.js';
+import { SimulatedAgents } from '../test/sim/simulated-agents.js';
 
 const NODES = 100;
 const PER_WORKLOAD = 4;
 const CHANGES = 200;
+const LATENCY_SAMPLES = 50;
 const TEMPLATE = { containers: [{ name: 'main', image: 'busybox:1.36', resources: { requests: { cpu: '10m', memory: '16Mi' } } }] };
 
 /** Fake of an informer's cache: a store fed by hand, calling the handlers an informer would. */
@@ -130,6 +139,45 @@ function openPage(port: number): Promise<() => void> {
   });
 }
 
+/** Milliseconds from a status write's answer to the page holding it, per sample. */
+async function apiToPage(): Promise<number[]> {
+  const cluster = await startTestCluster({ crds: true });
+  const client = new KubeClient(cluster.kubeConfig);
+  const sim = new SimulatedAgents({ client, namespace: 'shopfloor-system', readyAfterMs: 0 });
+  let op: Awaited<ReturnType<typeof runOperator>> | undefined;
+  let page: FloorStream | undefined;
+  try {
+    for (const name of ['shopfloor-system', 'bench']) await client.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+    await sim.add(Array.from({ length: 10 }, (_, i) => ({ name: `n${i}` })));
+    op = await runOperator({ kubeConfig: cluster.kubeConfig, leaderElect: false, metricsAddress: false, floorAddress: '127.0.0.1:0', logger: silentLogger() });
+    let waiting: { key: string; restarts: number; done: () => void } | undefined;
+    page = new FloorStream(new URL('/floor/events', op.floorUrl), undefined, () => {
+      const row = waiting && page!.items.get(`assignment ${waiting.key}`);
+      if (row?.kind === 'assignment' && row.restarts === waiting!.restarts) waiting!.done();
+    });
+    await client.create(NODE_WORKLOADS, { apiVersion: 'shopfloor.dev/v1alpha1', kind: 'NodeWorkload', metadata: { namespace: 'bench', name: 'web' }, spec: { placement: { replicas: 10 }, template: TEMPLATE } }, { namespace: 'bench' });
+    const rows = (): string[] => page!.of('assignment').filter((r) => r.ready).map((r) => r.key);
+    while (rows().length < 10) await new Promise((r) => setTimeout(r, 50));
+    const keys = rows();
+    const samples: number[] = [];
+    for (let i = 1; i <= LATENCY_SAMPLES; i++) {
+      const key = keys[i % keys.length]!;
+      const [namespace, name] = key.split('/') as [string, string];
+      const shown = new Promise<void>((done) => (waiting = { key, restarts: i, done }));
+      await client.patchStatus(NODE_ASSIGNMENTS, name, { status: { restartCount: i } }, { namespace });
+      const t0 = performance.now();
+      await shown;
+      samples.push(performance.now() - t0);
+    }
+    return samples;
+  } finally {
+    page?.stop();
+    await op?.stop();
+    await sim.stop();
+    await cluster.stop();
+  }
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { sizes: { type: 'string', default: '1000,5000,20000' }, pages: { type: 'string', default: '50' } } });
   const sizes = values.sizes.split(',').map(Number);
@@ -178,9 +226,12 @@ async function main(): Promise<void> {
   await floor.feed.stop();
 
   const perPageKb = ((withPages - alone) * 1024) / pages;
+  const latency = (await apiToPage()).sort((a, b) => a - b);
+  const p = (q: number): number => Number(latency[Math.min(latency.length - 1, Math.floor(q * latency.length))]!.toFixed(1));
+  console.log(`a replica's status written to the API reaches an open page in ${p(0.5)} ms (p50), ${p(0.99)} ms (p99) over ${latency.length} writes`);
   const changeGrowth = rows.at(-1)!.change_ms! / rows[0]!.change_ms!;
   console.log(`one change at ${largest} assignments costs ${changeGrowth.toFixed(2)}× what it costs at ${sizes[0]}; ${pages} open pages add ${perPageKb.toFixed(0)} KiB each to the heap`);
-  console.log(JSON.stringify({ sizes: rows, change_growth: Number(changeGrowth.toFixed(2)), pages, heap_mb_without_pages: Number(alone.toFixed(1)), heap_mb_with_pages: Number(withPages.toFixed(1)), heap_kib_per_page: Math.round(perPageKb) }));
+  console.log(JSON.stringify({ sizes: rows, change_growth: Number(changeGrowth.toFixed(2)), pages, heap_mb_without_pages: Number(alone.toFixed(1)), heap_mb_with_pages: Number(withPages.toFixed(1)), heap_kib_per_page: Math.round(perPageKb), api_to_page_p50_ms: p(0.5), api_to_page_p99_ms: p(0.99) }));
 }
 
 await main();

@@ -5,7 +5,8 @@
 // authenticates, 401; with the cluster's own, the floor.
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { AssignmentRow, FloorChange, FloorItem, FloorSnapshot, NodeCard, WorkloadView } from '../../operator/floor/floor-view.js';
+import type { AssignmentRow, FloorSnapshot, NodeCard, WorkloadView } from '../../operator/floor/floor-view.js';
+import { FloorStream } from '../harness/floor-stream.js';
 import { eventually, mustKubectl, notYet, startOperatorSuite, suffix, workloadYaml, type OperatorSuite } from './support.js';
 
 const ns = `floor-${suffix()}`;
@@ -35,52 +36,6 @@ function get(path: string, token: string | undefined, method = 'GET'): Promise<{
   });
 }
 
-/** The floor as a page holds it: the last snapshot with every change since applied. */
-class FloorStream {
-  readonly items = new Map<string, FloorItem>();
-  private readonly close: () => void;
-
-  constructor(token: string) {
-    const req = request(new URL('/floor/events', base), { headers: { Authorization: `Bearer ${token}` } }, (res) => {
-      let pending = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        pending += chunk;
-        let end: number;
-        while ((end = pending.indexOf('\n\n')) >= 0) {
-          this.take(pending.slice(0, end));
-          pending = pending.slice(end + 2);
-        }
-      });
-    });
-    req.on('error', () => {});
-    req.end();
-    this.close = () => req.destroy();
-  }
-
-  private take(block: string): void {
-    const name = /^event: (\w+)$/m.exec(block)?.[1];
-    const data = /^data: (.*)$/m.exec(block)?.[1];
-    if (!name || data === undefined) return;
-    if (name === 'snapshot') {
-      this.items.clear();
-      for (const item of (JSON.parse(data) as FloorSnapshot).items) this.items.set(`${item.kind} ${item.key}`, item);
-    } else if (name === 'change') {
-      const change = JSON.parse(data) as FloorChange;
-      for (const r of change.remove) this.items.delete(`${r.kind} ${r.key}`);
-      for (const item of change.upsert) this.items.set(`${item.kind} ${item.key}`, item);
-    }
-  }
-
-  of<K extends FloorItem['kind']>(kind: K): Extract<FloorItem, { kind: K }>[] {
-    return [...this.items.values()].filter((i): i is Extract<FloorItem, { kind: K }> => i.kind === kind);
-  }
-
-  stop(): void {
-    this.close();
-  }
-}
-
 describe('the floor', () => {
   it('asks for a token the API server authenticates, and is read-only', async () => {
     const page = await get('/', undefined);
@@ -96,7 +51,7 @@ describe('the floor', () => {
   });
 
   it('streams a workload from placed to ready, scaled, refused and gone, with the nodes\' usage', async () => {
-    const floor = new FloorStream(env!.cluster.token);
+    const floor = new FloorStream(new URL('/floor/events', base), env!.cluster.token);
     try {
       await eventually('both node cards Ready', () => floor.of('node').filter((n) => n.state === 'Ready').length === 2 || notYet(JSON.stringify(floor.of('node'))));
       await mustKubectl(env!.cluster, ['apply', '-f', '-'], workloadYaml(ns, 'web', { replicas: 2, cpu: '500m', service: true }));
@@ -129,7 +84,7 @@ describe('the floor', () => {
   });
 
   it('turns a node Unknown when its agent stops reporting', async () => {
-    const floor = new FloorStream(env!.cluster.token);
+    const floor = new FloorStream(new URL('/floor/events', base), env!.cluster.token);
     try {
       env!.sim.pause('n2');
       const card = await eventually(
