@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { PAUSE_IMAGE } from '../harness/containerd.js';
 import { eventually } from '../harness/eventually.js';
-import { AgentProcess, MachineNetns, UpProcess } from './up-harness.js';
+import { AgentProcess, MachineNetns, UpProcess, whoamiWorkloadYaml } from './up-harness.js';
 
 /** The second node's Lease and the operator's grace period: a lost node is replaced within seconds. */
 const LEASE_SECONDS = 6;
@@ -51,28 +51,10 @@ async function placements(workload: string): Promise<string[]> {
   return (await assignments(workload)).map((l) => l.split(' ').slice(1).join(' ')).sort();
 }
 
-/**
- * Applies a NodeWorkload of busybox web servers, each answering with its host name (the name of
- * its NodeAssignment). `spec` is the YAML of its placement (and service), indented two spaces.
- */
+/** Applies whoamiWorkloadYaml(name, spec). */
 async function applyWhoami(name: string, spec: string): Promise<void> {
   const file = join(dir1, `${name}.yaml`);
-  writeFileSync(file, `apiVersion: shopfloor.dev/v1alpha1
-kind: NodeWorkload
-metadata:
-  name: ${name}
-spec:
-${spec}
-  template:
-    containers:
-      - name: web
-        image: shopfloor.dev/busybox:test
-        command: [sh, -c, "mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www"]
-        ports:
-          - name: http
-            containerPort: 8080
-    terminationGracePeriodSeconds: 1
-`);
+  writeFileSync(file, whoamiWorkloadYaml(name, spec));
   await kubectl('apply', '-f', file);
 }
 

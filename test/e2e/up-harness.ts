@@ -266,3 +266,27 @@ export class AgentProcess extends ShopfloorCommand {
     await removeRuntimeLeftovers(this.containerdDir);
   }
 }
+
+/**
+ * A NodeWorkload of busybox web servers on port 8080 (named http), each answering with its host
+ * name (the name of its NodeAssignment). `spec` is the YAML of its placement (and service),
+ * indented two spaces.
+ */
+export function whoamiWorkloadYaml(name: string, spec: string): string {
+  return `apiVersion: shopfloor.dev/v1alpha1
+kind: NodeWorkload
+metadata:
+  name: ${name}
+spec:
+${spec}
+  template:
+    containers:
+      - name: web
+        image: shopfloor.dev/busybox:test
+        command: [sh, -c, "mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www"]
+        ports:
+          - name: http
+            containerPort: 8080
+    terminationGracePeriodSeconds: 1
+`;
+}

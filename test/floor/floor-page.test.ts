@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
 import { PAUSE_IMAGE } from '../harness/containerd.js';
 import { eventually, notYet } from '../harness/eventually.js';
-import { AgentProcess, MachineNetns, UpProcess } from '../e2e/up-harness.js';
+import { AgentProcess, MachineNetns, UpProcess, whoamiWorkloadYaml } from '../e2e/up-harness.js';
 import { laptopPage, launchChromium, screenshot as saveScreenshot } from './browser.js';
 
 const run = promisify(execFile);
@@ -142,29 +142,14 @@ describe('the floor page in a browser', () => {
     // Pending lasts while the agent starts the sandbox: long enough to be drawn, and seen here.
     const pendingShown = page.locator(`tr[data-kind=assignment][data-key^="default/${WORKLOAD}-"]`, { has: page.locator('td.phase', { hasText: 'Pending' }) }).first().waitFor({ state: 'attached', timeout: 90_000 });
     const file = join(dir1, `${WORKLOAD}.yaml`);
-    writeFileSync(file, `apiVersion: shopfloor.dev/v1alpha1
-kind: NodeWorkload
-metadata:
-  name: ${WORKLOAD}
-spec:
-  placement:
+    writeFileSync(file, whoamiWorkloadYaml(WORKLOAD, `  placement:
     mode: Replicas
     replicas: 1
   service:
     ports:
       - name: http
         port: 80
-        targetPort: http
-  template:
-    containers:
-      - name: web
-        image: shopfloor.dev/busybox:test
-        command: [sh, -c, "mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www"]
-        ports:
-          - name: http
-            containerPort: 8080
-    terminationGracePeriodSeconds: 1
-`);
+        targetPort: http`));
     await kubectl('apply', '-f', file);
     await pendingShown;
     const rows = await eventually('the page to show one Running, Ready row of the workload', async () => {
