@@ -1,11 +1,11 @@
-// The CLI compiled the way `npm run build` compiles it (tsc, then the CRI proto beside its
-// client), into a directory of the benchmark's own under node_modules/.cache so that dist/ is
+// The CLI compiled the way `npm run build` compiles it (tsc, then the assets beside the code:
+// scripts/build-assets.ts), into a directory of the benchmark's own under node_modules/.cache so that dist/ is
 // left alone; benchmarks run the product compiled, as users run it, so that a process's
 // memory and start-up are its own and not a TypeScript loader's.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { copyBuildAssets } from '../scripts/build-assets.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -19,7 +19,7 @@ export function buildCli(name: string): string {
   const entry = compiledCliEntry(name);
   const outDir = resolve(dirname(entry), '..');
   execFileSync(process.execPath, [resolve(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json', '--outDir', outDir], { cwd: repoRoot, stdio: 'inherit' });
-  copyFileSync(resolve(repoRoot, 'agent', 'cri', 'runtime-v1.proto'), resolve(outDir, 'agent', 'cri', 'runtime-v1.proto'));
+  copyBuildAssets(outDir);
   return entry;
 }
 
