@@ -77,38 +77,39 @@ export class AssignmentSlimmer {
   private readonly strings = new StringTable(STRING_TABLE_SIZE);
 
   readonly slim = (assignment: NodeAssignmentObject): NodeAssignmentObject => {
-    const stripped = stripUnreadMetadata(assignment);
-    const { ownerReferences: _unread, ...meta } = stripped.metadata ?? {};
-    const metadata = this.internFields(meta, ['namespace', 'creationTimestamp', 'deletionTimestamp']);
-    if (meta.labels) metadata.labels = this.internValues(meta.labels);
-    if (meta.annotations) metadata.annotations = this.internValues(meta.annotations);
-    const out: NodeAssignmentObject = { ...this.internFields(stripped, ['apiVersion', 'kind']), metadata };
-    const spec = stripped.spec;
-    if (spec !== undefined) {
-      out.spec = this.internFields(spec, ['nodeName', 'revision']);
-      if (spec.workloadRef !== undefined) out.spec.workloadRef = this.shared.share(spec.workloadRef);
-      if (spec.template !== undefined) out.spec.template = this.shared.share(spec.template);
+    // In place (the informer's transform may), assigning only fields the object already has, so
+    // that its shape stays the one JSON.parse gave it and no copy is made per event.
+    const out = stripUnreadMetadata(assignment);
+    this.intern(out, ['apiVersion', 'kind']);
+    if (out.metadata) {
+      const { ownerReferences: _unread, ...metadata } = out.metadata;
+      this.intern(metadata, ['namespace', 'creationTimestamp', 'deletionTimestamp']);
+      if (metadata.labels) this.internValues(metadata.labels);
+      if (metadata.annotations) this.internValues(metadata.annotations);
+      out.metadata = metadata;
     }
-    const status = stripped.status;
-    if (status !== undefined) {
-      out.status = this.internFields(status, ['phase', 'podIP']);
-      if (status.containers !== undefined) out.status.containers = this.shared.share(status.containers);
-      if (status.conditions !== undefined) out.status.conditions = this.shared.share(status.conditions);
+    const spec = out.spec;
+    if (spec) {
+      this.intern(spec, ['nodeName', 'revision']);
+      if (spec.workloadRef !== undefined) spec.workloadRef = this.shared.share(spec.workloadRef);
+      if (spec.template !== undefined) spec.template = this.shared.share(spec.template);
+    }
+    const status = out.status;
+    if (status) {
+      this.intern(status, ['phase', 'podIP']);
+      if (status.containers !== undefined) status.containers = this.shared.share(status.containers);
+      if (status.conditions !== undefined) status.conditions = this.shared.share(status.conditions);
     }
     return out;
   };
 
-  /** A copy of `obj` whose `fields` that hold strings hold the table's copies. */
-  private internFields<T extends object>(obj: T, fields: ReadonlyArray<keyof T>): T {
-    const out = { ...obj };
-    for (const f of fields) if (typeof out[f] === 'string') out[f] = this.strings.intern(out[f]);
-    return out;
+  /** Makes the `fields` of `obj` that hold strings hold the table's copies. */
+  private intern<T extends object>(obj: T, fields: ReadonlyArray<keyof T>): void {
+    for (const f of fields) if (typeof obj[f] === 'string') obj[f] = this.strings.intern(obj[f]);
   }
 
-  private internValues(map: Record<string, string>): Record<string, string> {
-    const out: Record<string, string> = {};
-    for (const [k, v] of Object.entries(map)) out[k] = this.strings.intern(v);
-    return out;
+  private internValues(map: Record<string, string>): void {
+    for (const [k, v] of Object.entries(map)) map[k] = this.strings.intern(v);
   }
 }
 
