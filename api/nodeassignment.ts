@@ -78,7 +78,8 @@ interface LabelledObject {
 export function workloadKeyOf(assignment: LabelledObject): string | undefined {
   const name = assignment.metadata?.labels?.[LABEL_WORKLOAD];
   const namespace = assignment.metadata?.namespace;
-  return name && namespace ? `${namespace}/${name}` : undefined;
+  // Flat (objectKey says why): the assignment caches' index holds one per assignment.
+  return name && namespace ? [namespace, name].join('/') : undefined;
 }
 
 /** Name of the assignment-cache index by workloadKeyOf, in the operator and the agent alike. */

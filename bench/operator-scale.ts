@@ -7,11 +7,13 @@
 // rate of plain NodeAssignment creates and status patches the same API server accepts at the
 // operator's concurrency, so that the operator's rate reads as a share of what the server allows.
 //
-//   npm run bench -- operator-scale [--sizes 1000x100,2000x100,1000x500,4000x200] [--cpu-prof DIR]
+//   npm run bench -- operator-scale [--sizes 1000x100,2000x100,1000x500,4000x200] [--cpu-prof DIR] [--heap-snapshot DIR]
 //
-// --cpu-prof writes the operator's V8 CPU profile of each size into DIR (node --cpu-prof).
+// --cpu-prof writes the operator's V8 CPU profile of each size into DIR (node --cpu-prof);
+// --heap-snapshot writes its V8 heap snapshot of each size into DIR once the figures are taken
+// (node --heapsnapshot-signal), so that what the caches keep can be read in DevTools' Memory tab.
 import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -83,8 +85,14 @@ function plan({ workloads, nodes }: Size): Planned[] {
 }
 
 /** The sizes of the run, from `--sizes WxN,…`; each must fit the nodes' pods, or it could never converge. */
-function readFlags(argv: string[]): { sizes: Size[]; cpuProfDir: string | undefined } {
-  const { values } = parseArgs({ args: argv, options: { sizes: { type: 'string', default: DEFAULT_SIZES }, 'cpu-prof': { type: 'string' } } });
+interface Flags {
+  sizes: Size[];
+  cpuProfDir: string | undefined;
+  heapSnapshotDir: string | undefined;
+}
+
+function readFlags(argv: string[]): Flags {
+  const { values } = parseArgs({ args: argv, options: { sizes: { type: 'string', default: DEFAULT_SIZES }, 'cpu-prof': { type: 'string' }, 'heap-snapshot': { type: 'string' } } });
   const sizes = values.sizes.split(',').map((text): Size => {
     const m = /^(\d+)x(\d+)$/.exec(text.trim());
     if (!m) throw new Error(`--sizes: "${text}" is not WORKLOADSxNODES, e.g. 1000x100`);
@@ -98,7 +106,8 @@ function readFlags(argv: string[]): { sizes: Size[]; cpuProfDir: string | undefi
     }
     return size;
   });
-  return { sizes, cpuProfDir: values['cpu-prof'] ? resolve(values['cpu-prof']) : undefined };
+  const dir = (flag: string | undefined) => (flag ? resolve(flag) : undefined);
+  return { sizes, cpuProfDir: dir(values['cpu-prof']), heapSnapshotDir: dir(values['heap-snapshot']) };
 }
 
 function parseMetrics(text: string): (name: string, match?: (labels: string) => boolean) => number {
@@ -174,9 +183,27 @@ function meanRate(a: ApiRate, b: ApiRate): ApiRate {
   return { creates_per_s: m(a.creates_per_s, b.creates_per_s), status_patches_per_s: m(a.status_patches_per_s, b.status_patches_per_s), assignments_per_s: m(a.assignments_per_s, b.assignments_per_s) };
 }
 
+interface Profiles {
+  /** Where the profile and snapshot go, and the file name they start with. */
+  name: string;
+  cpuProfDir: string | undefined;
+  heapSnapshotDir: string | undefined;
+}
+
+interface StartedOperator {
+  metricsUrl: string;
+  /** Writes a heap snapshot into the --heap-snapshot directory; resolves once it is written. */
+  heapSnapshot: () => Promise<void>;
+  stop: () => Promise<void>;
+}
+
 /** Starts the compiled operator on `cluster`; resolves with its metrics URL once it is ready, and how to stop it. */
-async function startOperator(entry: string, cluster: TestCluster, cpuProf: { dir: string; name: string } | undefined): Promise<{ metricsUrl: string; stop: () => Promise<void> }> {
-  const profile = cpuProf ? ['--cpu-prof', '--cpu-prof-dir', cpuProf.dir, '--cpu-prof-name', `${cpuProf.name}.cpuprofile`] : [];
+async function startOperator(entry: string, cluster: TestCluster, profiles: Profiles): Promise<StartedOperator> {
+  const { name, cpuProfDir, heapSnapshotDir } = profiles;
+  const profile = [
+    ...(cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir, '--cpu-prof-name', `${name}.cpuprofile`] : []),
+    ...(heapSnapshotDir ? ['--heapsnapshot-signal', 'SIGUSR2', '--diagnostic-dir', heapSnapshotDir] : []),
+  ];
   const operator = spawn(
     process.execPath,
     [
@@ -212,7 +239,25 @@ async function startOperator(entry: string, cluster: TestCluster, cpuProf: { dir
       operator.once('exit', (code) => rej(new Error(`operator exited with ${code}`)));
     });
     while ((await fetch(`${metricsUrl}/readyz`)).status !== 200) await new Promise((r) => setTimeout(r, 100));
-    return { metricsUrl, stop };
+    const heapSnapshot = async (): Promise<void> => {
+      if (!heapSnapshotDir) return;
+      const before = new Set(readdirSync(heapSnapshotDir));
+      operator.kill('SIGUSR2');
+      // Node names the file itself; it is complete once its size stops changing.
+      let last = -1;
+      for (;;) {
+        await new Promise((r) => setTimeout(r, 1000));
+        const made = readdirSync(heapSnapshotDir).find((f) => f.endsWith('.heapsnapshot') && !before.has(f));
+        if (!made) continue;
+        const size = statSync(resolve(heapSnapshotDir, made)).size;
+        if (size > 0 && size === last) {
+          renameSync(resolve(heapSnapshotDir, made), resolve(heapSnapshotDir, `${name}.heapsnapshot`));
+          return;
+        }
+        last = size;
+      }
+    };
+    return { metricsUrl, heapSnapshot, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -221,7 +266,7 @@ async function startOperator(entry: string, cluster: TestCluster, cpuProf: { dir
 
 type Figures = Record<string, number | string>;
 
-async function runSize(entry: string, size: Size, cpuProfDir: string | undefined): Promise<Figures> {
+async function runSize(entry: string, size: Size, flags: Flags): Promise<Figures> {
   const label = `${size.workloads}x${size.nodes}`;
   console.log(`\n== ${size.workloads} workloads on ${size.nodes} nodes`);
   const cluster = await startTestCluster({ crds: true });
@@ -240,7 +285,7 @@ async function runSize(entry: string, size: Size, cpuProfDir: string | undefined
 
     const apiBefore = await measureApiRate(client, 'before');
 
-    const operator = await startOperator(entry, cluster, cpuProfDir ? { dir: cpuProfDir, name: `operator-${label}` } : undefined);
+    const operator = await startOperator(entry, cluster, { name: `operator-${label}`, cpuProfDir: flags.cpuProfDir, heapSnapshotDir: flags.heapSnapshotDir });
     stopAll.unshift(operator.stop);
     const scrape = async () => parseMetrics(await (await fetch(`${operator.metricsUrl}/metrics`)).text());
     let rssPeak = 0;
@@ -346,6 +391,11 @@ async function runSize(entry: string, size: Size, cpuProfDir: string | undefined
       nodes: size.nodes,
     };
     console.log(JSON.stringify(figures));
+    // After the figures: writing a snapshot takes about as much memory again as the heap.
+    if (flags.heapSnapshotDir) {
+      await operator.heapSnapshot();
+      console.log(`heap snapshot:       ${resolve(flags.heapSnapshotDir, `operator-${label}.heapsnapshot`)}`);
+    }
     return figures;
   } finally {
     for (const stop of stopAll) await stop().catch((err: unknown) => console.error(`cleanup: ${String(err)}`));
@@ -353,14 +403,14 @@ async function runSize(entry: string, size: Size, cpuProfDir: string | undefined
 }
 
 async function main(): Promise<void> {
-  const { sizes, cpuProfDir } = readFlags(process.argv.slice(2));
-  if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true });
+  const flags = readFlags(process.argv.slice(2));
+  for (const dir of [flags.cpuProfDir, flags.heapSnapshotDir]) if (dir) mkdirSync(dir, { recursive: true });
   const t = Date.now();
   const entry = buildCli('shopfloor-bench-dist');
   console.log(`compiled the operator in ${((Date.now() - t) / 1000).toFixed(1)} s`);
   const all: Figures = {};
-  for (const size of sizes) {
-    const figures = await runSize(entry, size, cpuProfDir);
+  for (const size of flags.sizes) {
+    const figures = await runSize(entry, size, flags);
     for (const [name, value] of Object.entries(figures)) if (name !== 'size') all[`${name}_${figures.size}`] = value;
   }
   // The benchmark's last line (scripts/bench.sh): every size's figures, named with the size.

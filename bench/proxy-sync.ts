@@ -38,8 +38,9 @@ const REPEATS = 5;
 /** Shopfloor's nftables changes take a few ms each: more of them make a steadier median. */
 const NFT_REPEATS = 15;
 
-function services(n: number): Service[] {
-  return Array.from({ length: n }, (_, i) => modelService(i));
+/** A service's catalog id as the agent makes it (kube/types.ts objectKey: one flat string). */
+function serviceId(svc: Service): string {
+  return [svc.namespace, svc.name].join('/');
 }
 
 async function timed(fn: () => Promise<unknown>): Promise<number> {
@@ -78,9 +79,15 @@ async function ours(run: Runner, backend: ProxyBackend, n: number, changes: bool
   await backend.cleanup();
   const p = proxierFor(backend, run);
   const catalog = new ServiceCatalog();
-  for (const svc of services(n)) catalog.setService(`${svc.namespace}/${svc.name}`, svc);
+  // One service at a time, as the agent hands them over: the agent never holds every Service
+  // at once (it builds one per change, model-from-api.ts), so neither does this process, whose
+  // RSS is the figure (a list of them all was 59 MB of it at 100,000).
+  for (let i = 0; i < n; i++) {
+    const svc = modelService(i);
+    catalog.setService(serviceId(svc), svc);
+  }
   p.setState(catalog.state);
-  const set = (svc: Service, present = true) => p.setState(catalog.state, catalog.setService(`${svc.namespace}/${svc.name}`, present ? svc : undefined).changed);
+  const set = (svc: Service, present = true) => p.setState(catalog.state, catalog.setService(serviceId(svc), present ? svc : undefined).changed);
   // Synced, then forwarded: the check kube-proxy's run ends on too (kube-proxy-run.ts).
   const cold = await timed(async () => {
     await mustSync(p, true);

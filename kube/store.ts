@@ -80,9 +80,9 @@ export class Store<T extends KubeObject> {
     const key = objectKey(obj);
     const old = this.items.get(key);
     if (old && sameVersion(old, obj)) return undefined;
-    if (old) this.unindex(key, old);
     this.items.set(key, obj);
-    this.index(key, obj);
+    if (old) this.reindex(key, old, obj);
+    else this.index(key, obj);
     return old ? { type: 'update', oldObj: old, obj } : { type: 'add', obj };
   }
 
@@ -117,6 +117,30 @@ export class Store<T extends KubeObject> {
     for (const [name, fn] of Object.entries(this.indexers)) {
       const index = this.indexes.get(name) as Map<string, Set<string>>;
       for (const value of fn(obj)) {
+        let keys = index.get(value);
+        if (!keys) index.set(value, (keys = new Set()));
+        keys.add(key);
+      }
+    }
+  }
+
+  /**
+   * Moves `key` between index values only where they changed: most updates (a status write)
+   * change none, and an entry left alone keeps the one copy of the key that `items` holds too
+   * (Map.set keeps the key it has), instead of a fresh string per update in every index.
+   */
+  private reindex(key: string, old: T, obj: T): void {
+    for (const [name, fn] of Object.entries(this.indexers)) {
+      const index = this.indexes.get(name) as Map<string, Set<string>>;
+      const before = fn(old);
+      const after = fn(obj);
+      if (before.length === after.length && before.every((v, i) => v === after[i])) continue;
+      for (const value of before) {
+        const keys = index.get(value);
+        keys?.delete(key);
+        if (keys?.size === 0) index.delete(value);
+      }
+      for (const value of after) {
         let keys = index.get(value);
         if (!keys) index.set(value, (keys = new Set()));
         keys.add(key);

