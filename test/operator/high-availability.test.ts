@@ -44,7 +44,7 @@ function startOperatorProcess(kubeconfigPath: string): OperatorProcess {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', '--input-type=module', '-e', "import { run } from './cli/main.ts'; process.exitCode = await run(process.argv.slice(1));",
-      'operator', '--kubeconfig', kubeconfigPath, '--metrics-address', '127.0.0.1:0', '--namespace', SYSTEM_NAMESPACE],
+      'operator', '--kubeconfig', kubeconfigPath, '--metrics-address', '127.0.0.1:0', '--floor-address', '127.0.0.1:0', '--namespace', SYSTEM_NAMESPACE],
     { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } },
   );
   let err = '';
