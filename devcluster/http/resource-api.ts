@@ -36,6 +36,8 @@ export interface ApiResult {
 
 export interface ListResult {
   items: KubeObject[];
+  /** The stored bytes of each item (same order), when the list was read from etcd: a list is written from them. */
+  values?: Buffer[];
   resourceVersion: string;
   continueToken?: string;
   remainingItemCount?: number;
@@ -257,6 +259,7 @@ export class ResourceApi {
     const notOlderThan = cont || revision !== undefined ? undefined : parseResourceVersion(query.get('resourceVersion'), 'resourceVersion');
     const filtered = labels.length > 0 || fields.length > 0;
     const items: KubeObject[] = [];
+    const values: Buffer[] = [];
     let more = false;
     let lastKey: string | undefined;
     let remaining: number | undefined;
@@ -266,11 +269,12 @@ export class ResourceApi {
         const page = await this.storage.listPage(prefix, { ...(startKey !== undefined ? { startKey } : {}), ...(revision !== undefined ? { revision } : {}), limit: want });
         if (notOlderThan !== undefined && notOlderThan > page.revision) throw tooLargeResourceVersion(String(notOlderThan), page.revision);
         revision = page.revision;
-        for (const { key, object } of page.items) {
+        for (const { key, object, value } of page.items) {
           lastKey = key;
           const served = toServed(info, req.version.name, object);
           if (filtered && !(matchesLabels(labels, served.metadata.labels) && matchesFields(fields, served))) continue;
           items.push(served);
+          values.push(value);
         }
         more = page.more;
         if (!filtered && more) remaining = page.count - page.items.length;
@@ -283,7 +287,7 @@ export class ResourceApi {
       }
       throw err;
     }
-    const result: ListResult = { items, resourceVersion: String(revision) };
+    const result: ListResult = { items, values, resourceVersion: String(revision) };
     if (more && lastKey !== undefined) {
       result.continueToken = encodeContinue({ rv: revision ?? 0, start: `${lastKey.slice(prefix.length)}\0` });
       if (remaining !== undefined) result.remainingItemCount = remaining;

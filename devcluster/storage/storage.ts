@@ -15,7 +15,8 @@ export interface StorageEvent {
 }
 
 export interface ListPage {
-  items: { key: string; object: KubeObject }[];
+  /** `value` is the stored bytes the object decoded from (see servedJson in served-object.ts). */
+  items: { key: string; object: KubeObject; value: Buffer }[];
   /** The snapshot revision the page was read at. */
   revision: number;
   /** Whether keys after the last item exist at that revision. */
@@ -81,7 +82,7 @@ export class Storage {
     return {
       items: res.kvs.flatMap((kv) => {
         const object = this.decode(kv.key, kv.value, kv.modRevision);
-        return object ? [{ key: kv.key.toString(), object }] : [];
+        return object ? [{ key: kv.key.toString(), object, value: kv.value }] : [];
       }),
       revision: opts.revision || res.revision,
       more: res.more,

@@ -19,8 +19,11 @@ interface Running {
 }
 
 function launch(dataDir: string, port: number): Promise<Running> {
+  // SHOPFLOOR_DEVCLUSTER_NODE_ARGS: node flags for the devcluster child, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`
+  // to profile it under a benchmark (the profile is written when it exits on the harness's SIGTERM).
+  const nodeArgs = (process.env.SHOPFLOOR_DEVCLUSTER_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = spawn(process.execPath, [
-    '--import', 'tsx', 'cli/main.ts', 'devcluster', '--data-dir', dataDir, '--port', String(port),
+    ...nodeArgs, '--import', 'tsx', 'cli/main.ts', 'devcluster', '--data-dir', dataDir, '--port', String(port),
   ], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
   const exited = new Promise<void>((res) => child.once('exit', () => res()));
   return new Promise((resolvePromise, reject) => {
