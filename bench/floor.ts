@@ -57,9 +57,6 @@ class MemoryCache<T extends { metadata?: { name?: string; namespace?: string; re
   byIndex(name: string, value: string): T[] {
     return this.store.byIndex(name, value);
   }
-  hasSynced(): boolean {
-    return true;
-  }
   async waitForSync(): Promise<boolean> {
     return true;
   }

@@ -14,12 +14,12 @@ import { BY_WORKLOAD, workloadKeyOf } from '../../api/index.js';
 import { systemClock, type Clock } from '../../kube/clock.js';
 import type { Lease } from '../../kube/leader-election.js';
 import type { Part } from '../../kube/part.js';
-import type { EventSource, ResourceEventHandler } from '../../kube/types.js';
+import { objectKey, type EventSource, type ResourceEventHandler } from '../../kube/types.js';
 import type { Cache, NodeAgentObject } from '../node-monitor.js';
 import { BY_NODE, type NodeAssignmentObject, type NodeWorkloadObject } from '../objects.js';
 import type { PlanNode } from '../plan.js';
 import type { HealthVerdict } from '../liveness.js';
-import { assignmentRow, currentRevision, keyOf, nodeCard, nodeUsage, replacementNodes, serviceView, workloadView } from './floor-model.js';
+import { assignmentRow, currentRevision, nodeCard, nodeUsage, replacementNodes, serviceView, workloadView } from './floor-model.js';
 import type { FloorChange, FloorItem, FloorKind, FloorSnapshot, ItemRef } from './floor-view.js';
 
 /** Changes gather this long before they are built and sent: well within the page's second. */
@@ -27,7 +27,6 @@ export const DEFAULT_FLOOR_BATCH_MS = 200;
 
 export interface IndexedCache<T> extends Cache<T> {
   byIndex(indexName: string, value: string): T[];
-  hasSynced(): boolean;
 }
 
 /** What the feed reads of the node monitor. */
@@ -72,7 +71,7 @@ export class FloorFeed implements Part {
   constructor(private readonly o: FloorFeedOptions) {
     this.clock = o.clock ?? systemClock;
     const assignmentSeen = (a: NodeAssignmentObject): void => {
-      const key = keyOf(a);
+      const key = objectKey(a);
       this.seenAt.set(key, this.clock.now());
       this.assignmentTouched(a);
     };
@@ -83,11 +82,11 @@ export class FloorFeed implements Part {
         assignmentSeen(a);
       },
       onDelete: (a) => {
-        this.seenAt.delete(keyOf(a));
+        this.seenAt.delete(objectKey(a));
         this.assignmentTouched(a);
       },
     });
-    const workloadTouched = (w: NodeWorkloadObject): void => this.mark('workloads', keyOf(w));
+    const workloadTouched = (w: NodeWorkloadObject): void => this.mark('workloads', objectKey(w));
     o.workloads.addEventHandler({ onAdd: workloadTouched, onUpdate: (_old, w) => workloadTouched(w), onDelete: workloadTouched });
     const agentTouched = (a: NodeAgentObject): void => this.mark('nodes', a.metadata?.name ?? '');
     o.agents.addEventHandler({ onAdd: agentTouched, onUpdate: (_old, a) => agentTouched(a), onDelete: agentTouched });
@@ -96,7 +95,7 @@ export class FloorFeed implements Part {
     const healthChanged = (node: string): void => {
       this.mark('nodes', node);
       for (const a of o.assignments.byIndex(BY_NODE, node)) {
-        this.mark('assignments', keyOf(a));
+        this.mark('assignments', objectKey(a));
         const w = workloadKeyOf(a);
         if (w) this.mark('workloads', w);
       }
@@ -106,7 +105,7 @@ export class FloorFeed implements Part {
   }
 
   private assignmentTouched(a: NodeAssignmentObject): void {
-    this.mark('assignments', keyOf(a));
+    this.mark('assignments', objectKey(a));
     this.mark('nodes', a.spec.nodeName);
     const w = workloadKeyOf(a);
     if (w) this.mark('workloads', w);
@@ -123,8 +122,8 @@ export class FloorFeed implements Part {
     const caches = [this.o.workloads, this.o.assignments, this.o.agents, this.o.leases];
     for (const cache of caches) await cache.waitForSync();
     for (const a of this.o.agents.list()) this.dirty.nodes.add(a.metadata?.name ?? '');
-    for (const w of this.o.workloads.list()) this.dirty.workloads.add(keyOf(w));
-    for (const a of this.o.assignments.list()) this.dirty.assignments.add(keyOf(a));
+    for (const w of this.o.workloads.list()) this.dirty.workloads.add(objectKey(w));
+    for (const a of this.o.assignments.list()) this.dirty.assignments.add(objectKey(a));
     this.build();
     this.started = true;
   }
@@ -177,7 +176,7 @@ export class FloorFeed implements Part {
     };
     const { nodes, workloads, assignments } = this.dirty;
     // A workload's rows compare their revision with it: they are built again with it.
-    for (const w of workloads) for (const a of this.o.assignments.byIndex(BY_WORKLOAD, w)) assignments.add(keyOf(a));
+    for (const w of workloads) for (const a of this.o.assignments.byIndex(BY_WORKLOAD, w)) assignments.add(objectKey(a));
 
     const usage = new Map<string, ReturnType<typeof nodeUsage>>();
     const usageOf = (node: string) => {

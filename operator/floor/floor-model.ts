@@ -8,6 +8,7 @@
 // and where its replicas went, why a node did not take a replica (the scheduler's own words).
 import { crashLoopBackOffSeconds, findCondition, type ContainerStatus, type NodeWorkload, type Phase } from '../../api/index.js';
 import type { Lease } from '../../kube/leader-election.js';
+import { objectKey } from '../../kube/types.js';
 import type { HealthVerdict } from '../liveness.js';
 import type { NodeAgentObject } from '../node-monitor.js';
 import { assignmentRequests, type NodeAssignmentObject, type NodeWorkloadObject } from '../objects.js';
@@ -19,11 +20,6 @@ import type { AssignmentRow, NodeCard, NodeRefusal, NodeState, ServiceView, Word
 const iso = (ms: number): string => new Date(ms).toISOString();
 /** Revisions are hashes: their first characters tell them apart on a page. */
 const short = (revision: string): string => `${revision.slice(0, 8)}…`;
-
-export function keyOf(obj: { metadata?: { namespace?: string | undefined; name?: string | undefined } | undefined }): string {
-  const m = obj.metadata;
-  return m?.namespace ? `${m.namespace}/${m.name ?? ''}` : (m?.name ?? '');
-}
 
 /** What is placed on a node, over all workloads: the scheduler's own sum. */
 export function nodeUsage(assignments: readonly NodeAssignmentObject[]): NodeUsage {
@@ -144,7 +140,7 @@ export function assignmentRow(a: NodeAssignmentObject, ctx: RowContext): Assignm
   }
   return {
     kind: 'assignment',
-    key: keyOf(a),
+    key: objectKey(a),
     node: a.spec.nodeName,
     workload: `${a.metadata?.namespace ?? ''}/${a.spec.workloadRef.name}`,
     phase,
@@ -216,20 +212,20 @@ export function workloadView(i: WorkloadInput): WorkloadView {
   const w = i.workload;
   const check = checkWorkload(w);
   const placed = i.assignments.filter((a) => !a.metadata?.deletionTimestamp);
-  const byName = (x: NodeAssignmentObject, y: NodeAssignmentObject) => (keyOf(x) < keyOf(y) ? -1 : 1);
+  const byName = (x: NodeAssignmentObject, y: NodeAssignmentObject) => (objectKey(x) < objectKey(y) ? -1 : 1);
   const status = w.status;
   const revision = currentRevision(w);
   const mode = check.ok ? check.spec.placement.mode : ((w.spec as { placement?: { mode?: string } } | undefined)?.placement?.mode === 'EveryNode' ? 'EveryNode' : 'Replicas');
   return {
     kind: 'workload',
-    key: keyOf(w),
+    key: objectKey(w),
     mode,
     desired: status?.desiredReplicas ?? (check.ok && mode === 'Replicas' ? (check.spec.placement.replicas ?? 0) : 0),
     placed: placed.length,
     ready: placed.filter((a) => a.status?.ready).length,
     available: status?.availableReplicas ?? 0,
     ...(revision ? { currentRevision: revision } : {}),
-    replicas: [...placed].sort(byName).map((a) => ({ assignment: keyOf(a), node: a.spec.nodeName })),
+    replicas: [...placed].sort(byName).map((a) => ({ assignment: objectKey(a), node: a.spec.nodeName })),
     unplaced: check.ok ? refusals(i, check.spec, placed) : [],
     problems: workloadProblems(w, check.ok ? [] : check.errors),
   };
@@ -242,7 +238,7 @@ export function serviceView(workload: NodeWorkloadObject, assignments: readonly 
   const clusterIP = workload.status?.clusterIP;
   return {
     kind: 'service',
-    key: keyOf(workload),
+    key: objectKey(workload),
     ...(clusterIP ? { clusterIP } : {}),
     ports: check.spec.service.ports.map((p) => ({
       ...(p.name ? { name: p.name } : {}),
@@ -253,7 +249,7 @@ export function serviceView(workload: NodeWorkloadObject, assignments: readonly 
     })),
     endpoints: assignments
       .filter((a) => !a.metadata?.deletionTimestamp)
-      .map((a) => ({ assignment: keyOf(a), node: a.spec.nodeName, ...(a.status?.podIP ? { podIP: a.status.podIP } : {}), ready: a.status?.ready === true }))
+      .map((a) => ({ assignment: objectKey(a), node: a.spec.nodeName, ...(a.status?.podIP ? { podIP: a.status.podIP } : {}), ready: a.status?.ready === true }))
       .sort((x, y) => (x.assignment < y.assignment ? -1 : 1)),
   };
 }

@@ -13,7 +13,8 @@
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isIPv4, isIPv6 } from 'node:net';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Counter, Gauge, Registry } from 'prom-client';
+import { counter, gauge } from '../../kube/metrics.js';
 import { GROUP } from '../../api/index.js';
 import type { Logger } from '../../kube/logger.js';
 import type { Part } from '../../kube/part.js';
@@ -66,7 +67,7 @@ export interface FloorServerOptions {
 
 interface Stream {
   res: ServerResponse;
-  stopKeepalive: NodeJS.Timeout;
+  keepalive: NodeJS.Timeout;
 }
 
 export class FloorServer implements Part {
@@ -77,13 +78,14 @@ export class FloorServer implements Part {
   private unsubscribe: (() => void) | undefined;
   private boundUrl: string | undefined;
   private readonly requests: Counter<'code'> | undefined;
-  private readonly open: Gauge | undefined;
+  private readonly open: Gauge<never> | undefined;
 
   constructor(private readonly o: FloorServerOptions) {
     if (!isLoopback(o.host) && !o.reviewer) throw new Error(`floor address ${o.host}: off loopback the floor needs a token reviewer`);
-    const metric = <M>(name: string, make: () => M): M | undefined => (o.registry ? ((o.registry.getSingleMetric(name) as M | undefined) ?? make()) : undefined);
-    this.requests = metric('shopfloor_operator_floor_requests_total', () => new Counter({ name: 'shopfloor_operator_floor_requests_total', help: 'Requests to the floor server, by HTTP status code.', labelNames: ['code'], registers: [o.registry!] }));
-    this.open = metric('shopfloor_operator_floor_streams', () => new Gauge({ name: 'shopfloor_operator_floor_streams', help: 'Floor event streams open now.', registers: [o.registry!] }));
+    if (o.registry) {
+      this.requests = counter(o.registry, 'shopfloor_operator_floor_requests_total', 'Requests to the floor server, by HTTP status code.', ['code']);
+      this.open = gauge(o.registry, 'shopfloor_operator_floor_streams', 'Floor event streams open now.', []);
+    }
   }
 
   /** `http://host:port/` of the page, once listening. */
@@ -178,7 +180,7 @@ export class FloorServer implements Part {
   private stream(res: ServerResponse): void {
     if (this.streams.size >= MAX_STREAMS) return this.answer(res, 503, `${MAX_STREAMS} floor pages are open already; close one and reload`, { 'Retry-After': '10' });
     res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', 'X-Accel-Buffering': 'no' });
-    const stream: Stream = { res, stopKeepalive: setInterval(() => this.send(stream, ': keep-alive\n\n'), KEEPALIVE_MS) };
+    const stream: Stream = { res, keepalive: setInterval(() => this.send(stream, ': keep-alive\n\n'), KEEPALIVE_MS) };
     this.streams.add(stream);
     this.open?.set(this.streams.size);
     res.on('close', () => this.close(stream));
@@ -201,7 +203,7 @@ export class FloorServer implements Part {
   }
 
   private close(s: Stream): void {
-    clearInterval(s.stopKeepalive);
+    clearInterval(s.keepalive);
     if (this.streams.delete(s)) this.open?.set(this.streams.size);
     s.res.end();
   }
